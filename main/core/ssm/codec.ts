@@ -1,0 +1,307 @@
+/**
+ * Binary codec for Session Manager data-channel messages ("ClientMessage" in the
+ * reference plugin). Layout (big-endian), see docs/protocol.md:
+ *
+ *   0   4  HeaderLength (116: the offset of PayloadLength)
+ *   4  32  MessageType, ASCII, space padded
+ *  36   4  SchemaVersion
+ *  40   8  CreatedDate (epoch ms)
+ *  48   8  SequenceNumber (signed)
+ *  56   8  Flags
+ *  64  16  MessageId (UUID: least significant 8 bytes first, then most significant 8)
+ *  80  32  PayloadDigest (SHA-256 of payload)
+ * 112   4  PayloadType
+ * 116   4  PayloadLength
+ * 120   n  Payload
+ */
+import { createHash, randomUUID } from 'node:crypto';
+
+export const MessageType = {
+  InputStreamData: 'input_stream_data',
+  OutputStreamData: 'output_stream_data',
+  Acknowledge: 'acknowledge',
+  ChannelClosed: 'channel_closed',
+  StartPublication: 'start_publication',
+  PausePublication: 'pause_publication',
+} as const;
+export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
+const KNOWN_TYPES = new Set<string>(Object.values(MessageType));
+
+export const PayloadType = {
+  Null: 0,
+  Output: 1,
+  Error: 2,
+  Size: 3,
+  Parameter: 4,
+  HandshakeRequest: 5,
+  HandshakeResponse: 6,
+  HandshakeComplete: 7,
+  EncChallengeRequest: 8,
+  EncChallengeResponse: 9,
+  Flag: 10,
+  StdErr: 11,
+  ExitCode: 12,
+} as const;
+export type PayloadTypeValue = (typeof PayloadType)[keyof typeof PayloadType];
+
+/** Flag payload values (PayloadType.Flag, 4-byte big-endian). */
+export const FlagValue = {
+  DisconnectToPort: 1,
+  TerminateSession: 2,
+  ConnectToPortError: 3,
+} as const;
+
+export const MessageFlags = { SYN: 1n, FIN: 2n, ACK: 3n } as const;
+
+export const HEADER_LENGTH = 116;
+export const MESSAGE_TYPE_LENGTH = 32;
+export const PAYLOAD_OFFSET = HEADER_LENGTH + 4;
+/** Largest payload we accept on receipt. The agent sends at most 1 KiB per message; keep ample room. */
+export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+const OFF = {
+  headerLength: 0,
+  messageType: 4,
+  schemaVersion: 36,
+  createdDate: 40,
+  sequenceNumber: 48,
+  flags: 56,
+  messageId: 64,
+  payloadDigest: 80,
+  payloadType: 112,
+  payloadLength: 116,
+} as const;
+
+export interface ClientMessage {
+  messageType: string;
+  schemaVersion: number;
+  /** Epoch milliseconds. */
+  createdDate: number;
+  sequenceNumber: bigint;
+  flags: bigint;
+  /** Canonical lower-case UUID text. */
+  messageId: string;
+  payloadType: number;
+  payload: Buffer;
+}
+
+/** Why a frame was rejected: a stable code for counters plus a human message. */
+export class CodecError extends Error {
+  constructor(
+    readonly code:
+      | 'short_frame'
+      | 'bad_header_length'
+      | 'bad_payload_length'
+      | 'empty_message_type'
+      | 'zero_created_date'
+      | 'bad_digest'
+      | 'oversized_payload'
+      | 'bad_uuid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CodecError';
+  }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Write a UUID in the service's order: low 8 bytes, then high 8 bytes. */
+export function writeUuid(target: Buffer, offset: number, uuid: string): void {
+  if (!UUID_RE.test(uuid)) throw new CodecError('bad_uuid', `not a UUID: ${JSON.stringify(uuid)}`);
+  const hex = uuid.replace(/-/g, '');
+  const raw = Buffer.from(hex, 'hex');
+  raw.copy(target, offset, 8, 16);
+  raw.copy(target, offset + 8, 0, 8);
+}
+
+export function readUuid(source: Buffer, offset: number): string {
+  const hi = source.subarray(offset + 8, offset + 16).toString('hex');
+  const lo = source.subarray(offset, offset + 8).toString('hex');
+  const h = hi + lo;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export interface EncodeInput {
+  messageType: MessageTypeName | string;
+  payload: Uint8Array;
+  payloadType: number;
+  sequenceNumber?: bigint | number;
+  flags?: bigint | number;
+  messageId?: string;
+  createdDate?: number;
+  schemaVersion?: number;
+}
+
+export function encodeMessage(input: EncodeInput): Buffer {
+  const payload = input.payload;
+  const buf = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length);
+  buf.writeUInt32BE(HEADER_LENGTH, OFF.headerLength);
+  const typeBytes = Buffer.from(input.messageType, 'ascii');
+  if (typeBytes.length === 0 || typeBytes.length > MESSAGE_TYPE_LENGTH) {
+    throw new CodecError('empty_message_type', `message type must be 1..32 ASCII bytes: ${input.messageType}`);
+  }
+  buf.fill(0x20, OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH);
+  typeBytes.copy(buf, OFF.messageType);
+  buf.writeUInt32BE(input.schemaVersion ?? 1, OFF.schemaVersion);
+  buf.writeBigUInt64BE(BigInt(input.createdDate ?? Date.now()), OFF.createdDate);
+  buf.writeBigInt64BE(BigInt(input.sequenceNumber ?? 0), OFF.sequenceNumber);
+  buf.writeBigUInt64BE(BigInt(input.flags ?? 0), OFF.flags);
+  writeUuid(buf, OFF.messageId, input.messageId ?? randomUUID());
+  sha256(payload).copy(buf, OFF.payloadDigest);
+  buf.writeUInt32BE(input.payloadType >>> 0, OFF.payloadType);
+  buf.writeUInt32BE(payload.length, OFF.payloadLength);
+  Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(buf, PAYLOAD_OFFSET);
+  return buf;
+}
+
+function trimType(raw: Buffer): string {
+  let end = raw.length;
+  while (end > 0 && (raw[end - 1] === 0x20 || raw[end - 1] === 0x00)) end--;
+  let start = 0;
+  while (start < end && (raw[start] === 0x20 || raw[start] === 0x00)) start++;
+  return raw.toString('latin1', start, end);
+}
+
+export interface DecodeOptions {
+  /** Skip the digest check (never used on the wire; for diagnostics). */
+  skipDigest?: boolean;
+  maxPayloadBytes?: number;
+}
+
+/**
+ * Decode and validate one frame. Throws CodecError naming what is wrong; never
+ * reads outside the buffer.
+ */
+export function decodeMessage(frame: Buffer, options: DecodeOptions = {}): ClientMessage {
+  if (frame.length < PAYLOAD_OFFSET) {
+    throw new CodecError('short_frame', `frame of ${frame.length} bytes is shorter than the ${PAYLOAD_OFFSET}-byte header`);
+  }
+  const headerLength = frame.readUInt32BE(OFF.headerLength);
+  const messageType = trimType(frame.subarray(OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH));
+  const isPublication =
+    messageType === MessageType.StartPublication || messageType === MessageType.PausePublication;
+  if (!isPublication) {
+    if (headerLength === 0) throw new CodecError('bad_header_length', 'HeaderLength is 0');
+    if (messageType.length === 0) throw new CodecError('empty_message_type', 'MessageType is empty');
+  }
+  if (headerLength !== 0 && (headerLength < OFF.payloadLength || headerLength + 4 > frame.length)) {
+    throw new CodecError(
+      'bad_header_length',
+      `HeaderLength ${headerLength} does not fit a frame of ${frame.length} bytes`,
+    );
+  }
+  const payloadStart = (headerLength || HEADER_LENGTH) + 4;
+  const payload = frame.subarray(payloadStart);
+  const declared = frame.readUInt32BE(OFF.payloadLength);
+  const max = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  if (payload.length > max) {
+    throw new CodecError('oversized_payload', `payload of ${payload.length} bytes exceeds the ${max}-byte limit`);
+  }
+  if (!isPublication && declared !== payload.length) {
+    throw new CodecError(
+      'bad_payload_length',
+      `PayloadLength says ${declared} bytes but the frame carries ${payload.length}`,
+    );
+  }
+  const createdDate = Number(frame.readBigUInt64BE(OFF.createdDate));
+  if (!isPublication && createdDate === 0) throw new CodecError('zero_created_date', 'CreatedDate is 0');
+  const digest = frame.subarray(OFF.payloadDigest, OFF.payloadDigest + 32);
+  if (!isPublication && !options.skipDigest && payload.length > 0 && !sha256(payload).equals(digest)) {
+    throw new CodecError('bad_digest', 'PayloadDigest does not match the SHA-256 of the payload');
+  }
+  return {
+    messageType,
+    schemaVersion: frame.readUInt32BE(OFF.schemaVersion),
+    createdDate,
+    sequenceNumber: frame.readBigInt64BE(OFF.sequenceNumber),
+    flags: frame.readBigUInt64BE(OFF.flags),
+    messageId: readUuid(frame, OFF.messageId),
+    payloadType: frame.readUInt32BE(OFF.payloadType),
+    payload,
+  };
+}
+
+export function isKnownMessageType(type: string): type is MessageTypeName {
+  return KNOWN_TYPES.has(type);
+}
+
+// ---- Typed payloads -------------------------------------------------------
+
+export interface AcknowledgeContent {
+  AcknowledgedMessageType: string;
+  AcknowledgedMessageId: string;
+  AcknowledgedMessageSequenceNumber: number;
+  IsSequentialMessage: boolean;
+}
+
+export function encodeAcknowledge(acked: Pick<ClientMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
+  const content: AcknowledgeContent = {
+    AcknowledgedMessageType: acked.messageType,
+    AcknowledgedMessageId: acked.messageId,
+    AcknowledgedMessageSequenceNumber: Number(acked.sequenceNumber),
+    IsSequentialMessage: true,
+  };
+  return encodeMessage({
+    messageType: MessageType.Acknowledge,
+    payload: Buffer.from(JSON.stringify(content)),
+    payloadType: PayloadType.Null,
+    sequenceNumber: 0n,
+    flags: MessageFlags.ACK,
+  });
+}
+
+export function parseAcknowledge(payload: Buffer): AcknowledgeContent {
+  const parsed: unknown = JSON.parse(payload.toString('utf8'));
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('acknowledge payload is not an object');
+  const p = parsed as Record<string, unknown>;
+  const seq = p.AcknowledgedMessageSequenceNumber;
+  if (typeof seq !== 'number' || !Number.isInteger(seq)) {
+    throw new Error('acknowledge payload has no integer AcknowledgedMessageSequenceNumber');
+  }
+  return {
+    AcknowledgedMessageType: String(p.AcknowledgedMessageType ?? ''),
+    AcknowledgedMessageId: String(p.AcknowledgedMessageId ?? ''),
+    AcknowledgedMessageSequenceNumber: seq,
+    IsSequentialMessage: p.IsSequentialMessage !== false,
+  };
+}
+
+export interface ChannelClosedContent {
+  MessageId?: string;
+  CreatedDate?: string;
+  DestinationId?: string;
+  SessionId?: string;
+  MessageType?: string;
+  SchemaVersion?: number;
+  Output?: string;
+}
+
+export function encodeChannelClosed(sessionId: string, output: string): Buffer {
+  const messageId = randomUUID();
+  const content: ChannelClosedContent = {
+    MessageId: messageId,
+    CreatedDate: new Date().toISOString(),
+    DestinationId: sessionId,
+    SessionId: sessionId,
+    MessageType: MessageType.ChannelClosed,
+    SchemaVersion: 1,
+    Output: output,
+  };
+  return encodeMessage({
+    messageType: MessageType.ChannelClosed,
+    payload: Buffer.from(JSON.stringify(content)),
+    payloadType: PayloadType.Output,
+    messageId,
+  });
+}
+
+export function encodeFlag(flag: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(flag >>> 0, 0);
+  return b;
+}

@@ -1,0 +1,232 @@
+/**
+ * The control plane: SSM (StartSession, ResumeSession, TerminateSession, DescribeSessions,
+ * DescribeInstanceInformation), EC2 DescribeInstances and STS GetCallerIdentity, through
+ * the AWS SDK with configurable endpoint, region, credentials and timeouts.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  DescribeInstanceInformationCommand,
+  DescribeSessionsCommand,
+  ResumeSessionCommand,
+  SSMClient,
+  StartSessionCommand,
+  TerminateSessionCommand,
+  type InstanceInformation,
+  type InstanceInformationStringFilter,
+  type Session,
+  type SessionFilter,
+} from '@aws-sdk/client-ssm';
+import { DescribeInstancesCommand, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { InstanceSummary, InstanceState, InstancePingStatus, SessionStartResult } from './types.js';
+import { describeAwsError } from './errors.js';
+
+export interface ControlPlaneOptions {
+  region: string;
+  /** One endpoint for every service (the sandbox), or per service below. */
+  endpoint?: string;
+  endpoints?: { ssm?: string; ec2?: string; sts?: string };
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Named profile from the shared AWS config files (used when `credentials` is not given). */
+  profile?: string;
+  /** TCP connect timeout (default 5 s). */
+  connectionTimeoutMs?: number;
+  /** Whole-request timeout (default 15 s). */
+  requestTimeoutMs?: number;
+  /** SDK attempts per call, including the first (default 3; throttling is retried with backoff). */
+  maxAttempts?: number;
+}
+
+export interface StartSessionInput {
+  target: string;
+  documentName?: string;
+  parameters?: Record<string, string[]>;
+  reason?: string;
+}
+
+export class ControlPlane {
+  readonly region: string;
+  readonly ssm: SSMClient;
+  readonly ec2: EC2Client;
+  readonly sts: STSClient;
+  private readonly agents: Array<HttpAgent | HttpsAgent>;
+
+  constructor(readonly options: ControlPlaneOptions) {
+    this.region = options.region;
+    // One keep-alive agent pair shared by the three clients: connections are reused across calls.
+    const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+    const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
+    this.agents = [httpAgent, httpsAgent];
+    const requestHandler = new NodeHttpHandler({
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      httpAgent,
+      httpsAgent,
+    });
+    const credentials = options.credentials ?? (options.profile ? fromIni({ profile: options.profile }) : undefined);
+    const common = {
+      region: options.region,
+      requestHandler,
+      maxAttempts: options.maxAttempts ?? 3,
+      ...(credentials ? { credentials } : {}),
+    };
+    const ep = (svc: 'ssm' | 'ec2' | 'sts'): { endpoint?: string } => {
+      const e = options.endpoints?.[svc] ?? options.endpoint;
+      return e ? { endpoint: e } : {};
+    };
+    this.ssm = new SSMClient({ ...common, ...ep('ssm') });
+    this.ec2 = new EC2Client({ ...common, ...ep('ec2') });
+    this.sts = new STSClient({ ...common, ...ep('sts') });
+  }
+
+  async startSession(input: StartSessionInput): Promise<SessionStartResult & { target: string }> {
+    const out = await this.call('StartSession', () =>
+      this.ssm.send(
+        new StartSessionCommand({
+          Target: input.target,
+          ...(input.documentName ? { DocumentName: input.documentName } : {}),
+          ...(input.parameters ? { Parameters: input.parameters } : {}),
+          ...(input.reason ? { Reason: input.reason } : {}),
+        }),
+      ),
+    );
+    if (!out.SessionId || !out.TokenValue || !out.StreamUrl) {
+      throw new Error('StartSession returned no SessionId, TokenValue or StreamUrl');
+    }
+    return { sessionId: out.SessionId, tokenValue: out.TokenValue, streamUrl: out.StreamUrl, target: input.target };
+  }
+
+  /** A fresh token for reconnecting; undefined when the service says the session is over. */
+  async resumeSession(sessionId: string): Promise<SessionStartResult | undefined> {
+    const out = await this.call('ResumeSession', () =>
+      this.ssm.send(new ResumeSessionCommand({ SessionId: sessionId })),
+    );
+    if (!out.TokenValue) return undefined;
+    return { sessionId, tokenValue: out.TokenValue, streamUrl: out.StreamUrl ?? '' };
+  }
+
+  async terminateSession(sessionId: string): Promise<void> {
+    await this.call('TerminateSession', () => this.ssm.send(new TerminateSessionCommand({ SessionId: sessionId })));
+  }
+
+  async describeSessions(state: 'Active' | 'History', filters: SessionFilter[] = []): Promise<Session[]> {
+    const all: Session[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call('DescribeSessions', () =>
+        this.ssm.send(
+          new DescribeSessionsCommand({
+            State: state,
+            MaxResults: 200,
+            ...(filters.length ? { Filters: filters } : {}),
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+      all.push(...(out.Sessions ?? []));
+      token = out.NextToken;
+    } while (token);
+    return all;
+  }
+
+  async describeInstanceInformation(filters: InstanceInformationStringFilter[] = []): Promise<InstanceInformation[]> {
+    const all: InstanceInformation[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call('DescribeInstanceInformation', () =>
+        this.ssm.send(
+          new DescribeInstanceInformationCommand({
+            MaxResults: 50,
+            ...(filters.length ? { Filters: filters } : {}),
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+      all.push(...(out.InstanceInformationList ?? []));
+      token = out.NextToken;
+    } while (token);
+    return all;
+  }
+
+  async describeInstances(filters: Filter[] = [], instanceIds: string[] = []): Promise<Instance[]> {
+    const all: Instance[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call('DescribeInstances', () =>
+        this.ec2.send(
+          new DescribeInstancesCommand({
+            ...(instanceIds.length ? { InstanceIds: instanceIds } : { MaxResults: 1000 }),
+            ...(filters.length ? { Filters: filters } : {}),
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+      for (const r of out.Reservations ?? []) all.push(...(r.Instances ?? []));
+      token = out.NextToken;
+    } while (token);
+    return all;
+  }
+
+  async getCallerIdentity(): Promise<{ account: string; arn: string; userId: string }> {
+    const out = await this.call('GetCallerIdentity', () => this.sts.send(new GetCallerIdentityCommand({})));
+    return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
+  }
+
+  /** EC2 instances joined with their SSM registration, sorted by name. */
+  async listInstances(): Promise<InstanceSummary[]> {
+    const [ec2, ssm] = await Promise.all([this.describeInstances(), this.describeInstanceInformation()]);
+    const info = new Map(ssm.map((i) => [i.InstanceId ?? '', i]));
+    const out = ec2.map((inst) => summarize(inst, info.get(inst.InstanceId ?? '')));
+    return out.sort((a, b) => a.name.localeCompare(b.name) || a.instanceId.localeCompare(b.instanceId));
+  }
+
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw describeAwsError(err, action, this.region);
+    }
+  }
+
+  dispose(): void {
+    this.ssm.destroy();
+    this.ec2.destroy();
+    this.sts.destroy();
+    for (const a of this.agents) a.destroy();
+  }
+}
+
+const STATES = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
+
+export function summarize(inst: Instance, info: InstanceInformation | undefined): InstanceSummary {
+  const tags: Record<string, string> = {};
+  for (const t of inst.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+  const stateName = inst.State?.Name as InstanceState | undefined;
+  const state: InstanceState = stateName && STATES.has(stateName) ? stateName : 'unknown';
+  const ping = (info?.PingStatus as InstancePingStatus | undefined) ?? 'NotRegistered';
+  let unavailableReason: string | undefined;
+  if (state !== 'running') unavailableReason = `the instance is ${state}`;
+  else if (ping === 'NotRegistered')
+    unavailableReason = 'the SSM agent has never registered (no instance profile with AmazonSSMManagedInstanceCore, or no route to SSM)';
+  else if (ping === 'ConnectionLost') unavailableReason = 'the SSM agent stopped reporting (agent stopped or network lost)';
+  else if (ping === 'Inactive') unavailableReason = 'the managed instance is inactive';
+  return {
+    instanceId: inst.InstanceId ?? '',
+    name: tags.Name ?? '',
+    state,
+    pingStatus: ping,
+    platform: info?.PlatformType ?? (String(inst.Platform ?? '').toLowerCase() === 'windows' ? 'Windows' : (inst.PlatformDetails ?? 'Linux')),
+    ...(info?.PlatformName ? { platformName: info.PlatformName } : {}),
+    ...(info?.AgentVersion ? { agentVersion: info.AgentVersion } : {}),
+    ...(inst.InstanceType ? { instanceType: inst.InstanceType } : {}),
+    ...(inst.Placement?.AvailabilityZone ? { availabilityZone: inst.Placement.AvailabilityZone } : {}),
+    ...(inst.PrivateIpAddress ? { privateIpAddress: inst.PrivateIpAddress } : {}),
+    ...(inst.LaunchTime ? { launchTime: inst.LaunchTime.toISOString() } : {}),
+    tags,
+    ...(unavailableReason ? { unavailableReason } : {}),
+  };
+}

@@ -1,0 +1,593 @@
+/**
+ * Client side of a Session Manager data channel: the WebSocket to StreamUrl, the
+ * open frame with the token, the handshake, input/output streams, terminal size,
+ * flags and channel_closed, over a StreamEndpoint that makes the stream reliable.
+ *
+ * The socket can be replaced (`reconnect`) without losing a byte: the endpoint keeps
+ * its sequence numbers, its unacknowledged input and its out-of-order buffer.
+ */
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { FlagValue, MessageType, PayloadType, encodeFlag, type ClientMessage } from './codec.js';
+import {
+  ActionStatus,
+  ActionType,
+  HandshakeCompleteSchema,
+  HandshakeRequestSchema,
+  KmsParametersSchema,
+  SessionTypeName,
+  SessionTypeParametersSchema,
+  parsePayload,
+  type HandshakeResponse,
+  type ProcessedClientAction,
+  type TerminalSize,
+} from './handshake.js';
+import { StreamEndpoint, type StreamEndpointOptions, type StreamStats } from './stream-endpoint.js';
+import { CLIENT_VERSION } from '../version.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { Emitter, type Event, type Disposable } from '../util/lifecycle.js';
+
+/** Largest input payload we send in one message (the agent reads its input in 1 KiB units). */
+export const MAX_INPUT_CHUNK = 1024;
+
+export interface DataChannelOptions {
+  streamUrl: string;
+  tokenValue: string;
+  sessionId: string;
+  /** Fixed for the life of the client process. */
+  clientId?: string;
+  clientVersion?: string;
+  logger?: Logger;
+  /** Time allowed for the WebSocket to open (default 10 s). */
+  connectTimeoutMs?: number;
+  /** WebSocket ping interval; 0 disables (default 60 s; the plugin uses 5 min). */
+  pingIntervalMs?: number;
+  endpoint?: Omit<StreamEndpointOptions, 'sendType'>;
+  /** Session types this client can run (default: shell and interactive commands). */
+  supportedSessionTypes?: string[];
+}
+
+export interface HandshakeInfo {
+  agentVersion: string;
+  sessionType: string;
+  sessionProperties: unknown;
+  customerMessage: string;
+  /** From the WebSocket open to HandshakeComplete, in ms. */
+  handshakeMs: number;
+}
+
+export type CloseCause =
+  /** The service sent channel_closed (session ended on the instance, terminated elsewhere, timed out). */
+  | 'channel_closed'
+  /** We closed it. */
+  | 'local'
+  /** The handshake asked for something we cannot do (KMS, unknown session type). */
+  | 'handshake_failed'
+  /** The peer stopped acknowledging for the whole resend budget. */
+  | 'resend_exhausted';
+
+export interface ChannelCloseInfo {
+  cause: CloseCause;
+  reason: string;
+}
+
+export class DataChannelError extends Error {
+  constructor(
+    readonly code: 'connect_failed' | 'connect_timeout' | 'handshake_failed' | 'unsupported_kms' | 'closed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DataChannelError';
+  }
+}
+
+export type DataChannelState = 'idle' | 'connecting' | 'handshaking' | 'open' | 'disconnected' | 'closed';
+
+export class DataChannel implements Disposable {
+  readonly clientId: string;
+  readonly sessionId: string;
+  private readonly log: Logger;
+  private readonly endpoint: StreamEndpoint;
+  private ws: WebSocket | undefined;
+  private streamUrl: string;
+  private tokenValue: string;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private openedAt = 0;
+  private lastSize: TerminalSize | undefined;
+  private handshake: HandshakeInfo | undefined;
+  private pendingHandshakeType: { type: string; properties: unknown; agentVersion: string } | undefined;
+  private _state: DataChannelState = 'idle';
+  private _exitCode: number | undefined;
+  private closeInfo: ChannelCloseInfo | undefined;
+
+  private readonly _onOutput = new Emitter<Buffer>();
+  private readonly _onStderr = new Emitter<Buffer>();
+  private readonly _onReady = new Emitter<HandshakeInfo>();
+  private readonly _onClosed = new Emitter<ChannelCloseInfo>();
+  private readonly _onDisconnected = new Emitter<Error>();
+  private readonly _onStateChange = new Emitter<DataChannelState>();
+  private readonly _onProtocolError = new Emitter<{ error: Error; code: string }>();
+  private readonly _onFlag = new Emitter<number>();
+  private readonly _onWritable = new Emitter<void>();
+  private readonly _onAck = new Emitter<{ sequenceNumber: number; rttMs: number | undefined }>();
+  private readonly _onMessage = new Emitter<ClientMessage>();
+
+  /** Terminal output bytes, in order, exactly once. */
+  readonly onOutput: Event<Buffer> = this._onOutput.event;
+  readonly onStderr: Event<Buffer> = this._onStderr.event;
+  readonly onReady: Event<HandshakeInfo> = this._onReady.event;
+  readonly onClosed: Event<ChannelCloseInfo> = this._onClosed.event;
+  /** The socket dropped; state is kept and `reconnect` can resume. */
+  readonly onDisconnected: Event<Error> = this._onDisconnected.event;
+  readonly onStateChange: Event<DataChannelState> = this._onStateChange.event;
+  readonly onProtocolError: Event<{ error: Error; code: string }> = this._onProtocolError.event;
+  readonly onFlag: Event<number> = this._onFlag.event;
+  readonly onWritable: Event<void> = this._onWritable.event;
+  readonly onAck: Event<{ sequenceNumber: number; rttMs: number | undefined }> = this._onAck.event;
+  /** Every in-order stream message after the handshake (for port sessions and diagnostics). */
+  readonly onMessage: Event<ClientMessage> = this._onMessage.event;
+
+  constructor(private readonly options: DataChannelOptions) {
+    this.clientId = options.clientId ?? randomUUID();
+    this.sessionId = options.sessionId;
+    this.streamUrl = options.streamUrl;
+    this.tokenValue = options.tokenValue;
+    this.log = (options.logger ?? silentLogger).child({ sessionId: options.sessionId });
+    this.endpoint = new StreamEndpoint(
+      { ...options.endpoint, sendType: MessageType.InputStreamData },
+      {
+        onStreamMessage: (m) => this.onStreamMessage(m),
+        onChannelClosed: (c) => {
+          const reason = c.Output?.trim() || `Exiting session with sessionId: ${this.sessionId}.`;
+          this.finish({ cause: 'channel_closed', reason });
+        },
+        onProtocolError: (error, code) => {
+          this.log.warn({ code, err: error }, 'discarded a data-channel frame');
+          this._onProtocolError.fire({ error, code });
+        },
+        onResendExhausted: (seq) =>
+          this.finish({
+            cause: 'resend_exhausted',
+            reason: `input message ${seq} was never acknowledged by the agent; the session is unusable`,
+          }),
+        onWritable: () => this._onWritable.fire(),
+        onAck: (sequenceNumber, rttMs) => this._onAck.fire({ sequenceNumber, rttMs }),
+        onPublication: (paused) => this.log.info({ paused }, 'publication state changed'),
+      },
+    );
+  }
+
+  get state(): DataChannelState {
+    return this._state;
+  }
+  get handshakeInfo(): HandshakeInfo | undefined {
+    return this.handshake;
+  }
+  get exitCode(): number | undefined {
+    return this._exitCode;
+  }
+  get stats(): StreamStats {
+    return this.endpoint.stats;
+  }
+  get writable(): boolean {
+    return this.endpoint.writable;
+  }
+  get closed(): ChannelCloseInfo | undefined {
+    return this.closeInfo;
+  }
+
+  private setState(s: DataChannelState): void {
+    if (this._state === s) return;
+    this._state = s;
+    this._onStateChange.fire(s);
+  }
+
+  // ---- connection -----------------------------------------------------------
+
+  /** Open the socket and send the token. Resolves when the open frame is sent (not when the handshake completes). */
+  async open(): Promise<void> {
+    if (this._state === 'closed') throw new DataChannelError('closed', 'data channel is closed');
+    this.setState(this.handshake ? 'disconnected' : 'connecting');
+    await this.connectSocket();
+    if (!this.handshake) this.setState('handshaking');
+  }
+
+  /** Wait for HandshakeComplete. */
+  waitReady(timeoutMs = 15_000): Promise<HandshakeInfo> {
+    if (this.handshake) return Promise.resolve(this.handshake);
+    if (this.closeInfo) return Promise.reject(this.closedError(this.closeInfo));
+    return new Promise((resolve, reject) => {
+      const subs: Disposable[] = [];
+      const done = (): void => {
+        clearTimeout(timer);
+        subs.forEach((s) => s.dispose());
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new DataChannelError(
+            'handshake_failed',
+            `the agent did not complete the session handshake within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      subs.push(
+        this.onReady((info) => {
+          done();
+          resolve(info);
+        }),
+        this.onClosed((info) => {
+          done();
+          reject(this.closedError(info));
+        }),
+      );
+    });
+  }
+
+  private closedError(info: ChannelCloseInfo): DataChannelError {
+    return new DataChannelError(
+      info.cause === 'handshake_failed' ? 'handshake_failed' : 'closed',
+      info.reason,
+    );
+  }
+
+  /**
+   * Replace the socket: with a new token from ResumeSession (or the current one).
+   * Unacknowledged input is resent and output resumes at the next expected sequence number.
+   */
+  async reconnect(tokenValue?: string, streamUrl?: string): Promise<void> {
+    if (this._state === 'closed') throw new DataChannelError('closed', 'data channel is closed');
+    if (tokenValue) this.tokenValue = tokenValue;
+    if (streamUrl) this.streamUrl = streamUrl;
+    this.dropSocket();
+    this.setState('disconnected');
+    await this.connectSocket();
+    this.setState(this.handshake ? 'open' : 'handshaking');
+  }
+
+  private connectSocket(): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    return new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(this.streamUrl, {
+        handshakeTimeout: timeoutMs,
+        perMessageDeflate: false,
+        maxPayload: 8 * 1024 * 1024,
+      });
+      this.ws = ws;
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (this.ws === ws) this.ws = undefined;
+        ws.removeAllListeners();
+        ws.on('error', () => {});
+        ws.terminate();
+        reject(err);
+      };
+      ws.once('unexpected-response', (_req, res) => {
+        fail(
+          new DataChannelError(
+            'connect_failed',
+            `the data channel refused the connection (HTTP ${res.statusCode} ${res.statusMessage ?? ''}); the session token may have expired`,
+          ),
+        );
+      });
+      ws.once('error', (err) =>
+        fail(new DataChannelError('connect_failed', `could not open the data channel: ${err.message}`)),
+      );
+      ws.once('open', () => {
+        if (settled) return;
+        settled = true;
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('unexpected-response');
+        this.openedAt = performance.now();
+        ws.on('message', (data, isBinary) => this.onSocketMessage(data, isBinary));
+        ws.on('error', (err) => this.log.warn({ err }, 'data channel socket error'));
+        ws.on('close', (code, reason) => this.onSocketClose(ws, code, reason.toString('utf8')));
+        ws.send(
+          JSON.stringify({
+            MessageSchemaVersion: '1.0',
+            RequestId: randomUUID(),
+            TokenValue: this.tokenValue,
+            ClientId: this.clientId,
+            ClientVersion: this.options.clientVersion ?? CLIENT_VERSION,
+          }),
+        );
+        this.endpoint.attach({
+          send: (frame) => ws.send(frame),
+          get bufferedAmount() {
+            return ws.bufferedAmount;
+          },
+        });
+        this.startPings(ws);
+        resolve();
+      });
+    });
+  }
+
+  private startPings(ws: WebSocket): void {
+    this.stopPings();
+    const interval = this.options.pingIntervalMs ?? 60_000;
+    if (interval <= 0) return;
+    this.pingTimer = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.ping(Buffer.from('keepalive'));
+    }, interval);
+    this.pingTimer.unref?.();
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  private onSocketMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (!isBinary) {
+      this.log.debug('ignored a text frame from the data channel');
+      return;
+    }
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    this.endpoint.handleFrame(buf);
+  }
+
+  private onSocketClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return; // an old socket we replaced
+    this.ws = undefined;
+    this.endpoint.detach();
+    this.stopPings();
+    if (this._state === 'closed') return;
+    this.setState('disconnected');
+    this._onDisconnected.fire(
+      new Error(`data channel socket closed (code ${code}${reason ? `: ${reason}` : ''})`),
+    );
+  }
+
+  private dropSocket(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.endpoint.detach();
+    this.stopPings();
+    if (ws) {
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+    }
+  }
+
+  /** Abruptly close the socket as a network fault would (for tests and health checks). */
+  simulateDrop(): void {
+    this.ws?.terminate();
+  }
+
+  get socketBufferedAmount(): number {
+    return this.ws?.bufferedAmount ?? 0;
+  }
+
+  // ---- stream messages --------------------------------------------------------
+
+  private onStreamMessage(msg: ClientMessage): void {
+    switch (msg.payloadType) {
+      case PayloadType.HandshakeRequest:
+        this.handleHandshakeRequest(msg.payload);
+        return;
+      case PayloadType.HandshakeComplete:
+        this.handleHandshakeComplete(msg.payload);
+        return;
+      case PayloadType.EncChallengeRequest:
+        this.finish({
+          cause: 'handshake_failed',
+          reason: 'the agent sent an encryption challenge, but KMS encryption was not negotiated',
+        });
+        return;
+      case PayloadType.Output:
+        this._onOutput.fire(msg.payload);
+        break;
+      case PayloadType.StdErr:
+        this._onStderr.fire(msg.payload);
+        break;
+      case PayloadType.ExitCode: {
+        const text = msg.payload.toString('utf8').trim();
+        const code = msg.payload.length === 4 && !/^\d+$/.test(text) ? msg.payload.readInt32BE(0) : Number(text);
+        if (Number.isInteger(code)) this._exitCode = code;
+        break;
+      }
+      case PayloadType.Flag:
+        if (msg.payload.length >= 4) this._onFlag.fire(msg.payload.readUInt32BE(0));
+        break;
+      default:
+        this.log.debug({ payloadType: msg.payloadType }, 'ignored a stream message of an unknown payload type');
+    }
+    this._onMessage.fire(msg);
+  }
+
+  private handleHandshakeRequest(payload: Buffer): void {
+    let request;
+    try {
+      request = parsePayload(HandshakeRequestSchema, payload, 'handshake request');
+    } catch (err) {
+      this.finish({ cause: 'handshake_failed', reason: (err as Error).message });
+      return;
+    }
+    const supported = this.options.supportedSessionTypes ?? [
+      SessionTypeName.Shell,
+      SessionTypeName.InteractiveCommands,
+      SessionTypeName.NonInteractiveCommands,
+    ];
+    const processed: ProcessedClientAction[] = [];
+    const errors: string[] = [];
+    let fatal: string | undefined;
+    for (const action of request.RequestedClientActions) {
+      if (action.ActionType === ActionType.SessionType) {
+        const params = SessionTypeParametersSchema.safeParse(action.ActionParameters);
+        if (!params.success) {
+          const e = 'SessionType action has no SessionType parameter';
+          processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Failed, Error: e });
+          errors.push(e);
+          fatal = e;
+        } else if (!supported.includes(params.data.SessionType)) {
+          const e = `session type ${params.data.SessionType} is not supported by this client`;
+          processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Failed, Error: e });
+          errors.push(e);
+          fatal = e;
+        } else {
+          this.pendingHandshakeType = {
+            type: params.data.SessionType,
+            properties: params.data.Properties,
+            agentVersion: request.AgentVersion,
+          };
+          processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Success });
+        }
+      } else if (action.ActionType === ActionType.KMSEncryption) {
+        const key = KmsParametersSchema.safeParse(action.ActionParameters);
+        const keyId = key.success ? key.data.KMSKeyId : '(unknown key)';
+        const e = `Failed to process action KMSEncryption: this version of EC2 Connect does not support KMS-encrypted sessions (key ${keyId})`;
+        processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Failed, Error: e });
+        errors.push(e);
+        fatal =
+          `This session requires KMS encryption with key ${keyId} (set in the Session Manager preferences), ` +
+          'which this version of EC2 Connect cannot do yet. Turn off KMS encryption in the session preferences, ' +
+          'or use the AWS session-manager-plugin for this instance.';
+      } else {
+        const e = `Unsupported action ${action.ActionType}`;
+        processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Unsupported, Error: e });
+        errors.push(e);
+      }
+    }
+    const response: HandshakeResponse = {
+      ClientVersion: this.options.clientVersion ?? CLIENT_VERSION,
+      ProcessedClientActions: processed,
+      ...(errors.length ? { Errors: errors } : {}),
+    };
+    this.endpoint.send(PayloadType.HandshakeResponse, Buffer.from(JSON.stringify(response)));
+    if (fatal) this.finish({ cause: 'handshake_failed', reason: fatal });
+  }
+
+  private handleHandshakeComplete(payload: Buffer): void {
+    let complete;
+    try {
+      complete = parsePayload(HandshakeCompleteSchema, payload, 'handshake complete');
+    } catch (err) {
+      this.finish({ cause: 'handshake_failed', reason: (err as Error).message });
+      return;
+    }
+    const t = this.pendingHandshakeType;
+    this.handshake = {
+      agentVersion: t?.agentVersion ?? '',
+      sessionType: t?.type ?? SessionTypeName.Shell,
+      sessionProperties: t?.properties,
+      customerMessage: complete.CustomerMessage,
+      handshakeMs: performance.now() - this.openedAt,
+    };
+    this.setState('open');
+    if (this.lastSize) this.sendSize(this.lastSize);
+    this._onReady.fire(this.handshake);
+  }
+
+  // ---- input --------------------------------------------------------------------
+
+  /**
+   * Send keystrokes or pasted text. Large input is split into 1 KiB messages, queued in
+   * order; nothing is dropped. A lone LF is sent as CR, as the plugin does.
+   */
+  write(data: Buffer | string): void {
+    if (this._state === 'closed') throw new DataChannelError('closed', 'the session is closed');
+    let buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (buf.length === 1 && buf[0] === 0x0a) buf = Buffer.from([0x0d]);
+    for (let off = 0; off < buf.length; off += MAX_INPUT_CHUNK) {
+      this.endpoint.send(PayloadType.Output, buf.subarray(off, Math.min(buf.length, off + MAX_INPUT_CHUNK)));
+    }
+  }
+
+  /** Send the terminal size; repeated identical sizes are not resent. Sent again after the handshake. */
+  resize(cols: number, rows: number): void {
+    const size = { cols: Math.max(1, Math.floor(cols)), rows: Math.max(1, Math.floor(rows)) };
+    if (this.lastSize && this.lastSize.cols === size.cols && this.lastSize.rows === size.rows) return;
+    this.lastSize = size;
+    if (this._state === 'open') this.sendSize(size);
+  }
+
+  private sendSize(size: TerminalSize): void {
+    this.endpoint.send(PayloadType.Size, Buffer.from(JSON.stringify(size)));
+  }
+
+  get terminalSize(): TerminalSize | undefined {
+    return this.lastSize;
+  }
+
+  sendFlag(flag: number): void {
+    this.endpoint.send(PayloadType.Flag, encodeFlag(flag));
+  }
+
+  /** Send arbitrary stream data (port sessions). */
+  sendStream(payloadType: number, payload: Uint8Array): number {
+    return this.endpoint.send(payloadType, payload);
+  }
+
+  // ---- closing -----------------------------------------------------------------------
+
+  /**
+   * Close on purpose: tell the agent to terminate (Flag 2) and wait briefly for it to be
+   * acknowledged, then drop the socket. The caller also calls TerminateSession.
+   */
+  async close(reason = 'closed by the user', options: { sendTerminate?: boolean; waitMs?: number } = {}): Promise<void> {
+    if (this._state === 'closed') return;
+    if (options.sendTerminate !== false && this.ws && this.handshake) {
+      try {
+        this.sendFlag(FlagValue.TerminateSession);
+        await this.waitForAcks(options.waitMs ?? 500);
+      } catch {
+        // best effort: the caller's TerminateSession ends the session regardless
+      }
+    }
+    this.finish({ cause: 'local', reason });
+  }
+
+  /** Resolve when everything sent has been acknowledged, or after waitMs. */
+  waitForAcks(waitMs: number): Promise<boolean> {
+    if (this.endpoint.unackedCount === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const sub = this.onAck(() => {
+        if (this.endpoint.unackedCount === 0) {
+          clearTimeout(timer);
+          sub.dispose();
+          resolve(true);
+        }
+      });
+      const timer = setTimeout(() => {
+        sub.dispose();
+        resolve(false);
+      }, waitMs);
+    });
+  }
+
+  get unackedInput(): number {
+    return this.endpoint.unackedCount;
+  }
+
+  private finish(info: ChannelCloseInfo): void {
+    if (this._state === 'closed') return;
+    this.closeInfo = info;
+    this.setState('closed');
+    this.dropSocket();
+    this.endpoint.dispose();
+    this._onClosed.fire(info);
+  }
+
+  dispose(): void {
+    this.finish(this.closeInfo ?? { cause: 'local', reason: 'disposed' });
+    for (const e of [
+      this._onOutput,
+      this._onStderr,
+      this._onReady,
+      this._onClosed,
+      this._onDisconnected,
+      this._onStateChange,
+      this._onProtocolError,
+      this._onFlag,
+      this._onWritable,
+      this._onAck,
+      this._onMessage,
+    ]) {
+      e.dispose();
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * One Session Manager session end to end: StartSession on the control plane, the data
+ * channel with its handshake, and recovery from a dropped socket (reopen with the same
+ * token, then ResumeSession for a fresh one) without losing or repeating a byte.
+ * The session manager (main/core/sessions/) owns many of these.
+ */
+import { ControlPlane, type StartSessionInput } from './control-plane.js';
+import { DataChannel, type DataChannelOptions, type HandshakeInfo } from './data-channel.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
+
+export interface ReconnectPolicy {
+  /** Attempts after a drop before the session is given up (default 5, as the plugin). */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Fraction of each delay that is randomised (0..1). */
+  jitter: number;
+}
+
+export const DEFAULT_RECONNECT: ReconnectPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5_000, jitter: 0.5 };
+
+export interface SessionOpenOptions extends StartSessionInput {
+  controlPlane: ControlPlane;
+  logger?: Logger;
+  cols?: number;
+  rows?: number;
+  reconnect?: Partial<ReconnectPolicy>;
+  dataChannel?: Partial<Omit<DataChannelOptions, 'streamUrl' | 'tokenValue' | 'sessionId'>>;
+  handshakeTimeoutMs?: number;
+}
+
+export type SessionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface SessionClosed {
+  reason: string;
+  /** 'ended': the shell or the service ended it; 'terminated': we did; 'failed': it broke. */
+  how: 'ended' | 'terminated' | 'failed';
+  exitCode: number | undefined;
+}
+
+export interface SessionTimings {
+  /** StartSession call. */
+  startSessionMs: number;
+  /** WebSocket open + token frame. */
+  connectMs: number;
+  /** Open to HandshakeComplete. */
+  handshakeMs: number;
+  /** From the start of `open` to the first output byte (set when it arrives). */
+  firstOutputMs?: number;
+}
+
+export class SsmSession implements Disposable {
+  private readonly store = new DisposableStore();
+  private _state: SessionState = 'connecting';
+  private closedInfo: SessionClosed | undefined;
+  private reconnecting: Promise<void> | undefined;
+  private readonly policy: ReconnectPolicy;
+  private readonly log: Logger;
+  private readonly openedAt: number;
+  readonly timings: SessionTimings = { startSessionMs: 0, connectMs: 0, handshakeMs: 0 };
+  reconnects = 0;
+
+  private readonly _onOutput = this.store.add(new Emitter<Buffer>());
+  private readonly _onState = this.store.add(new Emitter<SessionState>());
+  private readonly _onClosed = this.store.add(new Emitter<SessionClosed>());
+  readonly onOutput: Event<Buffer> = this._onOutput.event;
+  readonly onStateChange: Event<SessionState> = this._onState.event;
+  readonly onClosed: Event<SessionClosed> = this._onClosed.event;
+
+  private constructor(
+    readonly sessionId: string,
+    readonly target: string,
+    readonly channel: DataChannel,
+    private readonly controlPlane: ControlPlane,
+    options: SessionOpenOptions,
+    openedAt: number,
+  ) {
+    this.openedAt = openedAt;
+    this.policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.log = (options.logger ?? silentLogger).child({ sessionId });
+    this.store.add(channel);
+    this.store.add(
+      channel.onOutput((b) => {
+        if (this.timings.firstOutputMs === undefined) this.timings.firstOutputMs = performance.now() - this.openedAt;
+        this._onOutput.fire(b);
+      }),
+    );
+    this.store.add(channel.onDisconnected((err) => void this.recover(err)));
+    this.store.add(
+      channel.onClosed((info) => {
+        const how = info.cause === 'local' ? 'terminated' : info.cause === 'channel_closed' ? 'ended' : 'failed';
+        this.finish({ reason: info.reason, how, exitCode: channel.exitCode });
+      }),
+    );
+  }
+
+  /** Start a session and resolve once its handshake is complete. */
+  static async open(options: SessionOpenOptions): Promise<SsmSession> {
+    const t0 = performance.now();
+    const started = await options.controlPlane.startSession(options);
+    const t1 = performance.now();
+    const channel = new DataChannel({
+      ...options.dataChannel,
+      streamUrl: started.streamUrl,
+      tokenValue: started.tokenValue,
+      sessionId: started.sessionId,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    if (options.cols && options.rows) channel.resize(options.cols, options.rows);
+    const session = new SsmSession(started.sessionId, options.target, channel, options.controlPlane, options, t0);
+    session.timings.startSessionMs = t1 - t0;
+    try {
+      await channel.open();
+      const t2 = performance.now();
+      session.timings.connectMs = t2 - t1;
+      const info: HandshakeInfo = await channel.waitReady(options.handshakeTimeoutMs ?? 15_000);
+      session.timings.handshakeMs = info.handshakeMs;
+      session.setState('open');
+      return session;
+    } catch (err) {
+      // Do not leave a half-open session on the service.
+      await options.controlPlane.terminateSession(started.sessionId).catch(() => {});
+      session.dispose();
+      throw err;
+    }
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+  get closed(): SessionClosed | undefined {
+    return this.closedInfo;
+  }
+  get handshake(): HandshakeInfo | undefined {
+    return this.channel.handshakeInfo;
+  }
+
+  private setState(s: SessionState): void {
+    if (this._state === s || this._state === 'closed') return;
+    this._state = s;
+    this._onState.fire(s);
+  }
+
+  write(data: Buffer | string): void {
+    this.channel.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.channel.resize(cols, rows);
+  }
+
+  /** Drop the socket as a network fault would (tests, health checks). */
+  simulateNetworkDrop(): void {
+    this.channel.simulateDrop();
+  }
+
+  private recover(cause: Error): Promise<void> {
+    if (this._state === 'closed') return Promise.resolve();
+    if (this.reconnecting) return this.reconnecting;
+    this.setState('reconnecting');
+    this.log.warn({ err: cause }, 'data channel dropped; reconnecting');
+    this.reconnecting = this.reconnectLoop(cause).finally(() => {
+      this.reconnecting = undefined;
+    });
+    return this.reconnecting;
+  }
+
+  private async reconnectLoop(cause: Error): Promise<void> {
+    let lastError: Error = cause;
+    for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
+      if (this.isClosed()) return;
+      await delay(this.backoff(attempt));
+      if (this.isClosed()) return;
+      try {
+        // First try the current token (a short blip); then a fresh one from ResumeSession.
+        if (attempt > 1) {
+          const resumed = await this.controlPlane.resumeSession(this.sessionId);
+          if (!resumed) {
+            this.finish({ reason: `Session ${this.sessionId} timed out.`, how: 'ended', exitCode: undefined });
+            return;
+          }
+          await this.channel.reconnect(resumed.tokenValue, resumed.streamUrl || undefined);
+        } else {
+          await this.channel.reconnect();
+        }
+        this.reconnects++;
+        this.setState('open');
+        return;
+      } catch (err) {
+        lastError = err as Error;
+        if ((err as { code?: string }).code === 'DoesNotExistException') {
+          this.finish({ reason: `Session ${this.sessionId} no longer exists.`, how: 'ended', exitCode: undefined });
+          return;
+        }
+        this.log.warn({ err, attempt }, 'reconnect attempt failed');
+      }
+    }
+    this.finish({
+      reason: `lost the connection to the session and could not reconnect after ${this.policy.maxAttempts} attempts: ${lastError.message}`,
+      how: 'failed',
+      exitCode: undefined,
+    });
+  }
+
+  private isClosed(): boolean {
+    return this._state === 'closed';
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(base * (1 - this.policy.jitter * Math.random()));
+  }
+
+  /** End the session on purpose: tell the agent, call TerminateSession, release everything. */
+  async terminate(reason = 'closed by the user'): Promise<void> {
+    if (this._state === 'closed') return;
+    await this.channel.close(reason);
+    await this.controlPlane.terminateSession(this.sessionId).catch((err: unknown) => {
+      this.log.warn({ err }, 'TerminateSession failed');
+    });
+    this.finish({ reason, how: 'terminated', exitCode: undefined });
+  }
+
+  private finish(info: SessionClosed): void {
+    if (this._state === 'closed') return;
+    this.closedInfo = info;
+    this._state = 'closed';
+    this._onState.fire('closed');
+    this._onClosed.fire(info);
+    this.channel.dispose();
+  }
+
+  dispose(): void {
+    if (this._state !== 'closed') this.finish({ reason: 'disposed', how: 'terminated', exitCode: undefined });
+    this.store.dispose();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

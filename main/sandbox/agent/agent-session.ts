@@ -1,0 +1,443 @@
+/**
+ * The agent side of one sandbox session: the handshake, a real shell in a PTY,
+ * and the agent's half of the reliable stream. It outlives WebSocket connections:
+ * a client that reconnects (same or resumed token) continues where it left off.
+ */
+import * as pty from 'node-pty';
+import WebSocket from 'ws';
+import { MessageType, PayloadType, FlagValue, encodeChannelClosed, encodeMessage, type ClientMessage } from '../../core/ssm/codec.js';
+import {
+  ActionStatus,
+  ActionType,
+  HandshakeResponseSchema,
+  SessionTypeName,
+  SizeSchema,
+  parsePayload,
+} from '../../core/ssm/handshake.js';
+import { StreamEndpoint, type StreamStats } from '../../core/ssm/stream-endpoint.js';
+import type { Logger } from '../../core/log/logger.js';
+import type { FaultController, SandboxInstance, SandboxSession, SessionRegistry } from '../types.js';
+import { FaultyLink } from './faulty-link.js';
+
+/** The agent sends output in units of at most this many bytes (StreamDataPayloadSize). */
+export const AGENT_PAYLOAD_SIZE = 1024;
+
+export interface AgentTimeouts {
+  /** Close a session with no input for this long (default 20 min, the service default). */
+  idleTimeoutMs: number;
+  /** Close every session after this long; 0 = no limit. */
+  maxSessionDurationMs: number;
+  /** Terminate a session whose client stays disconnected this long (default 2 min). */
+  reconnectWindowMs: number;
+  /** Wait this long for the client's HandshakeResponse. */
+  handshakeTimeoutMs: number;
+}
+
+export interface AgentSessionOptions {
+  session: SandboxSession;
+  instance: SandboxInstance;
+  workDir: string;
+  registry: SessionRegistry;
+  faults: FaultController;
+  logger: Logger;
+  timeouts: AgentTimeouts;
+  /** Shell to run (default: bash, else sh). */
+  shell: string;
+  /** Unacknowledged output messages before the PTY is paused. */
+  outputHighWater: number;
+  onEnded: (sessionId: string) => void;
+}
+
+type Phase = 'new' | 'handshaking' | 'running' | 'draining' | 'ended';
+
+export class AgentSession {
+  readonly sessionId: string;
+  private readonly endpoint: StreamEndpoint;
+  private link: FaultyLink | undefined;
+  private ws: WebSocket | undefined;
+  private proc: pty.IPty | undefined;
+  private phase: Phase = 'new';
+  private handshakeStartedAt = 0;
+  private cols = 80;
+  private rows = 24;
+  private offline = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private ptyPaused = false;
+  private exitCode: number | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly o: AgentSessionOptions) {
+    this.sessionId = o.session.sessionId;
+    this.log = o.logger.child({ sessionId: this.sessionId, instanceId: o.instance.instanceId });
+    this.endpoint = new StreamEndpoint(
+      { sendType: MessageType.OutputStreamData, highWaterMessages: o.outputHighWater },
+      {
+        onStreamMessage: (m) => this.onInput(m),
+        onProtocolError: (err, code) => this.log.debug({ code, err }, 'agent discarded a frame'),
+        onWritable: () => this.updatePtyFlow(),
+        onAck: () => this.onAcked(),
+        onResendExhausted: () => this.end('the client stopped acknowledging output'),
+      },
+    );
+    if (o.timeouts.maxSessionDurationMs > 0) {
+      this.addTimer(
+        () => this.end(`Session ${this.sessionId} exceeded the maximum session duration and has been terminated.`),
+        o.timeouts.maxSessionDurationMs,
+      );
+    }
+  }
+
+  get instanceId(): string {
+    return this.o.instance.instanceId;
+  }
+
+  get isEnded(): boolean {
+    return this.phase === 'ended';
+  }
+
+  get connected(): boolean {
+    return this.ws !== undefined;
+  }
+
+  get stats(): StreamStats {
+    return this.endpoint.stats;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  // ---- connections ----------------------------------------------------------------
+
+  /** A client presented a valid token on a new socket. */
+  attachSocket(ws: WebSocket): void {
+    if (this.phase === 'ended') {
+      ws.close(1000, 'session ended');
+      return;
+    }
+    if (this.ws) this.detachSocket('superseded by a new connection', true);
+    this.ws = ws;
+    this.clearReconnectTimer();
+    const link = new FaultyLink(ws, this.o.faults, (frame) => this.endpoint.handleFrame(frame));
+    this.link = link;
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary || this.ws !== ws) return;
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (this.offline) return; // the agent is unreachable: frames go nowhere
+      link.receive(buf);
+    });
+    ws.on('close', () => {
+      if (this.ws === ws) this.detachSocket('client disconnected', false);
+    });
+    ws.on('error', (err) => this.log.debug({ err }, 'agent socket error'));
+    this.o.registry.setStatus(this.sessionId, 'Connected');
+    if (this.offline) {
+      this.sendPublication(true);
+    } else {
+      this.endpoint.attach(link);
+    }
+    if (this.phase === 'new') this.startHandshake();
+  }
+
+  private detachSocket(why: string, closeIt: boolean): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.link?.dispose();
+    this.link = undefined;
+    this.endpoint.detach();
+    if (ws && closeIt) {
+      ws.removeAllListeners('message');
+      ws.removeAllListeners('close');
+      ws.close(1000, why);
+    }
+    if (this.phase === 'ended') return;
+    this.o.registry.setStatus(this.sessionId, 'Disconnected');
+    this.clearReconnectTimer();
+    this.reconnectTimer = setTimeout(
+      () => this.end(`Session ${this.sessionId} was disconnected for too long and has been terminated.`),
+      this.o.timeouts.reconnectWindowMs,
+    );
+  }
+
+  /** Abruptly drop the socket (fault injection): the session stays resumable. */
+  dropSocket(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    // terminate() destroys the TCP socket without a close handshake, as a network fault would.
+    ws.terminate();
+  }
+
+  /** Take the agent offline (pause publication) or bring it back (start publication). */
+  setOffline(offline: boolean): void {
+    if (this.offline === offline) return;
+    this.offline = offline;
+    if (!this.ws || !this.link) return;
+    if (offline) {
+      this.endpoint.detach();
+      this.sendPublication(true);
+    } else {
+      this.sendPublication(false);
+      this.endpoint.attach(this.link);
+    }
+  }
+
+  private sendPublication(paused: boolean): void {
+    const frame = encodeMessage({
+      messageType: paused ? MessageType.PausePublication : MessageType.StartPublication,
+      payload: Buffer.alloc(0),
+      payloadType: PayloadType.Null,
+    });
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(frame);
+  }
+
+  // ---- handshake ---------------------------------------------------------------------
+
+  private sessionType(): string {
+    const doc = this.o.session.documentName;
+    if (doc === 'AWS-StartInteractiveCommand') return SessionTypeName.InteractiveCommands;
+    if (doc.startsWith('AWS-StartPortForwarding') || doc === 'AWS-StartSSHSession') return SessionTypeName.Port;
+    return SessionTypeName.Shell;
+  }
+
+  private startHandshake(): void {
+    this.phase = 'handshaking';
+    this.handshakeStartedAt = performance.now();
+    const actions: unknown[] = [
+      {
+        ActionType: ActionType.SessionType,
+        ActionParameters: {
+          SessionType: this.sessionType(),
+          Properties: {
+            idleSessionTimeout: String(Math.round(this.o.timeouts.idleTimeoutMs / 60_000)),
+            maxSessionDuration: this.o.timeouts.maxSessionDurationMs
+              ? String(Math.round(this.o.timeouts.maxSessionDurationMs / 60_000))
+              : '',
+            runAsEnabled: false,
+            shellProfile: { linux: '', windows: '' },
+          },
+        },
+      },
+    ];
+    if (this.o.instance.kmsKeyId) {
+      actions.push({ ActionType: ActionType.KMSEncryption, ActionParameters: { KMSKeyId: this.o.instance.kmsKeyId } });
+    }
+    const request = { AgentVersion: this.o.instance.agentVersion, RequestedClientActions: actions };
+    this.endpoint.send(PayloadType.HandshakeRequest, Buffer.from(JSON.stringify(request)));
+    this.handshakeTimer = this.addTimer(
+      () => this.end('The client did not answer the session handshake in time.'),
+      this.o.timeouts.handshakeTimeoutMs,
+    );
+  }
+
+  private onHandshakeResponse(payload: Buffer): void {
+    if (this.phase !== 'handshaking') return;
+    if (this.handshakeTimer) this.clearTimer(this.handshakeTimer);
+    let response;
+    try {
+      response = parsePayload(HandshakeResponseSchema, payload, 'handshake response');
+    } catch (err) {
+      this.end(`Handshake failed: ${(err as Error).message}`);
+      return;
+    }
+    const failed = response.ProcessedClientActions.filter((a) => a.ActionStatus !== ActionStatus.Success);
+    const kms = response.ProcessedClientActions.find((a) => a.ActionType === ActionType.KMSEncryption);
+    if (this.o.instance.kmsKeyId && (!kms || kms.ActionStatus !== ActionStatus.Success)) {
+      this.end(
+        `Handshake failed: this instance requires KMS encryption with key ${this.o.instance.kmsKeyId} and the client did not complete it${kms?.Error ? ` (${kms.Error})` : ''}.`,
+      );
+      return;
+    }
+    if (failed.some((a) => a.ActionType === ActionType.SessionType)) {
+      this.end(`Handshake failed: the client cannot run a ${this.sessionType()} session.`);
+      return;
+    }
+    if (this.sessionType() === SessionTypeName.Port) {
+      this.end('Port sessions are not served by this sandbox version.');
+      return;
+    }
+    try {
+      this.startShell();
+    } catch (err) {
+      this.end(`The agent could not start a shell: ${(err as Error).message}`);
+      return;
+    }
+    this.phase = 'running';
+    const complete = {
+      HandshakeTimeToComplete: Math.round((performance.now() - this.handshakeStartedAt) * 1e6),
+      CustomerMessage: '',
+    };
+    this.endpoint.send(PayloadType.HandshakeComplete, Buffer.from(JSON.stringify(complete)));
+    this.resetIdleTimer();
+  }
+
+  // ---- the shell -------------------------------------------------------------------------
+
+  private startShell(): void {
+    const inst = this.o.instance;
+    const prompt =
+      inst.platformType === 'Windows'
+        ? 'PS C:\\Users\\ssm-user> '
+        : `[ssm-user@${inst.computerName} \\W]\\$ `;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: this.o.workDir,
+      USER: 'ssm-user',
+      LOGNAME: 'ssm-user',
+      SHELL: this.o.shell,
+      TERM: 'xterm-256color',
+      LANG: process.env.LANG ?? 'C.UTF-8',
+      PS1: prompt,
+      HOSTNAME: inst.computerName,
+      AWS_SSM_INSTANCE_ID: inst.instanceId,
+      AWS_SSM_SESSION_ID: this.sessionId,
+    };
+    const params = this.o.session.parameters;
+    const isCommand = this.sessionType() === SessionTypeName.InteractiveCommands;
+    const command = params.command?.join(' ') ?? '';
+    const args = isCommand ? ['-c', command] : this.o.shell.endsWith('bash') ? ['--noprofile', '--norc', '-i'] : ['-i'];
+    this.proc = pty.spawn(this.o.shell, args, {
+      name: 'xterm-256color',
+      cols: this.cols,
+      rows: this.rows,
+      cwd: this.o.workDir,
+      env,
+      encoding: null,
+    });
+    const proc = this.proc;
+    proc.onData((data: string | Buffer) => {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      for (let off = 0; off < buf.length; off += AGENT_PAYLOAD_SIZE) {
+        this.endpoint.send(PayloadType.Output, buf.subarray(off, Math.min(buf.length, off + AGENT_PAYLOAD_SIZE)));
+      }
+      this.updatePtyFlow();
+    });
+    proc.onExit(({ exitCode }) => {
+      this.exitCode = exitCode;
+      this.proc = undefined;
+      this.drainThenClose();
+    });
+  }
+
+  /** Pause the shell while the client has not acknowledged enough output. */
+  private updatePtyFlow(): void {
+    if (!this.proc) return;
+    const shouldPause = !this.endpoint.writable;
+    if (shouldPause && !this.ptyPaused) {
+      this.proc.pause();
+      this.ptyPaused = true;
+    } else if (!shouldPause && this.ptyPaused) {
+      this.proc.resume();
+      this.ptyPaused = false;
+    }
+  }
+
+  private onInput(msg: ClientMessage): void {
+    if (this.phase === 'ended') return;
+    switch (msg.payloadType) {
+      case PayloadType.HandshakeResponse:
+        this.onHandshakeResponse(msg.payload);
+        return;
+      case PayloadType.Output:
+        this.resetIdleTimer();
+        this.proc?.write(msg.payload);
+        return;
+      case PayloadType.Size: {
+        try {
+          const size = parsePayload(SizeSchema, msg.payload, 'size message');
+          this.cols = size.cols;
+          this.rows = size.rows;
+          this.proc?.resize(size.cols, size.rows);
+        } catch (err) {
+          this.log.debug({ err }, 'ignored a malformed size message');
+        }
+        return;
+      }
+      case PayloadType.Flag: {
+        if (msg.payload.length >= 4 && msg.payload.readUInt32BE(0) === FlagValue.TerminateSession) {
+          this.end('');
+        }
+        return;
+      }
+      default:
+        this.log.debug({ payloadType: msg.payloadType }, 'ignored input of an unexpected payload type');
+    }
+  }
+
+  private resetIdleTimer(): void {
+    if (this.idleTimer) this.clearTimer(this.idleTimer);
+    if (this.o.timeouts.idleTimeoutMs <= 0) return;
+    this.idleTimer = this.addTimer(
+      () => this.end(`Your session timed out due to inactivity and has been terminated.`),
+      this.o.timeouts.idleTimeoutMs,
+    );
+  }
+
+  // ---- ending ----------------------------------------------------------------------------
+
+  private drainThenClose(): void {
+    if (this.phase === 'ended' || this.phase === 'draining') return;
+    this.phase = 'draining';
+    // Send channel_closed only once the client has every byte of output.
+    if (this.endpoint.unackedCount === 0) this.end('', this.exitCode);
+    else this.addTimer(() => this.end('', this.exitCode), this.o.timeouts.reconnectWindowMs);
+  }
+
+  private onAcked(): void {
+    if (this.phase === 'draining' && this.endpoint.unackedCount === 0) this.end('', this.exitCode);
+  }
+
+  /**
+   * End the session: stop the shell, tell the client (channel_closed with `reason` as
+   * its Output; empty means a normal end), mark it terminated, release everything.
+   */
+  end(reason: string, exitCode?: number): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.log.info({ reason, exitCode }, 'sandbox session ended');
+    const proc = this.proc;
+    this.proc = undefined;
+    if (proc) {
+      try {
+        proc.kill();
+      } catch {
+        // already gone
+      }
+    }
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(encodeChannelClosed(this.sessionId, reason));
+      ws.close(1000, 'session ended');
+    }
+    this.ws = undefined;
+    this.link?.dispose();
+    this.link = undefined;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.clearReconnectTimer();
+    this.endpoint.dispose();
+    this.o.registry.terminate(this.sessionId, reason || 'the shell exited');
+    this.o.onEnded(this.sessionId);
+  }
+
+  private addTimer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private clearTimer(t: NodeJS.Timeout): void {
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+
+  private clearReconnectTimer(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The sandbox's data-channel endpoint (what ssmmessages.<region>.amazonaws.com and the
+ * SSM agent are together for a real session): accepts WebSocket upgrades at
+ * /v1/data-channel/<sessionId>, checks the token in the open frame, and runs an
+ * AgentSession per session with a real shell in its instance's working directory.
+ */
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import type { Logger } from '../../core/log/logger.js';
+import type { FaultController, Fleet, SandboxInstance, SessionRegistry } from '../types.js';
+import { AgentSession, type AgentTimeouts } from './agent-session.js';
+
+export interface DataChannelServerOptions {
+  /** Session timeouts; each defaults to the service's behaviour. */
+  timeouts?: Partial<AgentTimeouts>;
+  /** Shell the fake instances run (default /bin/bash, else /bin/sh). */
+  shell?: string;
+  /** Unacknowledged output messages before the agent pauses the shell (default 10,000, as the agent). */
+  outputHighWater?: number;
+  /** Time allowed between the upgrade and the token frame (default 10 s). */
+  openFrameTimeoutMs?: number;
+  /** Parent folder for the instances' throwaway working directories (default: the OS temp dir). */
+  workRoot?: string;
+}
+
+export interface DataChannelServerDeps extends DataChannelServerOptions {
+  registry: SessionRegistry;
+  fleet: Fleet;
+  faults: FaultController;
+  logger: Logger;
+}
+
+const OpenFrameSchema = z.object({
+  MessageSchemaVersion: z.string().optional(),
+  RequestId: z.string().optional(),
+  TokenValue: z.string().min(1),
+  ClientId: z.string().optional(),
+  ClientVersion: z.string().optional(),
+});
+
+const PATH_RE = /^\/v1\/data-channel\/([A-Za-z0-9._-]{1,128})$/;
+
+export class DataChannelServer {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024 });
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly workRoot: string;
+  private readonly workDirs = new Map<string, string>();
+  private readonly timeouts: AgentTimeouts;
+  private readonly shell: string;
+  private closed = false;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(private readonly deps: DataChannelServerDeps) {
+    this.workRoot = mkdtempSync(join(deps.workRoot ?? tmpdir(), 'ec2-connect-sandbox-'));
+    this.timeouts = {
+      idleTimeoutMs: 20 * 60_000,
+      maxSessionDurationMs: 0,
+      reconnectWindowMs: 2 * 60_000,
+      handshakeTimeoutMs: 15_000,
+      ...deps.timeouts,
+    };
+    this.shell = deps.shell ?? (existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh');
+
+    const onTerminate = (sessionId: string, reason: string): void => {
+      this.sessions.get(sessionId)?.end(reason ? `Session ${sessionId} was terminated: ${reason}` : '');
+    };
+    deps.registry.on('terminate', onTerminate);
+    this.unsubscribe.push(() => deps.registry.off('terminate', onTerminate));
+
+    const onDrop = (sessionId?: string): void => {
+      for (const [id, s] of this.sessions) if (!sessionId || id === sessionId) s.dropSocket();
+    };
+    deps.faults.on('dropSockets', onDrop);
+    this.unsubscribe.push(() => deps.faults.off('dropSockets', onDrop));
+
+    const onChanged = (instance: SandboxInstance): void => {
+      const offline = instance.pingStatus !== 'Online' || instance.state !== 'running';
+      for (const s of this.sessions.values()) if (s.instanceId === instance.instanceId) s.setOffline(offline);
+    };
+    deps.fleet.on('changed', onChanged);
+    this.unsubscribe.push(() => deps.fleet.off('changed', onChanged));
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  session(sessionId: string): AgentSession | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const m = PATH_RE.exec(url.pathname);
+    const session = m ? this.deps.registry.get(m[1]!) : undefined;
+    if (this.closed || !m || !session || session.status === 'Terminated') {
+      const status = this.closed ? '503 Service Unavailable' : '404 Not Found';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, session.sessionId));
+  }
+
+  private onSocket(ws: WebSocket, sessionId: string): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    ws.on('error', () => {});
+    const timer = setTimeout(
+      () => ws.close(1008, 'no token frame received'),
+      this.deps.openFrameTimeoutMs ?? 10_000,
+    );
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(timer);
+      if (isBinary) {
+        ws.close(1008, 'the first frame must be the text open frame with the token');
+        return;
+      }
+      let token: string;
+      try {
+        token = OpenFrameSchema.parse(JSON.parse(data.toString())).TokenValue;
+      } catch {
+        ws.close(1008, 'malformed open frame');
+        return;
+      }
+      if (!this.deps.registry.validateToken(sessionId, token)) {
+        ws.close(1008, 'invalid or expired token');
+        return;
+      }
+      const agent = this.sessions.get(sessionId) ?? this.createAgent(sessionId);
+      if (!agent) {
+        ws.close(1011, 'the target instance is not available');
+        return;
+      }
+      agent.attachSocket(ws);
+    });
+    ws.once('close', () => clearTimeout(timer));
+  }
+
+  private createAgent(sessionId: string): AgentSession | undefined {
+    const session = this.deps.registry.get(sessionId);
+    const instance = session && this.deps.fleet.get(session.target);
+    if (!session || !instance) return undefined;
+    const agent = new AgentSession({
+      session,
+      instance,
+      workDir: this.workDir(instance.instanceId),
+      registry: this.deps.registry,
+      faults: this.deps.faults,
+      logger: this.deps.logger,
+      timeouts: this.timeouts,
+      shell: this.shell,
+      outputHighWater: this.deps.outputHighWater ?? 10_000,
+      onEnded: (id) => this.sessions.delete(id),
+    });
+    this.sessions.set(sessionId, agent);
+    if (instance.pingStatus !== 'Online' || instance.state !== 'running') agent.setOffline(true);
+    return agent;
+  }
+
+  /** Each fake instance has its own throwaway home directory, shared by its sessions. */
+  private workDir(instanceId: string): string {
+    let dir = this.workDirs.get(instanceId);
+    if (!dir) {
+      dir = join(this.workRoot, instanceId);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.workDirs.set(instanceId, dir);
+    }
+    return dir;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const u of this.unsubscribe) u();
+    for (const s of [...this.sessions.values()]) s.end('The sandbox is shutting down.');
+    this.sessions.clear();
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    rmSync(this.workRoot, { recursive: true, force: true });
+  }
+}
