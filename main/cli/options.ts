@@ -1,0 +1,34 @@
+/** Options shared by commands that talk to AWS (or the sandbox). */
+import { Option, type Command } from 'commander';
+import { createLogger, type Logger } from '../core/log/logger.js';
+import { resolveProfile, type ResolvedProfile } from '../sandbox/embedded-profile.js';
+
+export interface AwsOptions {
+  profile?: string;
+  region?: string;
+  endpoint?: string;
+  logLevel?: string;
+}
+
+export function addAwsOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --profile <name>', 'AWS profile; "sandbox" (the default) is the built-in local AWS')
+    .option('-r, --region <region>', 'AWS region (default: from the profile or AWS_REGION)')
+    .option('--endpoint <url>', 'endpoint URL for SSM, EC2 and STS (e.g. a standalone `ec2-connect sandbox`)')
+    .addOption(
+      new Option('--log-level <level>', 'log level on stderr').choices(['silent', 'error', 'warn', 'info', 'debug', 'trace']),
+    );
+}
+
+export function loggerFor(opts: AwsOptions): Logger {
+  return createLogger({ level: (opts.logLevel as 'warn' | undefined) ?? 'error' });
+}
+
+export function profileFor(opts: AwsOptions, logger: Logger): Promise<ResolvedProfile> {
+  return resolveProfile({
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    logger,
+  });
+}

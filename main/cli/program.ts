@@ -1,0 +1,19 @@
+/** The `ec2-connect` command line: one commander program, each command in main/cli/commands/. */
+import { Command } from 'commander';
+import { CLIENT_VERSION } from '../core/version.js';
+import { registerConnectCommand } from './commands/connect.js';
+import { registerSandboxCommand } from './commands/sandbox.js';
+import { registerAppCommands } from './commands/app.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('ec2-connect')
+    .description('Shells on EC2 instances through AWS Systems Manager Session Manager, with a local AWS sandbox.')
+    .version(CLIENT_VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)');
+  registerConnectCommand(program);
+  registerSandboxCommand(program);
+  registerAppCommands(program);
+  return program;
+}

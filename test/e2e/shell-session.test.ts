@@ -1,0 +1,161 @@
+/**
+ * End to end under Node: our protocol client against the sandbox on loopback, running
+ * real commands in a real shell.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { SsmSession } from '../../main/core/ssm/session.js';
+import { OutputCollector, startFixture, type Fixture } from '../helpers/sandbox.js';
+
+function seqText(from: number, to: number): string {
+  const parts: string[] = [];
+  for (let i = from; i <= to; i++) parts.push(String(i));
+  return parts.join('\r\n');
+}
+
+/** Run `cmd` between markers and return exactly the bytes it printed. */
+async function runMarked(session: SsmSession, out: OutputCollector, cmd: string, timeoutMs = 60_000): Promise<string> {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const from = out.mark();
+  session.write(`echo B${tag}""EGIN; ${cmd}; echo E${tag}""ND\r`);
+  const text = await out.waitFor(`E${tag}ND\r\n`, timeoutMs, from);
+  const start = text.indexOf(`B${tag}EGIN\r\n`);
+  const end = text.lastIndexOf(`E${tag}ND\r\n`);
+  return text.slice(start + `B${tag}EGIN\r\n`.length, end);
+}
+
+describe('shell sessions against the sandbox', () => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await startFixture();
+  });
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  it('opens a session, shows the instance prompt and runs a command', async () => {
+    const s = await fx.open();
+    const out = new OutputCollector(s);
+    expect(s.state).toBe('open');
+    expect(s.handshake?.sessionType).toBe('Standard_Stream');
+    const inst = fx.sandbox.fleet.get(fx.instanceId)!;
+    await out.waitFor(`[ssm-user@${inst.computerName}`);
+    expect(await runMarked(s, out, 'echo hello $((6*7))')).toBe('hello 42\r\n');
+    expect(s.sessionId).toMatch(/^sandbox-user-[0-9a-f]{17}$/);
+    await s.terminate();
+    expect(fx.sandbox.registry.get(s.sessionId)?.status).toBe('Terminated');
+  });
+
+  it('carries 10 MB of output exactly, in order', async () => {
+    const s = await fx.open();
+    const out = new OutputCollector(s);
+    await out.waitFor('$ ');
+    const got = await runMarked(s, out, 'seq 1 1300000', 120_000);
+    const want = seqText(1, 1300000) + '\r\n';
+    expect(got.length).toBeGreaterThan(10_000_000);
+    expect(got.length).toBe(want.length);
+    expect(got === want).toBe(true);
+    expect(s.channel.stats.duplicatesIn).toBe(0);
+    await s.terminate();
+  }, 180_000);
+
+  it('sends the terminal size on open and on resize', async () => {
+    const s = await fx.open({ cols: 100, rows: 30 });
+    const out = new OutputCollector(s);
+    await out.waitFor('$ ');
+    expect(await runMarked(s, out, 'stty size')).toBe('30 100\r\n');
+    s.resize(132, 43);
+    expect(await runMarked(s, out, 'stty size')).toBe('43 132\r\n');
+    await s.terminate();
+  });
+
+  it('ends when the shell exits, with the reason from channel_closed', async () => {
+    const s = await fx.open();
+    const out = new OutputCollector(s);
+    await out.waitFor('$ ');
+    const closed = new Promise((r) => s.onClosed(r));
+    s.write('exit\r');
+    await expect(closed).resolves.toMatchObject({ how: 'ended' });
+    expect(fx.sandbox.registry.get(s.sessionId)?.status).toBe('Terminated');
+  });
+
+  it('passes Ctrl-C through to interrupt a running command', async () => {
+    const s = await fx.open();
+    const out = new OutputCollector(s);
+    await out.waitFor('$ ');
+    s.write('sleep 30; echo NOT""INTERRUPTED\r');
+    await new Promise((r) => setTimeout(r, 300));
+    s.write(Buffer.from([0x03]));
+    expect(await runMarked(s, out, 'echo after')).toBe('after\r\n');
+    expect(out.text).not.toContain('NOTINTERRUPTED');
+    await s.terminate();
+  });
+
+  it('survives a dropped socket mid-output with no byte lost or repeated, and input runs once', async () => {
+    const s = await fx.open({ reconnect: { baseDelayMs: 20, maxDelayMs: 200 } });
+    const out = new OutputCollector(s);
+    await out.waitFor('$ ');
+    const tag = 'k' + Math.random().toString(36).slice(2, 7);
+    const from = out.mark();
+    s.write(`echo BEG""IN; seq 1 300000; echo E""ND\r`);
+    await out.waitFor('\r\n150', 30_000, from);
+    fx.sandbox.faults.dropSockets(s.sessionId);
+    s.write(`echo ${tag}=$((40+2))\r`); // typed while the socket is down
+    const text = await out.waitFor(`${tag}=42\r\n`, 60_000, from);
+    expect(s.reconnects).toBeGreaterThanOrEqual(1);
+    const body = text.slice(text.indexOf('BEGIN\r\n') + 7, text.indexOf('END\r\n'));
+    expect(body === seqText(1, 300000) + '\r\n').toBe(true);
+    expect(text.split(`${tag}=42`).length - 1).toBe(1);
+    await s.terminate();
+  }, 120_000);
+
+  it('refuses a session that requires KMS encryption with a clear message', async () => {
+    const inst = fx.sandbox.fleet.list().find((i) => i.instanceId !== fx.instanceId && i.state === 'running' && i.pingStatus === 'Online')!;
+    fx.sandbox.fleet.update(inst.instanceId, { kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abcd' });
+    try {
+      await expect(fx.open({ target: inst.instanceId })).rejects.toThrow(/requires KMS encryption with key arn:aws:kms/);
+    } finally {
+      fx.sandbox.fleet.update(inst.instanceId, { kmsKeyId: undefined });
+    }
+  });
+
+  it('names the cause when the instance is offline', async () => {
+    const offline = fx.sandbox.fleet.list().find((i) => i.pingStatus === 'ConnectionLost')!;
+    await expect(fx.open({ target: offline.instanceId })).rejects.toThrow(/TargetNotConnected.*not connected to Systems Manager/s);
+  });
+});
+
+describe('lossy data channel (fast-check over fault settings)', () => {
+  it('yields the exact output stream under random loss, duplication, reordering and corruption', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          seed: fc.integer({ min: 1, max: 2 ** 30 }),
+          dropRate: fc.double({ min: 0, max: 0.15, noNaN: true }),
+          duplicateRate: fc.double({ min: 0, max: 0.15, noNaN: true }),
+          reorderRate: fc.double({ min: 0, max: 0.15, noNaN: true }),
+          corruptRate: fc.double({ min: 0, max: 0.05, noNaN: true }),
+          lines: fc.integer({ min: 1, max: 20000 }),
+        }),
+        async (p) => {
+          const fx = await startFixture({ faultSeed: p.seed });
+          try {
+            const s = await fx.open();
+            const out = new OutputCollector(s);
+            await out.waitFor('$ ');
+            fx.sandbox.faults.set({
+              dataChannel: { dropRate: p.dropRate, duplicateRate: p.duplicateRate, reorderRate: p.reorderRate, corruptRate: p.corruptRate },
+            });
+            const got = await runMarked(s, out, `seq 1 ${p.lines}`, 90_000);
+            expect(got).toBe(seqText(1, p.lines) + '\r\n');
+            fx.sandbox.faults.reset();
+            await s.terminate();
+          } finally {
+            await fx.close();
+          }
+        },
+      ),
+      { numRuns: 6 },
+    );
+  }, 300_000);
+});
