@@ -18,7 +18,10 @@ export default tseslint.config(
     // Layering: only main/app (and preload) may touch electron; core, sandbox and cli run under plain Node.
     files: ['main/core/**', 'main/sandbox/**', 'main/cli/**', 'renderer/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only main/app/ and preload/ may import electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only main/app/ and preload/ may import electron.' }] },
+      ],
     },
   },
   {

@@ -16,7 +16,14 @@ export function addAwsOptions(cmd: Command): Command {
     .option('-r, --region <region>', 'AWS region (default: from the profile or AWS_REGION)')
     .option('--endpoint <url>', 'endpoint URL for SSM, EC2 and STS (e.g. a standalone `ec2-connect sandbox`)')
     .addOption(
-      new Option('--log-level <level>', 'log level on stderr').choices(['silent', 'error', 'warn', 'info', 'debug', 'trace']),
+      new Option('--log-level <level>', 'log level on stderr').choices([
+        'silent',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+      ]),
     );
 }
 

@@ -9,7 +9,9 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('ec2-connect')
-    .description('Shells on EC2 instances through AWS Systems Manager Session Manager, with a local AWS sandbox.')
+    .description(
+      'Shells on EC2 instances through AWS Systems Manager Session Manager, with a local AWS sandbox.',
+    )
     .version(CLIENT_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)');
   registerConnectCommand(program);

@@ -51,7 +51,10 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
     const controlPlane = new ControlPlane({
       region: sandbox.region,
       endpoint: sandbox.endpoint,
-      credentials: { accessKeyId: sandbox.credentials.accessKeyId, secretAccessKey: sandbox.credentials.secretAccessKey },
+      credentials: {
+        accessKeyId: sandbox.credentials.accessKeyId,
+        secretAccessKey: sandbox.credentials.secretAccessKey,
+      },
       ...timeouts,
     });
     return {

@@ -6,7 +6,8 @@
 import type { EventEmitter } from 'node:events';
 
 export type PingStatus = 'Online' | 'ConnectionLost' | 'Inactive';
-export type InstanceStateName = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+export type InstanceStateName =
+  'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 export type PlatformType = 'Linux' | 'Windows' | 'MacOS';
 
 export interface SandboxInstance {
@@ -26,6 +27,12 @@ export interface SandboxInstance {
   launchTime: string; // ISO date
   /** Require KMS encryption for sessions to this instance (a handshake action the client must process). */
   kmsKeyId?: string;
+  /**
+   * Whether the instance is registered with Systems Manager (default true). An instance
+   * with `false` has no SSM agent: EC2 DescribeInstances lists it, SSM
+   * DescribeInstanceInformation does not, and StartSession fails with TargetNotConnected.
+   */
+  ssmManaged?: boolean;
 }
 
 export interface SandboxCredentials {
@@ -36,7 +43,8 @@ export interface SandboxCredentials {
   arn: string; // arn:aws:iam::<account>:user/<userName>
 }
 
-export type SandboxSessionStatus = 'Connecting' | 'Connected' | 'Disconnected' | 'Terminating' | 'Terminated' | 'Failed';
+export type SandboxSessionStatus =
+  'Connecting' | 'Connected' | 'Disconnected' | 'Terminating' | 'Terminated' | 'Failed';
 
 export interface SandboxSession {
   sessionId: string;

@@ -1,4 +1,5 @@
 /** Test fixture: an embedded sandbox plus a control plane signed with its credentials. */
+import { StringDecoder } from 'node:string_decoder';
 import { ControlPlane } from '../../main/core/ssm/control-plane.js';
 import { SsmSession, type SessionOpenOptions } from '../../main/core/ssm/session.js';
 import { startSandbox, type SandboxHandle, type SandboxOptions } from '../../main/sandbox/server.js';
@@ -17,10 +18,15 @@ export async function startFixture(options: SandboxOptions = {}): Promise<Fixtur
   const cp = new ControlPlane({
     region: sandbox.region,
     endpoint: sandbox.endpoint,
-    credentials: { accessKeyId: sandbox.credentials.accessKeyId, secretAccessKey: sandbox.credentials.secretAccessKey },
+    credentials: {
+      accessKeyId: sandbox.credentials.accessKeyId,
+      secretAccessKey: sandbox.credentials.secretAccessKey,
+    },
     maxAttempts: 1,
   });
-  const online = sandbox.fleet.list().find((i) => i.state === 'running' && i.pingStatus === 'Online' && i.platformType === 'Linux');
+  const online = sandbox.fleet
+    .list()
+    .find((i) => i.state === 'running' && i.pingStatus === 'Online' && i.platformType === 'Linux');
   if (!online) throw new Error('the default fleet has no running, online Linux instance');
   const sessions: SsmSession[] = [];
   return {
@@ -28,7 +34,13 @@ export async function startFixture(options: SandboxOptions = {}): Promise<Fixtur
     cp,
     instanceId: online.instanceId,
     async open(opts = {}) {
-      const s = await SsmSession.open({ controlPlane: cp, target: online.instanceId, cols: 120, rows: 40, ...opts });
+      const s = await SsmSession.open({
+        controlPlane: cp,
+        target: online.instanceId,
+        cols: 120,
+        rows: 40,
+        ...opts,
+      });
       sessions.push(s);
       return s;
     },
@@ -40,30 +52,40 @@ export async function startFixture(options: SandboxOptions = {}): Promise<Fixtur
   };
 }
 
-/** Collects a session's output and waits for patterns in it. */
+/** Collects a session's output and waits for patterns in it (searching only new output, so it stays linear). */
 export class OutputCollector {
-  private chunks: Buffer[] = [];
+  private decoder = new StringDecoder('utf8');
+  private _text = '';
+  private _bytes = 0;
   private waiters: Array<() => void> = [];
   constructor(session: SsmSession) {
     session.onOutput((b) => {
-      this.chunks.push(Buffer.from(b));
+      this._text += this.decoder.write(b);
+      this._bytes += b.length;
       for (const w of this.waiters.splice(0)) w();
     });
   }
   get text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return this._text;
   }
-  get bytes(): Buffer {
-    return Buffer.concat(this.chunks);
+  get byteCount(): number {
+    return this._bytes;
   }
-  /** Resolve when the output (from `from` on) matches. */
+  /** Resolve with the output from `from` on once it matches (a match may span at most 4 KiB of new output). */
   async waitFor(pattern: RegExp | string, timeoutMs = 15_000, from = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    let checked = from;
     for (;;) {
-      const t = this.text.slice(from);
-      if (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t)) return t;
+      const start = Math.max(from, checked - 4096);
+      const t = this._text;
+      const hit = typeof pattern === 'string' ? t.indexOf(pattern, start) >= 0 : pattern.test(t.slice(start));
+      if (hit) return t.slice(from);
+      checked = t.length;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${String(pattern)}; last output: ${JSON.stringify(t.slice(-300))}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${String(pattern)}; last output: ${JSON.stringify(t.slice(-300))}`,
+        );
       await new Promise<void>((r) => {
         const timer = setTimeout(r, Math.min(left, 1000));
         this.waiters.push(() => {
@@ -74,6 +96,6 @@ export class OutputCollector {
     }
   }
   mark(): number {
-    return this.text.length;
+    return this._text.length;
   }
 }

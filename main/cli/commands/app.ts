@@ -112,14 +112,17 @@ export async function runBuild(root: string): Promise<void> {
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin?: Record<string, string> };
     bin = path.join(path.dirname(pkgPath), pkg.bin?.['electron-vite'] ?? 'bin/electron-vite.js');
   } catch {
-    throw new Error('electron-vite is not installed here; run `npm ci` (with dev dependencies), then `npm run build`');
+    throw new Error(
+      'electron-vite is not installed here; run `npm ci` (with dev dependencies), then `npm run build`',
+    );
   }
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'build'], { cwd: root, stdio: ['ignore', 2, 2] });
     child.once('error', reject);
     child.once('exit', (c) => resolve(c));
   });
-  if (code !== 0) throw new Error(`electron-vite build failed (exit ${code}); run \`npm run build\` to see why`);
+  if (code !== 0)
+    throw new Error(`electron-vite build failed (exit ${code}); run \`npm run build\` to see why`);
 }
 
 async function ensureBuilt(root: string, outputs: string[], sources: string[]): Promise<void> {
@@ -148,9 +151,9 @@ export function locateElectron(root: string): ElectronLookup {
 }
 
 const MISSING_ELECTRON = (reason: string): string => `\
-The Electron binary is not installed (${reason}).
-npm installed the electron package without its binary: ELECTRON_SKIP_BINARY_DOWNLOAD was set,
-or the download failed. To get it, on a machine with internet access, in this directory:
+The Electron binary is missing: the electron package is installed without it, because
+ELECTRON_SKIP_BINARY_DOWNLOAD was set or its download failed (require("electron") said: ${reason}).
+To get it, on a machine with internet access, in this directory:
 
     unset ELECTRON_SKIP_BINARY_DOWNLOAD
     node node_modules/electron/install.js
@@ -257,7 +260,8 @@ function waitForShutdown(): Promise<NodeJS.Signals> {
 
 export async function runWeb(opts: WebOptions): Promise<number> {
   const port = opts.port === undefined ? 0 : Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${opts.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0-65535, got ${opts.port}`);
   const root = findProjectRoot();
   const staticDir = path.join(root, 'out', 'renderer');
   try {

@@ -42,15 +42,23 @@ export async function resolveInstance(cp: ControlPlane, idOrName: string): Promi
   const matches = all.filter((i) => i.name === idOrName);
   if (matches.length === 1) return matches[0]!.instanceId;
   if (matches.length === 0) {
-    const names = all.map((i) => i.name || i.instanceId).slice(0, 20).join(', ');
-    throw new Error(`no instance is named "${idOrName}". Known: ${names}. Run \`ec2-connect list\` to see them all.`);
+    const names = all
+      .map((i) => i.name || i.instanceId)
+      .slice(0, 20)
+      .join(', ');
+    throw new Error(
+      `no instance is named "${idOrName}". Known: ${names}. Run \`ec2-connect list\` to see them all.`,
+    );
   }
   throw new Error(
     `${matches.length} instances are named "${idOrName}" (${matches.map((m) => m.instanceId).join(', ')}); pass an instance id instead.`,
   );
 }
 
-function parseParameters(list: string[] | undefined, command: string | undefined): Record<string, string[]> | undefined {
+function parseParameters(
+  list: string[] | undefined,
+  command: string | undefined,
+): Record<string, string[]> | undefined {
   const params: Record<string, string[]> = {};
   for (const p of list ?? []) {
     const eq = p.indexOf('=');
@@ -83,7 +91,9 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     store.add(session);
     process.stderr.write(`\nStarting session with SessionId: ${session.sessionId}\n\n`);
     const closed = await attachTerminal(session, store);
-    process.stderr.write(`\n\nExiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.\n\n`);
+    process.stderr.write(
+      `\n\nExiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.\n\n`,
+    );
     if (closed.how === 'failed') {
       process.stderr.write(`ec2-connect: ${closed.reason}\n`);
       return EXIT_CONNECTION_FAILED;
@@ -148,7 +158,8 @@ function attachTerminal(session: SsmSession, store: DisposableStore): Promise<Se
     store.add(session.onOutput((b) => stdout.write(b)));
     store.add(
       session.onStateChange((s) => {
-        if (s === 'reconnecting') process.stderr.write('\r\n[ec2-connect: connection lost, reconnecting...]\r\n');
+        if (s === 'reconnecting')
+          process.stderr.write('\r\n[ec2-connect: connection lost, reconnecting...]\r\n');
         else if (s === 'open') process.stderr.write('\r\n[ec2-connect: reconnected]\r\n');
       }),
     );

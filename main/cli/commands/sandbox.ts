@@ -22,8 +22,15 @@ export function registerSandboxCommand(program: Command): void {
     .command('sandbox')
     .description('run the local AWS sandbox (SSM, EC2, STS and data channels backed by real shells)')
     .option('--port <port>', 'TCP port (0 = any free port)', '0')
-    .option('--host <address>', 'address to listen on (loopback only unless --allow-non-loopback)', '127.0.0.1')
-    .option('--allow-non-loopback', 'allow a non-loopback address: anyone who can reach it gets a shell on this machine')
+    .option(
+      '--host <address>',
+      'address to listen on (loopback only unless --allow-non-loopback)',
+      '127.0.0.1',
+    )
+    .option(
+      '--allow-non-loopback',
+      'allow a non-loopback address: anyone who can reach it gets a shell on this machine',
+    )
     .option('--fleet <file>', 'JSON file describing the fake instances')
     .option('--region <region>', 'region the sandbox reports', 'us-east-1')
     .option('--json', 'print the connection details as JSON')
@@ -48,7 +55,9 @@ export function registerSandboxCommand(program: Command): void {
         accessKeyId: sb.credentials.accessKeyId,
         secretAccessKey: sb.credentials.secretAccessKey,
         adminToken: sb.adminToken,
-        instances: sb.fleet.list().map((i) => ({ instanceId: i.instanceId, name: i.name, state: i.state, pingStatus: i.pingStatus })),
+        instances: sb.fleet
+          .list()
+          .map((i) => ({ instanceId: i.instanceId, name: i.name, state: i.state, pingStatus: i.pingStatus })),
       };
       if (opts.json) {
         process.stdout.write(JSON.stringify(info) + '\n');
@@ -66,7 +75,9 @@ export function registerSandboxCommand(program: Command): void {
           `Fault injection: POST ${sb.endpoint}/__sandbox/faults with header x-sandbox-admin-token: ${sb.adminToken}`,
           '',
           'Instances:',
-          ...info.instances.map((i) => `  ${i.instanceId}  ${i.name.padEnd(16)} ${i.state.padEnd(9)} ${i.pingStatus}`),
+          ...info.instances.map(
+            (i) => `  ${i.instanceId}  ${i.name.padEnd(16)} ${i.state.padEnd(9)} ${i.pingStatus}`,
+          ),
           '',
           'Press Ctrl-C to stop.',
         ];

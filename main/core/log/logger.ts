@@ -55,7 +55,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       name: options.name ?? 'ec2-connect',
-      level: options.level ?? (process.env.EC2_CONNECT_LOG_LEVEL as pino.LevelWithSilent | undefined) ?? 'warn',
+      level:
+        options.level ?? (process.env.EC2_CONNECT_LOG_LEVEL as pino.LevelWithSilent | undefined) ?? 'warn',
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       hooks: {
         logMethod(args, method) {

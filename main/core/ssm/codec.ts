@@ -143,7 +143,10 @@ export function encodeMessage(input: EncodeInput): Buffer {
   buf.writeUInt32BE(HEADER_LENGTH, OFF.headerLength);
   const typeBytes = Buffer.from(input.messageType, 'ascii');
   if (typeBytes.length === 0 || typeBytes.length > MESSAGE_TYPE_LENGTH) {
-    throw new CodecError('empty_message_type', `message type must be 1..32 ASCII bytes: ${input.messageType}`);
+    throw new CodecError(
+      'empty_message_type',
+      `message type must be 1..32 ASCII bytes: ${input.messageType}`,
+    );
   }
   buf.fill(0x20, OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH);
   typeBytes.copy(buf, OFF.messageType);
@@ -179,7 +182,10 @@ export interface DecodeOptions {
  */
 export function decodeMessage(frame: Buffer, options: DecodeOptions = {}): ClientMessage {
   if (frame.length < PAYLOAD_OFFSET) {
-    throw new CodecError('short_frame', `frame of ${frame.length} bytes is shorter than the ${PAYLOAD_OFFSET}-byte header`);
+    throw new CodecError(
+      'short_frame',
+      `frame of ${frame.length} bytes is shorter than the ${PAYLOAD_OFFSET}-byte header`,
+    );
   }
   const headerLength = frame.readUInt32BE(OFF.headerLength);
   const messageType = trimType(frame.subarray(OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH));
@@ -200,7 +206,10 @@ export function decodeMessage(frame: Buffer, options: DecodeOptions = {}): Clien
   const declared = frame.readUInt32BE(OFF.payloadLength);
   const max = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   if (payload.length > max) {
-    throw new CodecError('oversized_payload', `payload of ${payload.length} bytes exceeds the ${max}-byte limit`);
+    throw new CodecError(
+      'oversized_payload',
+      `payload of ${payload.length} bytes exceeds the ${max}-byte limit`,
+    );
   }
   if (!isPublication && declared !== payload.length) {
     throw new CodecError(
@@ -239,7 +248,9 @@ export interface AcknowledgeContent {
   IsSequentialMessage: boolean;
 }
 
-export function encodeAcknowledge(acked: Pick<ClientMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
+export function encodeAcknowledge(
+  acked: Pick<ClientMessage, 'messageType' | 'messageId' | 'sequenceNumber'>,
+): Buffer {
   const content: AcknowledgeContent = {
     AcknowledgedMessageType: acked.messageType,
     AcknowledgedMessageId: acked.messageId,

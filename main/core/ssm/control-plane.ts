@@ -67,7 +67,8 @@ export class ControlPlane {
       httpAgent,
       httpsAgent,
     });
-    const credentials = options.credentials ?? (options.profile ? fromIni({ profile: options.profile }) : undefined);
+    const credentials =
+      options.credentials ?? (options.profile ? fromIni({ profile: options.profile }) : undefined);
     const common = {
       region: options.region,
       requestHandler,
@@ -97,7 +98,12 @@ export class ControlPlane {
     if (!out.SessionId || !out.TokenValue || !out.StreamUrl) {
       throw new Error('StartSession returned no SessionId, TokenValue or StreamUrl');
     }
-    return { sessionId: out.SessionId, tokenValue: out.TokenValue, streamUrl: out.StreamUrl, target: input.target };
+    return {
+      sessionId: out.SessionId,
+      tokenValue: out.TokenValue,
+      streamUrl: out.StreamUrl,
+      target: input.target,
+    };
   }
 
   /** A fresh token for reconnecting; undefined when the service says the session is over. */
@@ -110,7 +116,9 @@ export class ControlPlane {
   }
 
   async terminateSession(sessionId: string): Promise<void> {
-    await this.call('TerminateSession', () => this.ssm.send(new TerminateSessionCommand({ SessionId: sessionId })));
+    await this.call('TerminateSession', () =>
+      this.ssm.send(new TerminateSessionCommand({ SessionId: sessionId })),
+    );
   }
 
   async describeSessions(state: 'Active' | 'History', filters: SessionFilter[] = []): Promise<Session[]> {
@@ -133,7 +141,9 @@ export class ControlPlane {
     return all;
   }
 
-  async describeInstanceInformation(filters: InstanceInformationStringFilter[] = []): Promise<InstanceInformation[]> {
+  async describeInstanceInformation(
+    filters: InstanceInformationStringFilter[] = [],
+  ): Promise<InstanceInformation[]> {
     const all: InstanceInformation[] = [];
     let token: string | undefined;
     do {
@@ -200,7 +210,14 @@ export class ControlPlane {
   }
 }
 
-const STATES = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
+const STATES = new Set<InstanceState>([
+  'pending',
+  'running',
+  'stopping',
+  'stopped',
+  'shutting-down',
+  'terminated',
+]);
 
 export function summarize(inst: Instance, info: InstanceInformation | undefined): InstanceSummary {
   const tags: Record<string, string> = {};
@@ -211,15 +228,21 @@ export function summarize(inst: Instance, info: InstanceInformation | undefined)
   let unavailableReason: string | undefined;
   if (state !== 'running') unavailableReason = `the instance is ${state}`;
   else if (ping === 'NotRegistered')
-    unavailableReason = 'the SSM agent has never registered (no instance profile with AmazonSSMManagedInstanceCore, or no route to SSM)';
-  else if (ping === 'ConnectionLost') unavailableReason = 'the SSM agent stopped reporting (agent stopped or network lost)';
+    unavailableReason =
+      'the SSM agent has never registered (no instance profile with AmazonSSMManagedInstanceCore, or no route to SSM)';
+  else if (ping === 'ConnectionLost')
+    unavailableReason = 'the SSM agent stopped reporting (agent stopped or network lost)';
   else if (ping === 'Inactive') unavailableReason = 'the managed instance is inactive';
   return {
     instanceId: inst.InstanceId ?? '',
     name: tags.Name ?? '',
     state,
     pingStatus: ping,
-    platform: info?.PlatformType ?? (String(inst.Platform ?? '').toLowerCase() === 'windows' ? 'Windows' : (inst.PlatformDetails ?? 'Linux')),
+    platform:
+      info?.PlatformType ??
+      (String(inst.Platform ?? '').toLowerCase() === 'windows'
+        ? 'Windows'
+        : (inst.PlatformDetails ?? 'Linux')),
     ...(info?.PlatformName ? { platformName: info.PlatformName } : {}),
     ...(info?.AgentVersion ? { agentVersion: info.AgentVersion } : {}),
     ...(inst.InstanceType ? { instanceType: inst.InstanceType } : {}),

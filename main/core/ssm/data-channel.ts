@@ -386,7 +386,8 @@ export class DataChannel implements Disposable {
         break;
       case PayloadType.ExitCode: {
         const text = msg.payload.toString('utf8').trim();
-        const code = msg.payload.length === 4 && !/^\d+$/.test(text) ? msg.payload.readInt32BE(0) : Number(text);
+        const code =
+          msg.payload.length === 4 && !/^\d+$/.test(text) ? msg.payload.readInt32BE(0) : Number(text);
         if (Number.isInteger(code)) this._exitCode = code;
         break;
       }
@@ -394,7 +395,10 @@ export class DataChannel implements Disposable {
         if (msg.payload.length >= 4) this._onFlag.fire(msg.payload.readUInt32BE(0));
         break;
       default:
-        this.log.debug({ payloadType: msg.payloadType }, 'ignored a stream message of an unknown payload type');
+        this.log.debug(
+          { payloadType: msg.payloadType },
+          'ignored a stream message of an unknown payload type',
+        );
     }
     this._onMessage.fire(msg);
   }
@@ -528,7 +532,10 @@ export class DataChannel implements Disposable {
    * Close on purpose: tell the agent to terminate (Flag 2) and wait briefly for it to be
    * acknowledged, then drop the socket. The caller also calls TerminateSession.
    */
-  async close(reason = 'closed by the user', options: { sendTerminate?: boolean; waitMs?: number } = {}): Promise<void> {
+  async close(
+    reason = 'closed by the user',
+    options: { sendTerminate?: boolean; waitMs?: number } = {},
+  ): Promise<void> {
     if (this._state === 'closed') return;
     if (options.sendTerminate !== false && this.ws && this.handshake) {
       try {

@@ -67,11 +67,23 @@ export function describeAwsError(err: unknown, action: string, region: string): 
   const message = e.message ?? String(err);
   const known = HINTS[code];
   if (known) {
-    return new AwsCallError(code, action, `${action} failed (${code}): ${message}. ${known.hint}`, known.retryable ?? false, {
-      cause: err,
-    });
+    return new AwsCallError(
+      code,
+      action,
+      `${action} failed (${code}): ${message}. ${known.hint}`,
+      known.retryable ?? false,
+      {
+        cause: err,
+      },
+    );
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'TimeoutError') {
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ECONNRESET' ||
+    code === 'TimeoutError'
+  ) {
     return new AwsCallError(
       code,
       action,
@@ -80,5 +92,7 @@ export function describeAwsError(err: unknown, action: string, region: string): 
       { cause: err },
     );
   }
-  return new AwsCallError(code, action, `${action} failed (${code}): ${message}`, Boolean(e.$retryable), { cause: err });
+  return new AwsCallError(code, action, `${action} failed (${code}): ${message}`, Boolean(e.$retryable), {
+    cause: err,
+  });
 }

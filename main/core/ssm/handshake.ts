@@ -73,12 +73,14 @@ export function parsePayload<T>(schema: z.ZodType<T>, payload: Buffer, what: str
   try {
     json = JSON.parse(payload.toString('utf8'));
   } catch (err) {
-    throw new Error(`${what} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${what} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   const r = schema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new Error(`${what} is malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    throw new Error(
+      `${what} is malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return r.data;
 }

@@ -33,7 +33,10 @@ export class RttEstimator {
     if (!Number.isFinite(rttMs) || rttMs < 0) return;
     this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.rtt - rttMs);
     this.rtt = 0.875 * this.rtt + 0.125 * rttMs;
-    this.rtoMs = Math.min(this.maxRto, Math.max(this.minRto, this.rtt + Math.max(this.granularity, 4 * this.rttVar)));
+    this.rtoMs = Math.min(
+      this.maxRto,
+      Math.max(this.minRto, this.rtt + Math.max(this.granularity, 4 * this.rttVar)),
+    );
     this.samples++;
   }
 

@@ -18,7 +18,12 @@ export interface ReconnectPolicy {
   jitter: number;
 }
 
-export const DEFAULT_RECONNECT: ReconnectPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5_000, jitter: 0.5 };
+export const DEFAULT_RECONNECT: ReconnectPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 100,
+  maxDelayMs: 5_000,
+  jitter: 0.5,
+};
 
 export interface SessionOpenOptions extends StartSessionInput {
   controlPlane: ControlPlane;
@@ -82,14 +87,16 @@ export class SsmSession implements Disposable {
     this.store.add(channel);
     this.store.add(
       channel.onOutput((b) => {
-        if (this.timings.firstOutputMs === undefined) this.timings.firstOutputMs = performance.now() - this.openedAt;
+        if (this.timings.firstOutputMs === undefined)
+          this.timings.firstOutputMs = performance.now() - this.openedAt;
         this._onOutput.fire(b);
       }),
     );
     this.store.add(channel.onDisconnected((err) => void this.recover(err)));
     this.store.add(
       channel.onClosed((info) => {
-        const how = info.cause === 'local' ? 'terminated' : info.cause === 'channel_closed' ? 'ended' : 'failed';
+        const how =
+          info.cause === 'local' ? 'terminated' : info.cause === 'channel_closed' ? 'ended' : 'failed';
         this.finish({ reason: info.reason, how, exitCode: channel.exitCode });
       }),
     );
@@ -108,7 +115,14 @@ export class SsmSession implements Disposable {
       ...(options.logger ? { logger: options.logger } : {}),
     });
     if (options.cols && options.rows) channel.resize(options.cols, options.rows);
-    const session = new SsmSession(started.sessionId, options.target, channel, options.controlPlane, options, t0);
+    const session = new SsmSession(
+      started.sessionId,
+      options.target,
+      channel,
+      options.controlPlane,
+      options,
+      t0,
+    );
     session.timings.startSessionMs = t1 - t0;
     try {
       await channel.open();
@@ -177,7 +191,11 @@ export class SsmSession implements Disposable {
         if (attempt > 1) {
           const resumed = await this.controlPlane.resumeSession(this.sessionId);
           if (!resumed) {
-            this.finish({ reason: `Session ${this.sessionId} timed out.`, how: 'ended', exitCode: undefined });
+            this.finish({
+              reason: `Session ${this.sessionId} timed out.`,
+              how: 'ended',
+              exitCode: undefined,
+            });
             return;
           }
           await this.channel.reconnect(resumed.tokenValue, resumed.streamUrl || undefined);
@@ -190,7 +208,11 @@ export class SsmSession implements Disposable {
       } catch (err) {
         lastError = err as Error;
         if ((err as { code?: string }).code === 'DoesNotExistException') {
-          this.finish({ reason: `Session ${this.sessionId} no longer exists.`, how: 'ended', exitCode: undefined });
+          this.finish({
+            reason: `Session ${this.sessionId} no longer exists.`,
+            how: 'ended',
+            exitCode: undefined,
+          });
           return;
         }
         this.log.warn({ err, attempt }, 'reconnect attempt failed');

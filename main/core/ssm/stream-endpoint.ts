@@ -130,7 +130,9 @@ export class StreamEndpoint {
   ) {
     this.sendType = options.sendType;
     this.receiveType =
-      options.sendType === MessageType.InputStreamData ? MessageType.OutputStreamData : MessageType.InputStreamData;
+      options.sendType === MessageType.InputStreamData
+        ? MessageType.OutputStreamData
+        : MessageType.InputStreamData;
     this.rtt = new RttEstimator(options.rtt);
     this.now = options.now ?? (() => performance.now());
     this.opts = {
@@ -283,7 +285,10 @@ export class StreamEndpoint {
         return;
       default:
         this.counters.ignored++;
-        this.countMalformed('unknown_message_type', new Error(`unknown message type ${JSON.stringify(msg.messageType)}`));
+        this.countMalformed(
+          'unknown_message_type',
+          new Error(`unknown message type ${JSON.stringify(msg.messageType)}`),
+        );
     }
   }
 
@@ -301,7 +306,10 @@ export class StreamEndpoint {
   private receiveStream(msg: ClientMessage): void {
     const seq = Number(msg.sequenceNumber);
     if (!Number.isSafeInteger(seq) || seq < 0) {
-      this.countMalformed('bad_sequence_number', new Error(`sequence number ${msg.sequenceNumber} out of range`));
+      this.countMalformed(
+        'bad_sequence_number',
+        new Error(`sequence number ${msg.sequenceNumber} out of range`),
+      );
       return;
     }
     if (seq < this.expectedSeq) {

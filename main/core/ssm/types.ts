@@ -1,6 +1,7 @@
 /** Shapes the protocol core hands to the rest of the app (CLI, bridge, renderer). */
 
-export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated' | 'unknown';
+export type InstanceState =
+  'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated' | 'unknown';
 export type InstancePingStatus = 'Online' | 'ConnectionLost' | 'Inactive' | 'NotRegistered';
 
 /** One EC2 instance as the instance explorer and `ec2-connect list` show it (EC2 joined with SSM). */

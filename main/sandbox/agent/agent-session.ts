@@ -5,7 +5,14 @@
  */
 import * as pty from 'node-pty';
 import WebSocket from 'ws';
-import { MessageType, PayloadType, FlagValue, encodeChannelClosed, encodeMessage, type ClientMessage } from '../../core/ssm/codec.js';
+import {
+  MessageType,
+  PayloadType,
+  FlagValue,
+  encodeChannelClosed,
+  encodeMessage,
+  type ClientMessage,
+} from '../../core/ssm/codec.js';
 import {
   ActionStatus,
   ActionType,
@@ -84,7 +91,10 @@ export class AgentSession {
     );
     if (o.timeouts.maxSessionDurationMs > 0) {
       this.addTimer(
-        () => this.end(`Session ${this.sessionId} exceeded the maximum session duration and has been terminated.`),
+        () =>
+          this.end(
+            `Session ${this.sessionId} exceeded the maximum session duration and has been terminated.`,
+          ),
         o.timeouts.maxSessionDurationMs,
       );
     }
@@ -125,7 +135,11 @@ export class AgentSession {
     this.link = link;
     ws.on('message', (data, isBinary) => {
       if (!isBinary || this.ws !== ws) return;
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      const buf = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
       if (this.offline) return; // the agent is unreachable: frames go nowhere
       link.receive(buf);
     });
@@ -198,7 +212,8 @@ export class AgentSession {
   private sessionType(): string {
     const doc = this.o.session.documentName;
     if (doc === 'AWS-StartInteractiveCommand') return SessionTypeName.InteractiveCommands;
-    if (doc.startsWith('AWS-StartPortForwarding') || doc === 'AWS-StartSSHSession') return SessionTypeName.Port;
+    if (doc.startsWith('AWS-StartPortForwarding') || doc === 'AWS-StartSSHSession')
+      return SessionTypeName.Port;
     return SessionTypeName.Shell;
   }
 
@@ -222,7 +237,10 @@ export class AgentSession {
       },
     ];
     if (this.o.instance.kmsKeyId) {
-      actions.push({ ActionType: ActionType.KMSEncryption, ActionParameters: { KMSKeyId: this.o.instance.kmsKeyId } });
+      actions.push({
+        ActionType: ActionType.KMSEncryption,
+        ActionParameters: { KMSKeyId: this.o.instance.kmsKeyId },
+      });
     }
     const request = { AgentVersion: this.o.instance.agentVersion, RequestedClientActions: actions };
     this.endpoint.send(PayloadType.HandshakeRequest, Buffer.from(JSON.stringify(request)));
@@ -278,9 +296,7 @@ export class AgentSession {
   private startShell(): void {
     const inst = this.o.instance;
     const prompt =
-      inst.platformType === 'Windows'
-        ? 'PS C:\\Users\\ssm-user> '
-        : `[ssm-user@${inst.computerName} \\W]\\$ `;
+      inst.platformType === 'Windows' ? 'PS C:\\Users\\ssm-user> ' : `[ssm-user@${inst.computerName} \\W]$ `;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: this.o.workDir,
@@ -297,7 +313,11 @@ export class AgentSession {
     const params = this.o.session.parameters;
     const isCommand = this.sessionType() === SessionTypeName.InteractiveCommands;
     const command = params.command?.join(' ') ?? '';
-    const args = isCommand ? ['-c', command] : this.o.shell.endsWith('bash') ? ['--noprofile', '--norc', '-i'] : ['-i'];
+    const args = isCommand
+      ? ['-c', command]
+      : this.o.shell.endsWith('bash')
+        ? ['--noprofile', '--norc', '-i']
+        : ['-i'];
     this.proc = pty.spawn(this.o.shell, args, {
       name: 'xterm-256color',
       cols: this.cols,
@@ -308,9 +328,13 @@ export class AgentSession {
     });
     const proc = this.proc;
     proc.onData((data: string | Buffer) => {
+      if (this.phase === 'ended') return;
       const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       for (let off = 0; off < buf.length; off += AGENT_PAYLOAD_SIZE) {
-        this.endpoint.send(PayloadType.Output, buf.subarray(off, Math.min(buf.length, off + AGENT_PAYLOAD_SIZE)));
+        this.endpoint.send(
+          PayloadType.Output,
+          buf.subarray(off, Math.min(buf.length, off + AGENT_PAYLOAD_SIZE)),
+        );
       }
       this.updatePtyFlow();
     });

@@ -46,7 +46,11 @@ const OpenFrameSchema = z.object({
 const PATH_RE = /^\/v1\/data-channel\/([A-Za-z0-9._-]{1,128})$/;
 
 export class DataChannelServer {
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 8 * 1024 * 1024 });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 8 * 1024 * 1024,
+  });
   private readonly sessions = new Map<string, AgentSession>();
   private readonly sockets = new Set<WebSocket>();
   private readonly workRoot: string;

@@ -23,7 +23,13 @@ class Direction {
 
   push(frame: Buffer): void {
     const f = this.faults.state.dataChannel;
-    if (f.dropRate === 0 && f.duplicateRate === 0 && f.reorderRate === 0 && f.corruptRate === 0 && f.delayMs === 0) {
+    if (
+      f.dropRate === 0 &&
+      f.duplicateRate === 0 &&
+      f.reorderRate === 0 &&
+      f.corruptRate === 0 &&
+      f.delayMs === 0
+    ) {
       this.flushHeld();
       this.deliver(frame);
       return;

@@ -53,7 +53,11 @@ describe('codec against the official plugin serializer (shared vectors)', () => 
   it('builds acknowledgements the plugin accepts', () => {
     const v = vectors.find((x) => x.name === 'output')!;
     const ack = decodeMessage(
-      encodeAcknowledge({ messageType: v.messageType, messageId: v.messageId, sequenceNumber: BigInt(v.sequenceNumber) }),
+      encodeAcknowledge({
+        messageType: v.messageType,
+        messageId: v.messageId,
+        sequenceNumber: BigInt(v.sequenceNumber),
+      }),
     );
     expect(ack.messageType).toBe(MessageType.Acknowledge);
     expect(ack.flags).toBe(3n);
@@ -69,7 +73,12 @@ describe('codec against the official plugin serializer (shared vectors)', () => 
 
 describe('codec: malformed frames are rejected with a named reason, never a crash', () => {
   const good = () =>
-    encodeMessage({ messageType: MessageType.OutputStreamData, payload: Buffer.from('hello'), payloadType: 1, sequenceNumber: 3n });
+    encodeMessage({
+      messageType: MessageType.OutputStreamData,
+      payload: Buffer.from('hello'),
+      payloadType: 1,
+      sequenceNumber: 3n,
+    });
 
   const codeOf = (frame: Buffer): string => {
     try {
@@ -110,11 +119,19 @@ describe('codec: malformed frames are rejected with a named reason, never a cras
     expect(codeOf(f)).toBe('bad_payload_length');
   });
   it('oversized payloads', () => {
-    const f = encodeMessage({ messageType: 'output_stream_data', payload: Buffer.alloc(2048), payloadType: 1 });
+    const f = encodeMessage({
+      messageType: 'output_stream_data',
+      payload: Buffer.alloc(2048),
+      payloadType: 1,
+    });
     expect(() => decodeMessage(f, { maxPayloadBytes: 1024 })).toThrow(/exceeds/);
   });
   it('accepts empty start/pause_publication frames the service sends', () => {
-    const f = encodeMessage({ messageType: MessageType.PausePublication, payload: Buffer.alloc(0), payloadType: 0 });
+    const f = encodeMessage({
+      messageType: MessageType.PausePublication,
+      payload: Buffer.alloc(0),
+      payloadType: 0,
+    });
     f.writeBigUInt64BE(0n, 40);
     expect(decodeMessage(f).messageType).toBe('pause_publication');
   });
@@ -141,7 +158,13 @@ describe('codec: malformed frames are rejected with a named reason, never a cras
         fc.integer({ min: 0, max: 12 }),
         (type, payload, seq, id, ptype) => {
           const m = decodeMessage(
-            encodeMessage({ messageType: type, payload, payloadType: ptype, sequenceNumber: seq, messageId: id }),
+            encodeMessage({
+              messageType: type,
+              payload,
+              payloadType: ptype,
+              sequenceNumber: seq,
+              messageId: id,
+            }),
           );
           return (
             m.messageType === type &&

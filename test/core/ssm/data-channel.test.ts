@@ -2,7 +2,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { MessageType, PayloadType, encodeChannelClosed, encodeMessage } from '../../../main/core/ssm/codec.js';
+import {
+  MessageType,
+  PayloadType,
+  encodeChannelClosed,
+  encodeMessage,
+} from '../../../main/core/ssm/codec.js';
 import { StreamEndpoint } from '../../../main/core/ssm/stream-endpoint.js';
 import { DataChannel } from '../../../main/core/ssm/data-channel.js';
 
@@ -15,7 +20,9 @@ interface FakeAgent {
   close(): Promise<void>;
 }
 
-async function fakeAgent(onInput?: (type: number, payload: Buffer, ep: StreamEndpoint) => void): Promise<FakeAgent> {
+async function fakeAgent(
+  onInput?: (type: number, payload: Buffer, ep: StreamEndpoint) => void,
+): Promise<FakeAgent> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((r) => wss.once('listening', r));
   const inputs: FakeAgent['inputs'] = [];
@@ -57,7 +64,10 @@ const handshake = (extra: unknown[] = [], sessionType = 'Standard_Stream') =>
   Buffer.from(
     JSON.stringify({
       AgentVersion: '3.3.0.0',
-      RequestedClientActions: [{ ActionType: 'SessionType', ActionParameters: { SessionType: sessionType } }, ...extra],
+      RequestedClientActions: [
+        { ActionType: 'SessionType', ActionParameters: { SessionType: sessionType } },
+        ...extra,
+      ],
     }),
   );
 
@@ -70,7 +80,11 @@ afterEach(async () => {
 describe('DataChannel', () => {
   it('sends the open frame, completes the handshake, then sends the size', async () => {
     const agent = await fakeAgent((type, _p, ep) => {
-      if (type === PayloadType.HandshakeResponse) ep.send(PayloadType.HandshakeComplete, Buffer.from('{"HandshakeTimeToComplete":1000,"CustomerMessage":""}'));
+      if (type === PayloadType.HandshakeResponse)
+        ep.send(
+          PayloadType.HandshakeComplete,
+          Buffer.from('{"HandshakeTimeToComplete":1000,"CustomerMessage":""}'),
+        );
     });
     cleanup.push(() => agent.close());
     const dc = new DataChannel({ streamUrl: agent.url, tokenValue: 'tok-123', sessionId: 's-1' });
@@ -81,7 +95,11 @@ describe('DataChannel', () => {
     const info = await dc.waitReady(5000);
     expect(info.sessionType).toBe('Standard_Stream');
     expect(info.agentVersion).toBe('3.3.0.0');
-    expect(agent.openFrames[0]).toMatchObject({ MessageSchemaVersion: '1.0', TokenValue: 'tok-123', ClientId: dc.clientId });
+    expect(agent.openFrames[0]).toMatchObject({
+      MessageSchemaVersion: '1.0',
+      TokenValue: 'tok-123',
+      ClientId: dc.clientId,
+    });
     await dc.waitForAcks(2000);
     const response = JSON.parse(agent.inputs[0]!.payload.toString());
     expect(response.ProcessedClientActions).toEqual([{ ActionType: 'SessionType', ActionStatus: 1 }]);
@@ -109,12 +127,24 @@ describe('DataChannel', () => {
     const ws = agent.sockets[0]!;
     agent.endpoint.send(PayloadType.Output, Buffer.from('one '));
     ws.send(Buffer.from('short'));
-    const bad = encodeMessage({ messageType: 'output_stream_data', payload: Buffer.from('EVIL'), payloadType: 1, sequenceNumber: 99n });
+    const bad = encodeMessage({
+      messageType: 'output_stream_data',
+      payload: Buffer.from('EVIL'),
+      payloadType: 1,
+      sequenceNumber: 99n,
+    });
     bad[bad.length - 1] ^= 0xff;
     ws.send(bad);
     ws.send(encodeMessage({ messageType: 'who_knows', payload: Buffer.from('x'), payloadType: 1 }));
     ws.send('a text frame');
-    ws.send(encodeMessage({ messageType: 'output_stream_data', payload: Buffer.from('not json'), payloadType: PayloadType.HandshakeComplete, sequenceNumber: 50n }));
+    ws.send(
+      encodeMessage({
+        messageType: 'output_stream_data',
+        payload: Buffer.from('not json'),
+        payloadType: PayloadType.HandshakeComplete,
+        sequenceNumber: 50n,
+      }),
+    );
     agent.endpoint.send(PayloadType.Output, Buffer.from('two'));
     await new Promise((r) => setTimeout(r, 300));
     expect(Buffer.concat(out).toString()).toBe('one two');
@@ -128,11 +158,17 @@ describe('DataChannel', () => {
     const dc = new DataChannel({ streamUrl: agent.url, tokenValue: 't', sessionId: 's-1' });
     cleanup.push(() => dc.dispose());
     await dc.open();
-    agent.endpoint.send(PayloadType.HandshakeRequest, handshake([{ ActionType: 'KMSEncryption', ActionParameters: { KMSKeyId: 'alias/ssm' } }]));
+    agent.endpoint.send(
+      PayloadType.HandshakeRequest,
+      handshake([{ ActionType: 'KMSEncryption', ActionParameters: { KMSKeyId: 'alias/ssm' } }]),
+    );
     await expect(dc.waitReady(5000)).rejects.toThrow(/requires KMS encryption with key alias\/ssm/);
     await new Promise((r) => setTimeout(r, 100));
     const response = JSON.parse(agent.inputs[0]!.payload.toString());
-    expect(response.ProcessedClientActions[1]).toMatchObject({ ActionType: 'KMSEncryption', ActionStatus: 2 });
+    expect(response.ProcessedClientActions[1]).toMatchObject({
+      ActionType: 'KMSEncryption',
+      ActionStatus: 2,
+    });
   });
 
   it('refuses a malformed handshake request and an unsupported session type', async () => {
@@ -141,7 +177,9 @@ describe('DataChannel', () => {
       const dc = new DataChannel({ streamUrl: agent.url, tokenValue: 't', sessionId: 's-1' });
       await dc.open();
       agent.endpoint.send(PayloadType.HandshakeRequest, payload);
-      await expect(dc.waitReady(5000)).rejects.toThrow(/handshake request is not valid JSON|session type Port is not supported/);
+      await expect(dc.waitReady(5000)).rejects.toThrow(
+        /handshake request is not valid JSON|session type Port is not supported/,
+      );
       dc.dispose();
       await agent.close();
     }
@@ -163,7 +201,12 @@ describe('DataChannel', () => {
   });
 
   it('fails to connect with a clear error when the server refuses the upgrade', async () => {
-    const dc = new DataChannel({ streamUrl: 'ws://127.0.0.1:1/v1/data-channel/x', tokenValue: 't', sessionId: 'x', connectTimeoutMs: 2000 });
+    const dc = new DataChannel({
+      streamUrl: 'ws://127.0.0.1:1/v1/data-channel/x',
+      tokenValue: 't',
+      sessionId: 'x',
+      connectTimeoutMs: 2000,
+    });
     await expect(dc.open()).rejects.toThrow(/could not open the data channel/);
     dc.dispose();
   });

@@ -35,8 +35,22 @@ type Step =
   | { op: 'tick'; ms: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ op: fc.constant('send' as const), side: fc.constantFrom('a' as const, 'b' as const), data: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
-  fc.record({ op: fc.constantFrom('deliver' as const, 'deliver' as const, 'drop' as const, 'dup' as const, 'swap' as const, 'corrupt' as const), dir: fc.constantFrom('ab' as const, 'ba' as const) }),
+  fc.record({
+    op: fc.constant('send' as const),
+    side: fc.constantFrom('a' as const, 'b' as const),
+    data: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+  }),
+  fc.record({
+    op: fc.constantFrom(
+      'deliver' as const,
+      'deliver' as const,
+      'drop' as const,
+      'dup' as const,
+      'swap' as const,
+      'corrupt' as const,
+    ),
+    dir: fc.constantFrom('ab' as const, 'ba' as const),
+  }),
   fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 400 }) }),
 );
 
@@ -76,7 +90,11 @@ describe('StreamEndpoint over a lossy, duplicating, reordering network', () => {
           }
         }
         // Then the network heals: everything must arrive.
-        for (let i = 0; i < 200 && (p.a.unackedCount || p.b.unackedCount || p.queues.ab.length || p.queues.ba.length); i++) {
+        for (
+          let i = 0;
+          i < 200 && (p.a.unackedCount || p.b.unackedCount || p.queues.ab.length || p.queues.ba.length);
+          i++
+        ) {
           p.deliverAll();
           vi.advanceTimersByTime(150);
         }
@@ -122,10 +140,13 @@ describe('StreamEndpoint over a lossy, duplicating, reordering network', () => {
   it('signals back-pressure at the high-water mark and never drops', () => {
     const p = makePair({ highWater: 10 });
     let writable = 0;
-    const a = new StreamEndpoint({ sendType: MessageType.InputStreamData, highWaterMessages: 10 }, {
-      onStreamMessage: () => {},
-      onWritable: () => writable++,
-    });
+    const a = new StreamEndpoint(
+      { sendType: MessageType.InputStreamData, highWaterMessages: 10 },
+      {
+        onStreamMessage: () => {},
+        onWritable: () => writable++,
+      },
+    );
     const q: Buffer[] = [];
     a.attach({ send: (f) => q.push(f) });
     for (let i = 0; i < 25; i++) a.send(PayloadType.Output, Buffer.from([i]));
@@ -147,13 +168,27 @@ describe('StreamEndpoint over a lossy, duplicating, reordering network', () => {
     );
     ep.attach({ send: () => {} });
     ep.handleFrame(Buffer.from('garbage'));
-    const bad = encodeMessage({ messageType: 'output_stream_data', payload: Buffer.from('x'), payloadType: 1 });
+    const bad = encodeMessage({
+      messageType: 'output_stream_data',
+      payload: Buffer.from('x'),
+      payloadType: 1,
+    });
     bad[bad.length - 1] ^= 1;
     ep.handleFrame(bad);
     ep.handleFrame(encodeMessage({ messageType: 'mystery_type', payload: Buffer.from('x'), payloadType: 1 }));
-    ep.handleFrame(encodeMessage({ messageType: 'acknowledge', payload: Buffer.from('{not json'), payloadType: 0 }));
-    ep.handleFrame(encodeMessage({ messageType: 'channel_closed', payload: Buffer.from('nope'), payloadType: 1 }));
-    expect(errors).toEqual(['short_frame', 'bad_digest', 'unknown_message_type', 'invalid_ack', 'invalid_json']);
+    ep.handleFrame(
+      encodeMessage({ messageType: 'acknowledge', payload: Buffer.from('{not json'), payloadType: 0 }),
+    );
+    ep.handleFrame(
+      encodeMessage({ messageType: 'channel_closed', payload: Buffer.from('nope'), payloadType: 1 }),
+    );
+    expect(errors).toEqual([
+      'short_frame',
+      'bad_digest',
+      'unknown_message_type',
+      'invalid_ack',
+      'invalid_json',
+    ]);
     expect(ep.stats.malformed).toMatchObject({ short_frame: 1, bad_digest: 1 });
     ep.dispose();
   });

@@ -1,0 +1,340 @@
+/**
+ * `npm run bench`: protocol benchmarks, each beside a baseline measured in the same run
+ * against the same peer process (bench/peer.ts):
+ *   - session open (StartSession to first prompt byte) vs raw WebSocket + bare PTY to first byte
+ *   - keystroke echo round trip vs raw WebSocket + bare PTY, and raw WebSocket echo
+ *   - output throughput (cat of a large file) vs raw WebSocket + bare PTY, and a raw WebSocket push
+ * Writes bench/results/latest.json and prints a table.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import WebSocket from 'ws';
+import { ControlPlane } from '../main/core/ssm/control-plane.js';
+import { SsmSession } from '../main/core/ssm/session.js';
+import { CLIENT_VERSION } from '../main/core/version.js';
+import { round, summarize, type Summary } from './lib/stats.js';
+
+interface PeerInfo {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  instanceId: string;
+  echoUrl: string;
+  ptyUrl: string;
+  bigFile: string;
+  bigBytes: number;
+}
+
+interface Figure {
+  name: string;
+  unit: string;
+  /** 'lower' or 'higher' is better. */
+  better: 'lower' | 'higher';
+  summary: Summary;
+  target?: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const N_OPEN = quick ? 5 : 20;
+const N_ECHO = quick ? 50 : 400;
+const N_THROUGHPUT = quick ? 1 : 3;
+
+async function startPeer(): Promise<{ info: PeerInfo; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'peer.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...(quick ? { BENCH_BIG_MB: '16' } : {}) },
+  });
+  const rl = createInterface({ input: child.stdout! });
+  const line = await new Promise<string>((resolve, reject) => {
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench peer exited with ${code}`)));
+  });
+  return {
+    info: JSON.parse(line) as PeerInfo,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', () => r());
+        child.stdin!.end();
+      }),
+  };
+}
+
+/** Open a raw WebSocket and resolve with it and the time to its first message. */
+function rawOpen(url: string): Promise<{ ws: WebSocket; firstMs: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once('error', reject);
+    ws.once('message', () => resolve({ ws, firstMs: performance.now() - t0 }));
+  });
+}
+
+function waitQuiet(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Measure echo round trips on any byte stream: write 'x', wait for an 'x' in the output. */
+async function echoLoop(
+  n: number,
+  write: (b: Buffer) => void,
+  subscribe: (fn: (b: Buffer) => void) => () => void,
+): Promise<number[]> {
+  const samples: number[] = [];
+  let resolveEcho: (() => void) | undefined;
+  const unsub = subscribe((b) => {
+    if (resolveEcho && b.includes(0x78)) {
+      const r = resolveEcho;
+      resolveEcho = undefined;
+      r();
+    }
+  });
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && i % 50 === 0) {
+      write(Buffer.from([0x15])); // Ctrl-U clears the line
+      await waitQuiet(30);
+    }
+    const t0 = performance.now();
+    await new Promise<void>((r) => {
+      resolveEcho = r;
+      write(Buffer.from('x'));
+    });
+    samples.push(performance.now() - t0);
+  }
+  write(Buffer.from([0x15]));
+  unsub();
+  return samples;
+}
+
+/** Run `cat file` and time until the end marker; returns MB/s of output bytes received. */
+async function throughputRun(
+  file: string,
+  write: (b: Buffer) => void,
+  subscribe: (fn: (b: Buffer) => void) => () => void,
+): Promise<{ mbps: number; bytes: number }> {
+  const marker = Buffer.from('END-OF-BENCH');
+  let bytes = 0;
+  let tail = Buffer.alloc(0);
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const unsub = subscribe((b) => {
+      bytes += b.length;
+      tail = Buffer.concat([tail, b]).subarray(-64);
+      if (tail.includes(marker)) {
+        unsub();
+        resolve();
+      }
+    });
+    write(Buffer.from(`cat ${file}; echo END-OF""-BENCH\r`));
+  });
+  const s = (performance.now() - t0) / 1000;
+  return { mbps: bytes / 1024 / 1024 / s, bytes };
+}
+
+async function main(): Promise<void> {
+  const peer = await startPeer();
+  const { info } = peer;
+  const cp = new ControlPlane({
+    region: info.region,
+    endpoint: info.endpoint,
+    credentials: info.credentials,
+    maxAttempts: 1,
+  });
+  const figures: Figure[] = [];
+  const breakdown = {
+    startSessionMs: [] as number[],
+    connectMs: [] as number[],
+    handshakeMs: [] as number[],
+  };
+
+  // ---- session open --------------------------------------------------------------
+  const openOurs: number[] = [];
+  const openBase: number[] = [];
+  for (let i = 0; i < N_OPEN + 2; i++) {
+    const t0 = performance.now();
+    const s = await SsmSession.open({ controlPlane: cp, target: info.instanceId, cols: 120, rows: 40 });
+    await new Promise<void>((r) => {
+      if (s.timings.firstOutputMs !== undefined) r();
+      else {
+        const d = s.onOutput(() => {
+          d.dispose();
+          r();
+        });
+      }
+    });
+    const ms = performance.now() - t0;
+    if (i >= 2) {
+      openOurs.push(ms);
+      breakdown.startSessionMs.push(s.timings.startSessionMs);
+      breakdown.connectMs.push(s.timings.connectMs);
+      breakdown.handshakeMs.push(s.timings.handshakeMs);
+    }
+    await s.terminate();
+    const { ws, firstMs } = await rawOpen(info.ptyUrl);
+    if (i >= 2) openBase.push(firstMs);
+    ws.close();
+  }
+  figures.push(
+    {
+      name: 'session open (StartSession to first prompt byte)',
+      unit: 'ms',
+      better: 'lower',
+      summary: summarize(openOurs),
+      target: '< 100 ms',
+    },
+    {
+      name: '  baseline: raw WebSocket + bare PTY, connect to first byte',
+      unit: 'ms',
+      better: 'lower',
+      summary: summarize(openBase),
+    },
+  );
+
+  // ---- echo round trip ---------------------------------------------------------------
+  const session = await SsmSession.open({ controlPlane: cp, target: info.instanceId, cols: 120, rows: 40 });
+  await waitQuiet(300);
+  const sub = (fn: (b: Buffer) => void) => {
+    const d = session.onOutput(fn);
+    return () => d.dispose();
+  };
+  const echoOurs = await echoLoop(N_ECHO, (b) => session.write(b), sub);
+
+  const ptyBase = await rawOpen(info.ptyUrl);
+  await waitQuiet(300);
+  const wsSub = (ws: WebSocket) => (fn: (b: Buffer) => void) => {
+    const h = (d: Buffer) => fn(d);
+    ws.on('message', h);
+    return () => void ws.off('message', h);
+  };
+  const echoPty = await echoLoop(N_ECHO, (b) => ptyBase.ws.send(b), wsSub(ptyBase.ws));
+  const rawEcho = new WebSocket(info.echoUrl, { perMessageDeflate: false });
+  await new Promise((r) => rawEcho.once('open', r));
+  const echoRaw = await echoLoop(N_ECHO, (b) => rawEcho.send(b), wsSub(rawEcho));
+  const ours = summarize(echoOurs);
+  const base = summarize(echoPty);
+  figures.push(
+    { name: 'keystroke echo round trip', unit: 'ms', better: 'lower', summary: ours },
+    { name: '  baseline: raw WebSocket + bare PTY', unit: 'ms', better: 'lower', summary: base },
+    {
+      name: '  baseline: raw WebSocket echo (no shell)',
+      unit: 'ms',
+      better: 'lower',
+      summary: summarize(echoRaw),
+    },
+    {
+      name: 'echo overhead over raw WebSocket + PTY (p99 difference)',
+      unit: 'ms',
+      better: 'lower',
+      summary: { ...summarize([ours.p99 - base.p99]) },
+      target: '< 1 ms',
+    },
+  );
+
+  // ---- throughput ----------------------------------------------------------------------
+  const tpOurs: number[] = [];
+  const tpPty: number[] = [];
+  const tpRaw: number[] = [];
+  for (let i = 0; i < N_THROUGHPUT; i++) {
+    tpOurs.push((await throughputRun(info.bigFile, (b) => session.write(b), sub)).mbps);
+    tpPty.push((await throughputRun(info.bigFile, (b) => ptyBase.ws.send(b), wsSub(ptyBase.ws))).mbps);
+    const t0 = performance.now();
+    let bytes = 0;
+    await new Promise<void>((resolve) => {
+      const h = (d: Buffer, isBinary: boolean) => {
+        if (!isBinary && d.toString() === 'END') {
+          rawEcho.off('message', h);
+          resolve();
+        } else bytes += d.length;
+      };
+      rawEcho.on('message', h);
+      rawEcho.send(`PUSH ${info.bigBytes}`);
+    });
+    tpRaw.push(bytes / 1024 / 1024 / ((performance.now() - t0) / 1000));
+  }
+  figures.push(
+    {
+      name: 'output throughput (cat of a large file)',
+      unit: 'MB/s',
+      better: 'higher',
+      summary: summarize(tpOurs),
+      target: '>= 100 MB/s',
+    },
+    {
+      name: '  baseline: raw WebSocket + bare PTY',
+      unit: 'MB/s',
+      better: 'higher',
+      summary: summarize(tpPty),
+    },
+    {
+      name: '  baseline: raw WebSocket, 1 KiB frames (no shell)',
+      unit: 'MB/s',
+      better: 'higher',
+      summary: summarize(tpRaw),
+    },
+  );
+
+  await session.terminate();
+  ptyBase.ws.close();
+  rawEcho.close();
+  cp.dispose();
+  await peer.stop();
+
+  const result = {
+    date: new Date().toISOString(),
+    version: CLIENT_VERSION,
+    quick,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGiB: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: process.platform,
+    },
+    openBreakdownMedianMs: {
+      startSession: round(summarize(breakdown.startSessionMs).median),
+      connect: round(summarize(breakdown.connectMs).median),
+      handshake: round(summarize(breakdown.handshakeMs).median),
+    },
+    figures: figures.map((f) => ({
+      name: f.name.trim(),
+      unit: f.unit,
+      better: f.better,
+      ...(f.target ? { target: f.target } : {}),
+      n: f.summary.n,
+      min: round(f.summary.min),
+      median: round(f.summary.median),
+      p99: round(f.summary.p99),
+    })),
+  };
+  const outDir = join(here, 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+
+  const rows = figures.map((f) => [
+    f.name,
+    f.unit,
+    String(round(f.summary.min, 2)),
+    String(round(f.summary.median, 2)),
+    String(round(f.summary.p99, 2)),
+    f.target ?? '',
+  ]);
+  const head = ['figure', 'unit', 'min', 'median', 'p99', 'target'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  process.stdout.write(
+    [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n') + '\n',
+  );
+  process.stdout.write(`open breakdown (median ms): ${JSON.stringify(result.openBreakdownMedianMs)}\n`);
+  process.stdout.write(`wrote ${join(outDir, 'latest.json')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

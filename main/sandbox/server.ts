@@ -1,0 +1,210 @@
+/**
+ * startSandbox(): the whole local AWS sandbox on one port (SSM, EC2 and STS APIs, the
+ * admin API and the data channel), ready for the AWS SDKs and the official
+ * session-manager-plugin:
+ *
+ *   const sandbox = await startSandbox({ port: 0 });
+ *   const ssm = new SSMClient({ endpoint: sandbox.endpoint, region: sandbox.region, credentials: sandbox.credentials });
+ *   ...
+ *   await sandbox.close();
+ *
+ * It listens on 127.0.0.1 only unless `allowNonLoopback` is set: the sandbox hands out
+ * real shells on this machine.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { silentLogger, type Logger } from '../core/log/logger.js';
+import { DataChannelServer, type DataChannelServerOptions } from './agent/data-channel-server.js';
+import { CredentialStore, defaultCredentials } from './credentials.js';
+import { createFaultController } from './faults.js';
+import { createFleet, defaultFleet, loadFleetFile, type SandboxFleet } from './fleet.js';
+import { ADMIN_TOKEN_HEADER, createSandboxHttpServer } from './http-server.js';
+import { SandboxSessionRegistry } from './session-registry.js';
+import type { FaultController, SandboxCredentials, SandboxInstance } from './types.js';
+
+export interface SandboxOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Address to listen on (default 127.0.0.1). Anything but loopback needs `allowNonLoopback`. */
+  host?: string;
+  /** Allow a non-loopback `host`: anyone who can reach it gets shells on this machine. */
+  allowNonLoopback?: boolean;
+  /** The region this endpoint serves (default us-east-1); clients must sign for it. */
+  region?: string;
+  /** The instances, or the path of a fleet file (see fleet.ts); default: the built-in dozen. */
+  fleet?: SandboxInstance[] | string;
+  /** The long-term credentials accepted (default: the fixed sandbox credentials, see credentials.ts). */
+  credentials?: SandboxCredentials;
+  /** How long a session token stays valid for (re)connecting, in ms (default 10 minutes). */
+  tokenTtlMs?: number;
+  /** Seed for the fault controller's random source (default: random). */
+  faultSeed?: number;
+  logger?: Logger;
+  /** Passed to the data-channel server. */
+  agent?: DataChannelServerOptions;
+  /** Terminated sessions kept for DescribeSessions History (default 1000). */
+  historyLimit?: number;
+  /** Clock in ms (default Date.now), for tests. */
+  now?: () => number;
+}
+
+export interface SandboxHandle {
+  /** e.g. http://127.0.0.1:PORT: the endpoint for the SSM, EC2 and STS clients (and the plugin). */
+  endpoint: string;
+  region: string;
+  /** The long-term credentials to sign with. */
+  credentials: SandboxCredentials;
+  /** Every key the sandbox accepts; add temporary credentials with `credentialStore.addTemporary`. */
+  credentialStore: CredentialStore;
+  /** Value for the x-sandbox-admin-token header of the /__sandbox/ admin API (random per start). */
+  adminToken: string;
+  fleet: SandboxFleet;
+  registry: SandboxSessionRegistry;
+  faults: FaultController;
+  dataChannel: DataChannelServer;
+  /** Releases everything (server, sockets, sessions, timers). Idempotent. */
+  close(): Promise<void>;
+}
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h)
+  );
+}
+
+function endpointHost(address: AddressInfo): string {
+  if (address.address === '0.0.0.0') return '127.0.0.1';
+  if (address.address === '::') return '[::1]';
+  return address.family === 'IPv6' || address.address.includes(':')
+    ? `[${address.address}]`
+    : address.address;
+}
+
+function checkOptions(options: SandboxOptions): void {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(
+      `Sandbox port must be an integer from 0 to 65535 (0 picks a free port), got ${String(options.port)}.`,
+    );
+  }
+  const region = options.region ?? 'us-east-1';
+  if (!REGION_RE.test(region)) {
+    throw new Error(`Sandbox region "${region}" is not a region name like "us-east-1".`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !options.allowNonLoopback) {
+    throw new Error(
+      `Refusing to listen on ${host}: the sandbox hands out real shells on this machine to anyone who can reach it. ` +
+        'Listen on 127.0.0.1 (the default), or set allowNonLoopback: true if you really mean to expose it.',
+    );
+  }
+}
+
+/** Starts the sandbox; resolves once it is listening. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxHandle> {
+  checkOptions(options);
+  const logger = options.logger ?? silentLogger;
+  const region = options.region ?? 'us-east-1';
+  const host = options.host ?? '127.0.0.1';
+  const now = options.now ?? Date.now;
+
+  if (!isLoopbackHost(host)) {
+    const warning =
+      `SANDBOX EXPOSED: listening on ${host}, not loopback. Anyone who can reach this address and knows the ` +
+      'sandbox credentials (which are public) gets a shell on this machine.';
+    logger.warn(warning);
+    process.emitWarning(warning, { code: 'EC2_CONNECT_SANDBOX_EXPOSED' });
+  }
+
+  const instances =
+    typeof options.fleet === 'string'
+      ? await loadFleetFile(options.fleet)
+      : (options.fleet ?? defaultFleet(region));
+  const fleet = createFleet(instances, { now });
+  const credentials = options.credentials ?? defaultCredentials();
+  const credentialStore = new CredentialStore(credentials);
+  const faults = createFaultController(options.faultSeed);
+  const adminToken = randomBytes(32).toString('base64url');
+
+  let endpoint = '';
+  const registry = new SandboxSessionRegistry({
+    streamUrlBase: () => endpoint.replace(/^http/, 'ws'),
+    ...(options.tokenTtlMs !== undefined ? { tokenTtlMs: options.tokenTtlMs } : {}),
+    ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+    now,
+  });
+  const dataChannel = new DataChannelServer({ ...options.agent, registry, fleet, faults, logger });
+
+  const onInstanceChanged = (instance: SandboxInstance): void => {
+    faults.emit('instanceChanged', instance.instanceId);
+  };
+  fleet.on('changed', onInstanceChanged);
+
+  const http = createSandboxHttpServer({
+    region,
+    fleet,
+    registry,
+    faults,
+    credentials: credentialStore,
+    dataChannel,
+    adminToken,
+    logger,
+    now,
+    describe: () => ({ endpoint, adminTokenHeader: ADMIN_TOKEN_HEADER }),
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      fleet.off('changed', onInstanceChanged);
+      const results = await Promise.allSettled([dataChannel.close(), http.close()]);
+      for (const r of results)
+        if (r.status === 'rejected') logger.warn({ err: r.reason }, 'sandbox close step failed');
+      logger.info({ endpoint }, 'sandbox stopped');
+    })();
+    return closing;
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `Cannot start the sandbox: ${host}:${options.port} is already in use. Pick another port, or 0 for a free one.`
+              : `Cannot start the sandbox on ${host}:${options.port ?? 0}: ${err.message}`,
+          ),
+        );
+      };
+      http.server.once('error', onError);
+      http.server.listen(options.port ?? 0, host, () => {
+        http.server.off('error', onError);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  http.server.on('error', (err) => logger.error({ err }, 'sandbox server error'));
+
+  endpoint = `http://${endpointHost(http.server.address() as AddressInfo)}:${(http.server.address() as AddressInfo).port}`;
+  logger.info({ endpoint, region, instances: instances.length }, 'sandbox listening');
+
+  return {
+    endpoint,
+    region,
+    credentials: { ...credentials },
+    credentialStore,
+    adminToken,
+    fleet,
+    registry,
+    faults,
+    dataChannel,
+    close,
+  };
+}
