@@ -124,8 +124,9 @@ async function throughputRun(
   await new Promise<void>((resolve) => {
     const unsub = subscribe((b) => {
       bytes += b.length;
-      tail = Buffer.concat([tail, b]).subarray(-64);
-      if (tail.includes(marker)) {
+      const window = Buffer.concat([tail, b]);
+      tail = window.subarray(-marker.length);
+      if (window.includes(marker)) {
         unsub();
         resolve();
       }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pty from 'node-pty';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFixture, type Fixture } from '../helpers/sandbox.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -88,7 +88,7 @@ describe.skipIf(!plugin)('official session-manager-plugin against the sandbox', 
       await screen.waitFor(/Starting session with SessionId/);
       await screen.waitFor(/\[ssm-user@[^\]]+\]\$ /);
       proc.write('echo interop $((6*7)); stty size\r');
-      await screen.waitFor(/interop 42\r\n30 100\r\n/);
+      await screen.waitFor(/interop 42\r+\n30 100\r+\n/);
       proc.write('exit\r');
       await screen.waitFor(/Exiting session with sessionId/);
       expect(await exited).toBe(0);
@@ -103,11 +103,15 @@ describe.skipIf(!plugin)('official session-manager-plugin against the sandbox', 
     const { proc, screen, exited } = launch(started);
     try {
       await screen.waitFor(/\[ssm-user@[^\]]+\]\$ /);
+      const resume = vi.spyOn(fx.sandbox.registry, 'resume');
       fx.sandbox.faults.dropSockets(started.sessionId);
       await new Promise((r) => setTimeout(r, 300));
       const from = screen.text.length;
       proc.write('echo after-drop $((1+2))\r');
       await screen.waitFor(/after-drop 3/, 30_000, from);
+      // The plugin asked the control plane for a fresh token (signed by the Go SDK) and reconnected with it.
+      expect(resume).toHaveBeenCalledWith(started.sessionId);
+      resume.mockRestore();
       proc.write('exit\r');
       await screen.waitFor(/Exiting session/, 20_000);
       expect(await exited).toBe(0);

@@ -14,7 +14,8 @@
  * 116   4  PayloadLength
  * 120   n  Payload
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 
 export const MessageType = {
   InputStreamData: 'input_stream_data',
@@ -122,8 +123,34 @@ export function readUuid(source: Buffer, offset: number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+// crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object per call; fall back where absent.
+const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+
 export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  return oneShotHash ? oneShotHash('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
+}
+
+/** A random (version 4) UUID written straight into place, in the wire's half-swapped order. */
+const RANDOM_POOL = Buffer.allocUnsafe(16 * 256);
+let randomPoolOffset = RANDOM_POOL.length;
+
+function writeRandomUuid(target: Buffer, offset: number): void {
+  // One randomFillSync per 256 ids: the call itself costs more than the bytes (as randomUUID caches too).
+  if (randomPoolOffset === RANDOM_POOL.length) {
+    randomFillSync(RANDOM_POOL);
+    randomPoolOffset = 0;
+  }
+  RANDOM_POOL.copy(target, offset, randomPoolOffset, randomPoolOffset + 16);
+  randomPoolOffset += 16;
+  // Canonical bytes 0-7 sit at offset+8..15 and bytes 8-15 at offset..offset+7.
+  target[offset + 8 + 6] = (target[offset + 8 + 6]! & 0x0f) | 0x40; // version 4 (canonical byte 6)
+  target[offset] = (target[offset]! & 0x3f) | 0x80; // RFC 4122 variant (canonical byte 8)
+}
+
+export function newMessageId(): string {
+  const b = Buffer.allocUnsafe(16);
+  writeRandomUuid(b, 0);
+  return readUuid(b, 0);
 }
 
 export interface EncodeInput {
@@ -154,7 +181,8 @@ export function encodeMessage(input: EncodeInput): Buffer {
   buf.writeBigUInt64BE(BigInt(input.createdDate ?? Date.now()), OFF.createdDate);
   buf.writeBigInt64BE(BigInt(input.sequenceNumber ?? 0), OFF.sequenceNumber);
   buf.writeBigUInt64BE(BigInt(input.flags ?? 0), OFF.flags);
-  writeUuid(buf, OFF.messageId, input.messageId ?? randomUUID());
+  if (input.messageId) writeUuid(buf, OFF.messageId, input.messageId);
+  else writeRandomUuid(buf, OFF.messageId);
   sha256(payload).copy(buf, OFF.payloadDigest);
   buf.writeUInt32BE(input.payloadType >>> 0, OFF.payloadType);
   buf.writeUInt32BE(payload.length, OFF.payloadLength);
@@ -251,15 +279,14 @@ export interface AcknowledgeContent {
 export function encodeAcknowledge(
   acked: Pick<ClientMessage, 'messageType' | 'messageId' | 'sequenceNumber'>,
 ): Buffer {
-  const content: AcknowledgeContent = {
-    AcknowledgedMessageType: acked.messageType,
-    AcknowledgedMessageId: acked.messageId,
-    AcknowledgedMessageSequenceNumber: Number(acked.sequenceNumber),
-    IsSequentialMessage: true,
-  };
+  // Same bytes as JSON.stringify of AcknowledgeContent; the type and id are plain ASCII from our decoder.
+  const json =
+    `{"AcknowledgedMessageType":${JSON.stringify(acked.messageType)},` +
+    `"AcknowledgedMessageId":"${acked.messageId}",` +
+    `"AcknowledgedMessageSequenceNumber":${acked.sequenceNumber},"IsSequentialMessage":true}`;
   return encodeMessage({
     messageType: MessageType.Acknowledge,
-    payload: Buffer.from(JSON.stringify(content)),
+    payload: Buffer.from(json, 'latin1'),
     payloadType: PayloadType.Null,
     sequenceNumber: 0n,
     flags: MessageFlags.ACK,
@@ -293,7 +320,7 @@ export interface ChannelClosedContent {
 }
 
 export function encodeChannelClosed(sessionId: string, output: string): Buffer {
-  const messageId = randomUUID();
+  const messageId = newMessageId();
   const content: ChannelClosedContent = {
     MessageId: messageId,
     CreatedDate: new Date().toISOString(),

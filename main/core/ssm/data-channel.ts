@@ -22,6 +22,7 @@ import {
   type ProcessedClientAction,
   type TerminalSize,
 } from './handshake.js';
+import { createWsTransport } from './ws-transport.js';
 import { StreamEndpoint, type StreamEndpointOptions, type StreamStats } from './stream-endpoint.js';
 import { CLIENT_VERSION } from '../version.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -293,12 +294,7 @@ export class DataChannel implements Disposable {
             ClientVersion: this.options.clientVersion ?? CLIENT_VERSION,
           }),
         );
-        this.endpoint.attach({
-          send: (frame) => ws.send(frame),
-          get bufferedAmount() {
-            return ws.bufferedAmount;
-          },
-        });
+        this.endpoint.attach(createWsTransport(ws));
         this.startPings(ws);
         resolve();
       });
@@ -341,14 +337,25 @@ export class DataChannel implements Disposable {
     );
   }
 
-  private dropSocket(): void {
+  /**
+   * Let go of the socket. Graceful: what is already queued (the last acknowledgements, a
+   * handshake response) is flushed before a close frame, and the socket is destroyed if the
+   * peer does not answer the close within a second. Otherwise it is destroyed at once.
+   */
+  private dropSocket(graceful = false): void {
     const ws = this.ws;
     this.ws = undefined;
     this.endpoint.detach();
     this.stopPings();
-    if (ws) {
-      ws.removeAllListeners();
-      ws.on('error', () => {});
+    if (!ws) return;
+    ws.removeAllListeners();
+    ws.on('error', () => {});
+    if (graceful && ws.readyState === WebSocket.OPEN) {
+      const timer = setTimeout(() => ws.terminate(), 1000);
+      timer.unref?.();
+      ws.once('close', () => clearTimeout(timer));
+      ws.close(1000);
+    } else {
       ws.terminate();
     }
   }
@@ -574,7 +581,7 @@ export class DataChannel implements Disposable {
     if (this._state === 'closed') return;
     this.closeInfo = info;
     this.setState('closed');
-    this.dropSocket();
+    this.dropSocket(true);
     this.endpoint.dispose();
     this._onClosed.fire(info);
   }

@@ -3,7 +3,8 @@
  * ways and applies the fault controller's live settings to each one (drop,
  * duplicate, reorder, corrupt, delay). With no faults set it is a direct pass-through.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { createWsTransport } from '../../core/ssm/ws-transport.js';
 import { PAYLOAD_OFFSET } from '../../core/ssm/codec.js';
 import type { FrameTransport } from '../../core/ssm/stream-endpoint.js';
 import type { FaultController } from '../types.js';
@@ -89,8 +90,9 @@ export class FaultyLink implements FrameTransport {
     faults: FaultController,
     onFrame: (frame: Buffer) => void,
   ) {
+    const transport = createWsTransport(ws);
     this.outbound = new Direction(faults, (frame) => {
-      if (!this.disposed && ws.readyState === WebSocket.OPEN) ws.send(frame);
+      if (!this.disposed) transport.send(frame);
     });
     this.inbound = new Direction(faults, (frame) => {
       if (!this.disposed) onFrame(frame);

@@ -1,0 +1,31 @@
+import { startFixture } from '../test/helpers/sandbox.js';
+const N = Number(process.argv[2] ?? 500000);
+const fx = await startFixture();
+const s = await fx.open();
+let bytes = 0;
+let done!: () => void;
+const p = new Promise<void>((r) => (done = r));
+let tail = '';
+s.onOutput((b) => {
+  bytes += b.length;
+  const t = tail + b.toString('latin1');
+  if (t.includes('END-OF-X')) done();
+  tail = t.slice(-40);
+});
+await new Promise((r) => setTimeout(r, 300));
+const t0 = performance.now();
+s.write(`head -c ${N} /dev/zero | tr "\\0" "a"; echo END-OF""-X\r`);
+const timer = setTimeout(() => {
+  console.log('STALL bytes', bytes, JSON.stringify(tail));
+  console.log('agent', fx.sandbox.dataChannel.session(s.sessionId)?.stats);
+  console.log('client', s.channel.stats);
+  process.exit(1);
+}, 15000);
+await p;
+clearTimeout(timer);
+const sec = (performance.now() - t0) / 1000;
+console.log('MB/s', (bytes / 1048576 / sec).toFixed(1), 'bytes', bytes, 'sec', sec.toFixed(2));
+console.log('agent', fx.sandbox.dataChannel.session(s.sessionId)!.stats);
+console.log('client', s.channel.stats);
+await s.terminate();
+await fx.close();
