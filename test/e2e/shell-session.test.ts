@@ -182,3 +182,43 @@ describe('lossy data channel (fast-check over fault settings)', () => {
     );
   }, 300_000);
 });
+
+describe('commands', () => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await startFixture();
+  });
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  it('runs a non-interactive command with stdout and stderr apart and its exit code', async () => {
+    const s = await fx.open({
+      documentName: 'AWS-StartNonInteractiveCommand',
+      parameters: { command: ['echo out-é✓; echo err >&2; exit 3'] },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    s.onOutput((b) => out.push(b));
+    s.onStderr((b) => err.push(b));
+    const closed = await new Promise<import('../../main/core/ssm/session.js').SessionClosed>((r) =>
+      s.onClosed(r),
+    );
+    expect(s.handshake?.sessionType).toBe('NonInteractiveCommands');
+    expect(Buffer.concat(out).toString()).toBe('out-é✓\n');
+    expect(Buffer.concat(err).toString()).toBe('err\n');
+    expect(closed).toMatchObject({ how: 'ended', exitCode: 3 });
+  });
+
+  it('runs an interactive command in a terminal', async () => {
+    const s = await fx.open({
+      documentName: 'AWS-StartInteractiveCommand',
+      parameters: { command: ['tty; echo cols=$(tput cols)'] },
+    });
+    const out = new OutputCollector(s);
+    const closed = new Promise((r) => s.onClosed(r));
+    await out.waitFor(/cols=120/);
+    expect(out.text).toMatch(/\/dev\/pts\//);
+    await expect(closed).resolves.toMatchObject({ how: 'ended' });
+  });
+});

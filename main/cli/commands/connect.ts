@@ -13,6 +13,7 @@ interface ConnectOptions extends AwsOptions {
   instanceId: string;
   document?: string;
   command?: string;
+  nonInteractive?: boolean;
   reason?: string;
   parameter?: string[];
 }
@@ -28,6 +29,10 @@ export function registerConnectCommand(program: Command): void {
       .requiredOption('-i, --instance-id <id|name>', 'instance id (i-...) or its Name tag')
       .option('-d, --document <name>', 'session document (default: the standard shell)')
       .option('-c, --command <command>', 'run this command (AWS-StartInteractiveCommand) instead of a shell')
+      .option(
+        '-n, --non-interactive',
+        'with --command: run it without a terminal (AWS-StartNonInteractiveCommand), stdout and stderr apart, exit with its status',
+      )
       .option('--parameter <key=value...>', 'document parameter, repeatable')
       .option('--reason <text>', 'reason recorded with the session'),
   ).action(async (opts: ConnectOptions) => {
@@ -70,6 +75,10 @@ function parseParameters(
 }
 
 export async function runConnect(opts: ConnectOptions): Promise<number> {
+  if (opts.nonInteractive && !opts.command) {
+    process.stderr.write('ec2-connect: --non-interactive needs --command <command>\n');
+    return 2;
+  }
   const logger = loggerFor(opts);
   const resolved = await profileFor(opts, logger);
   const store = new DisposableStore();
@@ -80,7 +89,13 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     const session = await SsmSession.open({
       controlPlane: resolved.controlPlane,
       target,
-      ...(opts.command ? { documentName: opts.document ?? 'AWS-StartInteractiveCommand' } : {}),
+      ...(opts.command
+        ? {
+            documentName:
+              opts.document ??
+              (opts.nonInteractive ? 'AWS-StartNonInteractiveCommand' : 'AWS-StartInteractiveCommand'),
+          }
+        : {}),
       ...(opts.document ? { documentName: opts.document } : {}),
       ...(parameters ? { parameters } : {}),
       ...(opts.reason ? { reason: opts.reason } : {}),
@@ -89,11 +104,13 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
       rows: stdout.isTTY ? stdout.rows : 24,
     });
     store.add(session);
-    process.stderr.write(`\nStarting session with SessionId: ${session.sessionId}\n\n`);
-    const closed = await attachTerminal(session, store);
-    process.stderr.write(
-      `\n\nExiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.\n\n`,
-    );
+    if (!opts.nonInteractive)
+      process.stderr.write(`\nStarting session with SessionId: ${session.sessionId}\n\n`);
+    const closed = await attachTerminal(session, store, Boolean(opts.nonInteractive));
+    if (!opts.nonInteractive)
+      process.stderr.write(
+        `\n\nExiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.\n\n`,
+      );
     if (closed.how === 'failed') {
       process.stderr.write(`ec2-connect: ${closed.reason}\n`);
       return EXIT_CONNECTION_FAILED;
@@ -109,11 +126,15 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
 }
 
 /** Wire this process's terminal to the session until it closes. */
-function attachTerminal(session: SsmSession, store: DisposableStore): Promise<SessionClosed> {
+function attachTerminal(
+  session: SsmSession,
+  store: DisposableStore,
+  nonInteractive: boolean,
+): Promise<SessionClosed> {
   const stdin = process.stdin;
   const stdout = process.stdout;
   return new Promise<SessionClosed>((resolve) => {
-    if (stdin.isTTY) {
+    if (stdin.isTTY && !nonInteractive) {
       stdin.setRawMode(true);
       store.add(toDisposable(() => stdin.setRawMode(false)));
     }
@@ -122,7 +143,7 @@ function attachTerminal(session: SsmSession, store: DisposableStore): Promise<Se
     };
     // Piped input: when it ends, send EOF (Ctrl-D) so the remote shell exits as `ssh host < script` does.
     const onEnd = (): void => {
-      if (!stdin.isTTY && session.state !== 'closed') session.write(Buffer.from([0x04]));
+      if (!stdin.isTTY && !nonInteractive && session.state !== 'closed') session.write(Buffer.from([0x04]));
     };
     stdin.on('data', onData);
     stdin.on('end', onEnd);
@@ -156,6 +177,7 @@ function attachTerminal(session: SsmSession, store: DisposableStore): Promise<Se
     }
 
     store.add(session.onOutput((b) => stdout.write(b)));
+    store.add(session.onStderr((b) => process.stderr.write(b)));
     store.add(
       session.onStateChange((s) => {
         if (s === 'reconnecting')

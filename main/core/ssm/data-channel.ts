@@ -392,10 +392,9 @@ export class DataChannel implements Disposable {
         this._onStderr.fire(msg.payload);
         break;
       case PayloadType.ExitCode: {
-        const text = msg.payload.toString('utf8').trim();
-        const code =
-          msg.payload.length === 4 && !/^\d+$/.test(text) ? msg.payload.readInt32BE(0) : Number(text);
-        if (Number.isInteger(code)) this._exitCode = code;
+        // The agent sends "EXIT_CODE: <n>" after a non-interactive command.
+        const m = /(-?\d+)\s*$/.exec(msg.payload.toString('utf8'));
+        if (m) this._exitCode = Number(m[1]);
         break;
       }
       case PayloadType.Flag:

@@ -67,9 +67,12 @@ export class SsmSession implements Disposable {
   reconnects = 0;
 
   private readonly _onOutput = this.store.add(new Emitter<Buffer>());
+  private readonly _onStderr = this.store.add(new Emitter<Buffer>());
   private readonly _onState = this.store.add(new Emitter<SessionState>());
   private readonly _onClosed = this.store.add(new Emitter<SessionClosed>());
   readonly onOutput: Event<Buffer> = this._onOutput.event;
+  /** Standard error of a non-interactive command (shells have only one stream). */
+  readonly onStderr: Event<Buffer> = this._onStderr.event;
   readonly onStateChange: Event<SessionState> = this._onState.event;
   readonly onClosed: Event<SessionClosed> = this._onClosed.event;
 
@@ -92,6 +95,7 @@ export class SsmSession implements Disposable {
         this._onOutput.fire(b);
       }),
     );
+    this.store.add(channel.onStderr((b) => this._onStderr.fire(b)));
     this.store.add(channel.onDisconnected((err) => void this.recover(err)));
     this.store.add(
       channel.onClosed((info) => {

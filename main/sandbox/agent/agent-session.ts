@@ -3,7 +3,6 @@
  * and the agent's half of the reliable stream. It outlives WebSocket connections:
  * a client that reconnects (same or resumed token) continues where it left off.
  */
-import * as pty from 'node-pty';
 import WebSocket from 'ws';
 import {
   MessageType,
@@ -25,6 +24,8 @@ import { StreamEndpoint, type StreamStats } from '../../core/ssm/stream-endpoint
 import type { Logger } from '../../core/log/logger.js';
 import type { FaultController, SandboxInstance, SandboxSession, SessionRegistry } from '../types.js';
 import { FaultyLink } from './faulty-link.js';
+import { spawnPipes, spawnPty, type SessionProcess } from './processes.js';
+import { Utf8Chunker } from './utf8-chunker.js';
 
 /** The agent sends output in units of at most this many bytes (StreamDataPayloadSize). */
 export const AGENT_PAYLOAD_SIZE = 1024;
@@ -62,7 +63,7 @@ export class AgentSession {
   private readonly endpoint: StreamEndpoint;
   private link: FaultyLink | undefined;
   private ws: WebSocket | undefined;
-  private proc: pty.IPty | undefined;
+  private proc: SessionProcess | undefined;
   private phase: Phase = 'new';
   private handshakeStartedAt = 0;
   private cols = 80;
@@ -212,6 +213,7 @@ export class AgentSession {
   private sessionType(): string {
     const doc = this.o.session.documentName;
     if (doc === 'AWS-StartInteractiveCommand') return SessionTypeName.InteractiveCommands;
+    if (doc === 'AWS-StartNonInteractiveCommand') return SessionTypeName.NonInteractiveCommands;
     if (doc.startsWith('AWS-StartPortForwarding') || doc === 'AWS-StartSSHSession')
       return SessionTypeName.Port;
     return SessionTypeName.Shell;
@@ -311,36 +313,40 @@ export class AgentSession {
       AWS_SSM_SESSION_ID: this.sessionId,
     };
     const params = this.o.session.parameters;
-    const isCommand = this.sessionType() === SessionTypeName.InteractiveCommands;
+    const type = this.sessionType();
     const command = params.command?.join(' ') ?? '';
-    const args = isCommand
-      ? ['-c', command]
-      : this.o.shell.endsWith('bash')
-        ? ['--noprofile', '--norc', '-i']
-        : ['-i'];
-    this.proc = pty.spawn(this.o.shell, args, {
-      name: 'xterm-256color',
-      cols: this.cols,
-      rows: this.rows,
-      cwd: this.o.workDir,
-      env,
-      encoding: null,
-    });
-    const proc = this.proc;
-    proc.onData((data: string | Buffer) => {
+    const args =
+      type === SessionTypeName.Shell
+        ? this.o.shell.endsWith('bash')
+          ? ['--noprofile', '--norc', '-i']
+          : ['-i']
+        : ['-c', command];
+    const spec = { file: this.o.shell, args, cwd: this.o.workDir, env, cols: this.cols, rows: this.rows };
+    // NonInteractiveCommands run on pipes with stdout and stderr apart, as the agent runs them.
+    const proc = type === SessionTypeName.NonInteractiveCommands ? spawnPipes(spec) : spawnPty(spec);
+    this.proc = proc;
+    const chunkers = {
+      stdout: new Utf8Chunker(AGENT_PAYLOAD_SIZE),
+      stderr: new Utf8Chunker(AGENT_PAYLOAD_SIZE),
+    };
+    const send = (payloads: Buffer[], stream: 'stdout' | 'stderr'): void => {
+      const payloadType = stream === 'stderr' ? PayloadType.StdErr : PayloadType.Output;
+      for (const p of payloads) this.endpoint.send(payloadType, p);
+    };
+    proc.onData((data, stream) => {
       if (this.phase === 'ended') return;
-      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      for (let off = 0; off < buf.length; off += AGENT_PAYLOAD_SIZE) {
-        this.endpoint.send(
-          PayloadType.Output,
-          buf.subarray(off, Math.min(buf.length, off + AGENT_PAYLOAD_SIZE)),
-        );
-      }
+      send(chunkers[stream].push(data), stream);
       this.updatePtyFlow();
     });
-    proc.onExit(({ exitCode }) => {
+    proc.onExit((exitCode) => {
+      if (this.phase === 'ended') return;
+      send(chunkers.stdout.flush(), 'stdout');
+      send(chunkers.stderr.flush(), 'stderr');
       this.exitCode = exitCode;
       this.proc = undefined;
+      if (type === SessionTypeName.NonInteractiveCommands) {
+        this.endpoint.send(PayloadType.ExitCode, Buffer.from(`EXIT_CODE: ${exitCode}`));
+      }
       this.drainThenClose();
     });
   }
@@ -423,13 +429,7 @@ export class AgentSession {
     this.log.info({ reason, exitCode }, 'sandbox session ended');
     const proc = this.proc;
     this.proc = undefined;
-    if (proc) {
-      try {
-        proc.kill();
-      } catch {
-        // already gone
-      }
-    }
+    proc?.kill();
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
       ws.send(encodeChannelClosed(this.sessionId, reason));

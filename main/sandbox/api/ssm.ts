@@ -53,6 +53,9 @@ export const SESSION_DOCUMENTS: Record<string, Record<string, ParameterSpec>> = 
   'AWS-StartInteractiveCommand': {
     command: { required: true, check: (v) => v.trim().length > 0, expected: 'a non-empty command line' },
   },
+  'AWS-StartNonInteractiveCommand': {
+    command: { required: true, check: (v) => v.trim().length > 0, expected: 'a non-empty command line' },
+  },
   'AWS-StartPortForwardingSession': {
     portNumber: { ...PORT, default: '80' },
     localPortNumber: LOCAL_PORT,
