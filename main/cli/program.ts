@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { CLIENT_VERSION } from '../core/version.js';
 import { registerConnectCommand } from './commands/connect.js';
+import { registerListCommand } from './commands/list.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerAppCommands } from './commands/app.js';
 
@@ -13,7 +14,12 @@ export function buildProgram(): Command {
       'Shells on EC2 instances through AWS Systems Manager Session Manager, with a local AWS sandbox.',
     )
     .version(CLIENT_VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors exit with 2 (as most CLIs do), so scripts can tell them from a failed session (255).
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+  registerListCommand(program);
   registerConnectCommand(program);
   registerSandboxCommand(program);
   registerAppCommands(program);

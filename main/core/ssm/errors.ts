@@ -17,7 +17,7 @@ export class AwsCallError extends Error {
 
 const HINTS: Record<string, { hint: string; retryable?: boolean }> = {
   TargetNotConnected: {
-    hint: 'The instance is not connected to Systems Manager: it may be stopped, its SSM agent may be offline, or it has no route to the SSM endpoints. Check `ec2-connect list` for its ping status.',
+    hint: 'The instance is not connected to Systems Manager: it may be stopped, its SSM agent may be offline, or it has no route to the SSM endpoints. Check its SSM ping status with `ec2-connect list`.',
   },
   InvalidDocument: { hint: 'The session document does not exist or is not a Session Manager document.' },
   InvalidParameters: { hint: 'The session document parameters are invalid.' },
@@ -64,7 +64,7 @@ export function describeAwsError(err: unknown, action: string, region: string): 
   if (err instanceof AwsCallError) return err;
   const e = (err ?? {}) as ErrorLike;
   const code = e.code && /^E[A-Z]+$/.test(e.code) ? e.code : (e.name ?? 'Error');
-  const message = e.message ?? String(err);
+  const message = (e.message ?? String(err)).replace(/[.\s]+$/, '');
   const known = HINTS[code];
   if (known) {
     return new AwsCallError(
