@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../core/log/logger.js';
 import { DataChannelServer, type DataChannelServerOptions } from './agent/data-channel-server.js';
 import { CredentialStore, defaultCredentials } from './credentials.js';
-import { createFaultController } from './faults.js';
+import { createFaultController, validateFaultPatch } from './faults.js';
 import { createFleet, defaultFleet, loadFleetFile, type SandboxFleet } from './fleet.js';
 import { ADMIN_TOKEN_HEADER, createSandboxHttpServer } from './http-server.js';
 import { SandboxSessionRegistry } from './session-registry.js';
@@ -39,6 +39,8 @@ export interface SandboxOptions {
   tokenTtlMs?: number;
   /** Seed for the fault controller's random source (default: random). */
   faultSeed?: number;
+  /** Faults in force from the start (same shape as POST /__sandbox/faults); validated. */
+  faults?: unknown;
   logger?: Logger;
   /** Passed to the data-channel server. */
   agent?: DataChannelServerOptions;
@@ -128,6 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const credentials = options.credentials ?? defaultCredentials();
   const credentialStore = new CredentialStore(credentials);
   const faults = createFaultController(options.faultSeed);
+  if (options.faults !== undefined) faults.set(validateFaultPatch(options.faults));
   const adminToken = randomBytes(32).toString('base64url');
 
   let endpoint = '';

@@ -222,3 +222,80 @@ describe('commands', () => {
     await expect(closed).resolves.toMatchObject({ how: 'ended' });
   });
 });
+
+describe('service behaviours', () => {
+  it('pauses publication while the agent is offline and resumes without losing input or output', async () => {
+    const fx = await startFixture();
+    try {
+      const s = await fx.open();
+      const out = new OutputCollector(s);
+      await out.waitFor('$ ');
+      fx.sandbox.fleet.update(fx.instanceId, { pingStatus: 'ConnectionLost' });
+      await new Promise((r) => setTimeout(r, 200));
+      const from = out.mark();
+      s.write('echo while-offline-$((3*3))\r');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(out.text.slice(from)).not.toContain('while-offline-9');
+      expect(s.channel.publicationPaused).toBe(true);
+      expect(s.channel.stats.unacked).toBeGreaterThan(0); // held, not lost
+      fx.sandbox.fleet.update(fx.instanceId, { pingStatus: 'Online' });
+      await out.waitFor('while-offline-9\r\n', 10_000, from);
+      expect(s.channel.publicationPaused).toBe(false);
+      expect(s.state).toBe('open');
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('closes an idle session after the idle timeout with the service message', async () => {
+    const fx = await startFixture({ agent: { timeouts: { idleTimeoutMs: 800 } } });
+    try {
+      const s = await fx.open();
+      const closed = await new Promise<import('../../main/core/ssm/session.js').SessionClosed>((r) =>
+        s.onClosed(r),
+      );
+      expect(closed.how).toBe('ended');
+      expect(closed.reason).toMatch(/timed out due to inactivity/);
+      expect(fx.sandbox.registry.get(s.sessionId)?.status).toBe('Terminated');
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('ends a session at its maximum duration even while it is busy', async () => {
+    const fx = await startFixture({ agent: { timeouts: { maxSessionDurationMs: 1000 } } });
+    try {
+      const s = await fx.open();
+      s.write('while true; do echo busy; sleep 0.1; done\r');
+      const closed = await new Promise<import('../../main/core/ssm/session.js').SessionClosed>((r) =>
+        s.onClosed(r),
+      );
+      expect(closed.reason).toMatch(/maximum session duration/);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('takes faults from its start options and rejects invalid ones with the key named', async () => {
+    await expect(startFixture({ faults: { dataChannel: { dropRate: 1.5 } } })).rejects.toThrow(
+      /dataChannel\.dropRate/,
+    );
+    const fx = await startFixture({
+      faults: { dataChannel: { dropRate: 0.1, reorderRate: 0.1 } },
+      faultSeed: 7,
+    });
+    try {
+      const s = await fx.open();
+      const out = new OutputCollector(s);
+      await out.waitFor('$ ');
+      expect(await runMarked(s, out, 'seq 1 3000')).toBe(seqText(1, 3000) + '\r\n');
+      expect(
+        s.channel.stats.retransmissions + fx.sandbox.dataChannel.session(s.sessionId)!.stats.retransmissions,
+      ).toBeGreaterThan(0);
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+});

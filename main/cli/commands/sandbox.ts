@@ -15,6 +15,8 @@ interface SandboxCommandOptions {
   region: string;
   json?: boolean;
   logLevel?: string;
+  faults?: string;
+  seed?: string;
 }
 
 export function registerSandboxCommand(program: Command): void {
@@ -34,11 +36,24 @@ export function registerSandboxCommand(program: Command): void {
     .option('--fleet <file>', 'JSON file describing the fake instances')
     .option('--region <region>', 'region the sandbox reports', 'us-east-1')
     .option('--json', 'print the connection details as JSON')
+    .option(
+      '--faults <json>',
+      'faults from the start, e.g. \'{"dataChannel":{"dropRate":0.05}}\' (see docs/sandbox.md)',
+    )
+    .option('--seed <n>', 'seed for the fault injector, to replay a run')
     .option('--log-level <level>', 'log level on stderr', 'info')
     .action(async (opts: SandboxCommandOptions) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new Error(`--port must be a number from 0 to 65535, got "${opts.port}"`);
+      }
+      let faults: unknown;
+      if (opts.faults) {
+        try {
+          faults = JSON.parse(opts.faults);
+        } catch (err) {
+          throw new Error(`--faults is not valid JSON: ${(err as Error).message}`, { cause: err });
+        }
       }
       const logger = createLogger({ level: (opts.logLevel as 'info') ?? 'info' });
       const sb = await startSandbox({
@@ -47,6 +62,8 @@ export function registerSandboxCommand(program: Command): void {
         region: opts.region,
         ...(opts.allowNonLoopback ? { allowNonLoopback: true } : {}),
         ...(opts.fleet ? { fleet: opts.fleet } : {}),
+        ...(faults !== undefined ? { faults } : {}),
+        ...(opts.seed ? { faultSeed: Number(opts.seed) } : {}),
         logger,
       });
       const info = {

@@ -153,6 +153,16 @@ export function newMessageId(): string {
   return readUuid(b, 0);
 }
 
+/** Write a 64-bit big-endian integer; plain numbers avoid a BigInt per message on the hot path. */
+function writeInt64(buf: Buffer, offset: number, value: bigint | number): void {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    buf.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset);
+    buf.writeUInt32BE(value >>> 0, offset + 4);
+  } else {
+    buf.writeBigInt64BE(BigInt(value), offset);
+  }
+}
+
 export interface EncodeInput {
   messageType: MessageTypeName | string;
   payload: Uint8Array;
@@ -178,8 +188,8 @@ export function encodeMessage(input: EncodeInput): Buffer {
   buf.fill(0x20, OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH);
   typeBytes.copy(buf, OFF.messageType);
   buf.writeUInt32BE(input.schemaVersion ?? 1, OFF.schemaVersion);
-  buf.writeBigUInt64BE(BigInt(input.createdDate ?? Date.now()), OFF.createdDate);
-  buf.writeBigInt64BE(BigInt(input.sequenceNumber ?? 0), OFF.sequenceNumber);
+  writeInt64(buf, OFF.createdDate, input.createdDate ?? Date.now());
+  writeInt64(buf, OFF.sequenceNumber, input.sequenceNumber ?? 0);
   buf.writeBigUInt64BE(BigInt(input.flags ?? 0), OFF.flags);
   if (input.messageId) writeUuid(buf, OFF.messageId, input.messageId);
   else writeRandomUuid(buf, OFF.messageId);
@@ -293,7 +303,21 @@ export function encodeAcknowledge(
   });
 }
 
+/** The exact form Go's json.Marshal and encodeAcknowledge produce: parsed without JSON.parse. */
+const CANONICAL_ACK =
+  /^\{"AcknowledgedMessageType":"([a-z_]{1,32})","AcknowledgedMessageId":"([0-9a-fA-F-]{36})","AcknowledgedMessageSequenceNumber":(\d{1,15}),"IsSequentialMessage":(true|false)\}$/;
+
 export function parseAcknowledge(payload: Buffer): AcknowledgeContent {
+  const text = payload.toString('latin1');
+  const m = CANONICAL_ACK.exec(text);
+  if (m) {
+    return {
+      AcknowledgedMessageType: m[1]!,
+      AcknowledgedMessageId: m[2]!,
+      AcknowledgedMessageSequenceNumber: Number(m[3]),
+      IsSequentialMessage: m[4] === 'true',
+    };
+  }
   const parsed: unknown = JSON.parse(payload.toString('utf8'));
   if (typeof parsed !== 'object' || parsed === null) throw new Error('acknowledge payload is not an object');
   const p = parsed as Record<string, unknown>;

@@ -173,6 +173,10 @@ export class DataChannel implements Disposable {
   get writable(): boolean {
     return this.endpoint.writable;
   }
+  /** True between the service's pause_publication and start_publication (the agent is unreachable). */
+  get publicationPaused(): boolean {
+    return this.endpoint.isPaused;
+  }
   get closed(): ChannelCloseInfo | undefined {
     return this.closeInfo;
   }

@@ -174,7 +174,7 @@ export class StreamEndpoint {
       messageType: this.sendType,
       payload,
       payloadType,
-      sequenceNumber: BigInt(seq),
+      sequenceNumber: seq,
       flags: 0n,
     });
     const t = this.now();
