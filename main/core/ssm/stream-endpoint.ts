@@ -151,7 +151,7 @@ export class StreamEndpoint {
   attach(transport: FrameTransport): void {
     if (this.disposed) return;
     this.transport = transport;
-    this.flushPending(true);
+    this.flushPending();
   }
 
   /** The socket is gone; keep all state so a later attach resumes where we left off. */
@@ -281,7 +281,7 @@ export class StreamEndpoint {
       case MessageType.StartPublication:
         this.paused = false;
         this.handlers.onPublication?.(false);
-        this.flushPending(true);
+        this.flushPending();
         return;
       default:
         this.counters.ignored++;
@@ -381,20 +381,23 @@ export class StreamEndpoint {
 
   // ---- retransmission -----------------------------------------------------
 
-  private flushPending(all: boolean): void {
+  /** Put every pending message on the socket now (after an attach or start_publication). */
+  private flushPending(): void {
     if (!this.transport || this.paused || this.disposed) return;
     const t = this.now();
-    for (const entry of this.pending.values()) {
-      if (!all && entry.sent) continue;
-      if (entry.sent) {
-        entry.attempts++;
-        this.counters.retransmissions++;
-      }
-      entry.sent = true;
-      entry.lastSent = t;
-      this.transmit(entry.frame);
-    }
+    for (const entry of this.pending.values()) this.sendEntry(entry, t);
     this.schedule();
+  }
+
+  /** First transmission of a queued message, or a retransmission of a sent one. */
+  private sendEntry(entry: Pending, t: number): void {
+    if (entry.sent) {
+      entry.attempts++;
+      this.counters.retransmissions++;
+    }
+    entry.sent = true;
+    entry.lastSent = t;
+    this.transmit(entry.frame);
   }
 
   private schedule(): void {
@@ -425,13 +428,7 @@ export class StreamEndpoint {
           this.handlers.onResendExhausted?.(entry.seq);
           return;
         }
-        if (entry.sent) {
-          entry.attempts++;
-          this.counters.retransmissions++;
-        }
-        entry.sent = true;
-        entry.lastSent = t;
-        this.transmit(entry.frame);
+        this.sendEntry(entry, t);
         budget--;
       }
     }
