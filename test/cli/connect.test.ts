@@ -12,9 +12,11 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = ['--import', 'tsx', 'main/cli/bin.ts'];
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-}).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 /** The embedded sandbox's web-1 (see main/sandbox/fleet.ts defaultFleet). */
 const WEB1_PROMPT = '[ssm-user@ip-10-0-1-11 ~]$ ';
 
@@ -118,8 +120,18 @@ class PtyCli {
     );
   }
 
-  get text(): string {
-    return this.buf;
+  /**
+   * Output from `from` on, with line ends as `\n` and without readline's bracketed-paste
+   * toggles. The CLI's terminal is in Node's raw mode, which (as libuv sets it) keeps output
+   * post-processing (ONLCR): the shell's `\r\n` reaches the terminal as `\r\r\n`, which
+   * displays the same.
+   */
+  text(from = 0): string {
+    return this.buf
+      .slice(from)
+      .replaceAll('\x1b[?2004h', '')
+      .replaceAll('\x1b[?2004l', '')
+      .replace(/\r+\n/g, '\n');
   }
 
   mark(): number {
@@ -130,7 +142,7 @@ class PtyCli {
   async waitFor(pattern: RegExp | string, from = 0, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const t = this.buf.slice(from);
+      const t = this.text(from);
       if (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t)) return t;
       const left = deadline - Date.now();
       if (left <= 0 || this.done)
@@ -153,9 +165,9 @@ class PtyCli {
     const from = this.mark();
     // The quotes keep the typed (echoed) line from matching the markers.
     this.p.write(`echo B${tag}""EGIN; ${cmd}; echo E${tag}""ND\r`);
-    const text = await this.waitFor(`E${tag}ND\r\n`, from, timeoutMs);
-    const start = text.indexOf(`B${tag}EGIN\r\n`) + `B${tag}EGIN\r\n`.length;
-    return text.slice(start, text.lastIndexOf(`E${tag}ND\r\n`));
+    const text = await this.waitFor(`E${tag}ND\n`, from, timeoutMs);
+    const start = text.indexOf(`B${tag}EGIN\n`) + `B${tag}EGIN\n`.length;
+    return text.slice(start, text.lastIndexOf(`E${tag}ND\n`));
   }
 
   kill(): void {
@@ -177,56 +189,61 @@ describe('ec2-connect connect in a terminal', () => {
     const cli = new PtyCli(['connect', '--instance-id', 'web-1'], 100, 30);
     try {
       await cli.waitFor(WEB1_PROMPT, 0, 25_000);
-      expect(cli.text).toMatch(/Starting session with SessionId: sandbox-user-[0-9a-f]{17}/);
+      expect(cli.text()).toMatch(/Starting session with SessionId: sandbox-user-[0-9a-f]{17}/);
 
       // A command runs and its output comes back.
       let from = cli.mark();
       cli.p.write('echo $((6*7))\r');
-      await cli.waitFor(/\r\n42\r\n/, from);
+      await cli.waitFor(/\n\r?42\n/, from);
 
       // Raw mode: the outer terminal does not echo (or buffer) what is typed, so a line
       // appears exactly once, echoed by the remote shell. In cooked mode it would appear twice.
       const token = `raw-${Math.random().toString(36).slice(2, 8)}`;
       from = cli.mark();
       cli.p.write(`: ${token}\r`);
-      await cli.waitFor(`: ${token}\r\n`, from);
+      await cli.waitFor(`: ${token}\n`, from);
       await cli.waitFor(WEB1_PROMPT, from);
-      expect(cli.text.slice(from).split(token).length - 1).toBe(1);
+      expect(cli.text(from).split(token).length - 1).toBe(1);
 
       // Ctrl-C typed in the terminal reaches the remote shell and interrupts the command;
       // the session carries on.
       from = cli.mark();
       const t0 = Date.now();
       cli.p.write('sleep 30; echo NOT""INTERRUPTED\r');
-      await cli.waitFor('NOT""INTERRUPTED\r\n', from); // the echoed line: the shell has it
+      await cli.waitFor('NOT""INTERRUPTED\n', from); // the echoed line: the shell has it
       await sleep(400);
       cli.p.write('\x03');
-      expect(await cli.run('echo after-$((1+1))')).toBe('after-2\r\n');
+      expect(await cli.run('echo after-$((1+1))')).toBe('after-2\n');
       expect(Date.now() - t0).toBeLessThan(20_000);
-      expect(cli.text.slice(from)).not.toContain('NOTINTERRUPTED');
+      expect(cli.text(from)).not.toContain('NOTINTERRUPTED');
 
       // The terminal size at start, then a resize of the outer terminal (SIGWINCH ->
       // stdout 'resize' in the CLI -> size message to the agent).
-      expect(await cli.run('stty size')).toBe('30 100\r\n');
+      expect(await cli.run('stty size')).toBe('30 100\n');
       cli.p.resize(132, 43);
       let size = '';
-      for (let i = 0; i < 20 && size !== '43 132\r\n'; i++) {
+      for (let i = 0; i < 20 && size !== '43 132\n'; i++) {
         if (i > 0) await sleep(250); // the signal and the next keystrokes race in the CLI
         size = await cli.run('stty size');
       }
-      expect(size).toBe('43 132\r\n');
+      expect(size).toBe('43 132\n');
 
       // `exit` ends the session; the CLI says so and exits 0.
       from = cli.mark();
       cli.p.write('exit\r');
+      let timer: NodeJS.Timeout | undefined;
       const result = await Promise.race([
         cli.exit,
-        sleep(20_000).then(() => {
-          throw new Error(`the CLI did not exit; output: ${JSON.stringify(cli.text.slice(-400))}`);
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(new Error(`the CLI did not exit; output: ${JSON.stringify(cli.text().slice(-400))}`)),
+            20_000,
+          );
         }),
-      ]);
+      ]).finally(() => clearTimeout(timer));
       expect(result.exitCode).toBe(0);
-      expect(cli.text.slice(from)).toMatch(/Exiting session with sessionId: sandbox-user-[0-9a-f]{17}/);
+      expect(cli.text(from)).toMatch(/Exiting session with sessionId: sandbox-user-[0-9a-f]{17}/);
     } finally {
       cli.kill();
     }
@@ -246,8 +263,7 @@ describe('ec2-connect connect without a terminal', () => {
     const r = await runCli(['connect', '--instance-id', 'no-such-name']);
     expect(r.code).toBe(255);
     expect(r.stderr).toMatch(/no instance is named "no-such-name"/);
-    for (const name of ['web-1', 'web-2', 'api-1', 'db-primary', 'bastion'])
-      expect(r.stderr).toContain(name);
+    for (const name of ['web-1', 'web-2', 'api-1', 'db-primary', 'bastion']) expect(r.stderr).toContain(name);
   }, 30_000);
 
   it('exits 2 for --non-interactive without --command', async () => {
@@ -274,6 +290,9 @@ describe('ec2-connect connect without a terminal', () => {
   }, 30_000);
 
   it('runs piped input in the shell and exits 0 when the input ends', async () => {
+    // Known race (see the test report): the ^D the CLI sends when stdin ends can reach the
+    // remote pty before the shell's readline is up, and is then lost; the shell never exits
+    // and this times out (a few percent of runs).
     const r = await runCli(['connect', '--instance-id', 'web-1'], 'echo piped-$((2+3))\n');
     expect(r.stdout).toContain('piped-5');
     expect(r.stderr).toMatch(/Exiting session with sessionId/);
@@ -340,6 +359,9 @@ describe('ec2-connect against a standalone sandbox', () => {
         'echo standalone',
         '--non-interactive',
       ]);
+      // Known race (see the test report): output that arrives in the same socket read as
+      // HandshakeComplete is emitted before SsmSession.open() resolves, before the CLI listens;
+      // stdout is then empty. Likeliest here: a warm standalone sandbox, a cold CLI process.
       expect(r.stdout).toBe('standalone\n');
       expect(r.code).toBe(0);
 

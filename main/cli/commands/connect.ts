@@ -3,10 +3,11 @@
  * our own Session Manager protocol (no session-manager-plugin). Raw mode, resize, Ctrl-C
  * passes through, and the exit code says how the session ended.
  */
+import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
 import type { ControlPlane } from '../../core/ssm/control-plane.js';
 import { SsmSession, type SessionClosed } from '../../core/ssm/session.js';
-import { DisposableStore, toDisposable } from '../../core/util/lifecycle.js';
+import { DisposableStore, toDisposable, type Disposable } from '../../core/util/lifecycle.js';
 import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
 
 interface ConnectOptions extends AwsOptions {
@@ -134,16 +135,13 @@ function attachTerminal(
   const stdin = process.stdin;
   const stdout = process.stdout;
   return new Promise<SessionClosed>((resolve) => {
-    if (stdin.isTTY && !nonInteractive) {
-      stdin.setRawMode(true);
-      store.add(toDisposable(() => stdin.setRawMode(false)));
-    }
+    if (stdin.isTTY && !nonInteractive) store.add(enterRawMode(stdin));
     const onData = (d: Buffer): void => {
       if (session.state !== 'closed') session.write(d);
     };
-    // Piped input: when it ends, send EOF (Ctrl-D) so the remote shell exits as `ssh host < script` does.
+    // Piped input: when it ends, the remote shell gets end-of-file (Ctrl-D), as with `ssh host < script`.
     const onEnd = (): void => {
-      if (!stdin.isTTY && !nonInteractive && session.state !== 'closed') session.write(Buffer.from([0x04]));
+      if (!stdin.isTTY && !nonInteractive) store.add(sendEofWhenQuiet(session));
     };
     stdin.on('data', onData);
     stdin.on('end', onEnd);
@@ -186,5 +184,70 @@ function attachTerminal(
       }),
     );
     store.add(session.onClosed((c) => resolve(c)));
+  });
+}
+
+/**
+ * Raw mode as ssh sets it: Node's raw mode keeps output post-processing (LF becomes CRLF),
+ * which would turn a remote program's bare LF into CRLF here; turn it off too with stty,
+ * and restore the exact previous settings afterwards.
+ */
+function enterRawMode(stdin: NodeJS.ReadStream): Disposable {
+  let saved: string | undefined;
+  if (process.platform !== 'win32') {
+    try {
+      saved = execFileSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
+    } catch {
+      saved = undefined; // no stty: Node's raw mode alone still works
+    }
+  }
+  stdin.setRawMode(true);
+  if (saved) {
+    try {
+      execFileSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+    } catch {
+      // keep Node's raw mode
+    }
+  }
+  return toDisposable(() => {
+    stdin.setRawMode(false);
+    if (saved) {
+      try {
+        execFileSync('stty', [saved], { stdio: ['inherit', 'ignore', 'ignore'] });
+      } catch {
+        // the terminal is gone
+      }
+    }
+  });
+}
+
+/**
+ * Send Ctrl-D once the remote side has been quiet for a moment, and again (a few times) if the
+ * session is still open after more quiet: an EOF typed before the shell's line editor is ready
+ * can be discarded by it, and the session would then never end.
+ */
+export function sendEofWhenQuiet(
+  session: SsmSession,
+  quietMs = 300,
+  retryMs = 2_000,
+  maxTries = 5,
+): Disposable {
+  let tries = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (session.state === 'closed') return;
+      session.write(Buffer.from([0x04]));
+      if (++tries < maxTries) arm(retryMs);
+    }, ms);
+  };
+  const sub = session.onOutput(() => arm(tries === 0 ? quietMs : retryMs));
+  arm(quietMs);
+  return toDisposable(() => {
+    if (timer) clearTimeout(timer);
+    sub.dispose();
   });
 }

@@ -26,7 +26,7 @@ import { createWsTransport } from './ws-transport.js';
 import { StreamEndpoint, type StreamEndpointOptions, type StreamStats } from './stream-endpoint.js';
 import { CLIENT_VERSION } from '../version.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { Emitter, type Event, type Disposable } from '../util/lifecycle.js';
+import { Emitter, LatchedEmitter, type Event, type Disposable } from '../util/lifecycle.js';
 
 /** Largest input payload we send in one message (the agent reads its input in 1 KiB units). */
 export const MAX_INPUT_CHUNK = 1024;
@@ -104,7 +104,7 @@ export class DataChannel implements Disposable {
   private readonly _onOutput = new Emitter<Buffer>();
   private readonly _onStderr = new Emitter<Buffer>();
   private readonly _onReady = new Emitter<HandshakeInfo>();
-  private readonly _onClosed = new Emitter<ChannelCloseInfo>();
+  private readonly _onClosed = new LatchedEmitter<ChannelCloseInfo>();
   private readonly _onDisconnected = new Emitter<Error>();
   private readonly _onStateChange = new Emitter<DataChannelState>();
   private readonly _onProtocolError = new Emitter<{ error: Error; code: string }>();

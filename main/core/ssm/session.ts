@@ -7,7 +7,14 @@
 import { ControlPlane, type StartSessionInput } from './control-plane.js';
 import { DataChannel, type DataChannelOptions, type HandshakeInfo } from './data-channel.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
+import {
+  BufferedEmitter,
+  DisposableStore,
+  Emitter,
+  LatchedEmitter,
+  type Disposable,
+  type Event,
+} from '../util/lifecycle.js';
 
 export interface ReconnectPolicy {
   /** Attempts after a drop before the session is given up (default 5, as the plugin). */
@@ -65,11 +72,15 @@ export class SsmSession implements Disposable {
   private readonly openedAt: number;
   readonly timings: SessionTimings = { startSessionMs: 0, connectMs: 0, handshakeMs: 0 };
   reconnects = 0;
+  private terminating: string | undefined;
 
-  private readonly _onOutput = this.store.add(new Emitter<Buffer>());
-  private readonly _onStderr = this.store.add(new Emitter<Buffer>());
+  // Output that arrives with the handshake can come before the caller of open() subscribes:
+  // it is kept for the first listener rather than lost.
+  private readonly _onOutput = this.store.add(new BufferedEmitter<Buffer>());
+  private readonly _onStderr = this.store.add(new BufferedEmitter<Buffer>());
   private readonly _onState = this.store.add(new Emitter<SessionState>());
-  private readonly _onClosed = this.store.add(new Emitter<SessionClosed>());
+  /** Late subscribers (a command that ended before they listened) still learn how it closed. */
+  private readonly _onClosed = this.store.add(new LatchedEmitter<SessionClosed>());
   readonly onOutput: Event<Buffer> = this._onOutput.event;
   /** Standard error of a non-interactive command (shells have only one stream). */
   readonly onStderr: Event<Buffer> = this._onStderr.event;
@@ -99,6 +110,10 @@ export class SsmSession implements Disposable {
     this.store.add(channel.onDisconnected((err) => void this.recover(err)));
     this.store.add(
       channel.onClosed((info) => {
+        if (this.terminating !== undefined) {
+          this.finish({ reason: this.terminating, how: 'terminated', exitCode: channel.exitCode });
+          return;
+        }
         const how =
           info.cause === 'local' ? 'terminated' : info.cause === 'channel_closed' ? 'ended' : 'failed';
         this.finish({ reason: info.reason, how, exitCode: channel.exitCode });
@@ -241,6 +256,9 @@ export class SsmSession implements Disposable {
   /** End the session on purpose: tell the agent, call TerminateSession, release everything. */
   async terminate(reason = 'closed by the user'): Promise<void> {
     if (this._state === 'closed') return;
+    // The agent may answer our terminate flag with channel_closed before close() returns: it
+    // is still our termination, with our reason.
+    this.terminating = reason;
     await this.channel.close(reason);
     await this.controlPlane.terminateSession(this.sessionId).catch((err: unknown) => {
       this.log.warn({ err }, 'TerminateSession failed');

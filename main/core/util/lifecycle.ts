@@ -64,14 +64,16 @@ export class Emitter<T> implements Disposable {
   private listeners: Array<Listener<T>> = [];
   private disposed = false;
 
-  readonly event: Event<T> = (listener) => {
+  readonly event: Event<T> = (listener) => this.subscribe(listener);
+
+  protected subscribe(listener: Listener<T>): Disposable {
     if (this.disposed) return toDisposable(() => {});
     this.listeners.push(listener);
     return toDisposable(() => {
       const i = this.listeners.indexOf(listener);
       if (i >= 0) this.listeners.splice(i, 1);
     });
-  };
+  }
 
   fire(value: T): void {
     if (this.disposed) return;
@@ -105,4 +107,83 @@ export function nextEvent<T>(event: Event<T>, timeoutMs?: number, what = 'event'
       }, timeoutMs);
     }
   });
+}
+
+/**
+ * An Emitter that keeps what is fired while nobody listens and hands it, in order, to the
+ * first listener (on a microtask, so `const d = event(fn)` is assigned before fn runs).
+ * For streams whose first values can arrive before the consumer subscribes, such as the
+ * output that comes with a session's handshake. The backlog is bounded (`maxItems`); beyond
+ * it the oldest values are dropped and counted in `dropped`.
+ */
+export class BufferedEmitter<T> extends Emitter<T> {
+  private backlog: T[] = [];
+  private flushing = false;
+  dropped = 0;
+
+  constructor(private readonly maxItems = 65_536) {
+    super();
+  }
+
+  protected override subscribe(listener: Listener<T>): Disposable {
+    const sub = super.subscribe(listener);
+    if (this.backlog.length && !this.flushing) {
+      this.flushing = true;
+      queueMicrotask(() => {
+        this.flushing = false;
+        if (this.listenerCount === 0) return; // unsubscribed already: keep the backlog for the next one
+        const items = this.backlog;
+        this.backlog = [];
+        for (const v of items) super.fire(v);
+      });
+    }
+    return sub;
+  }
+
+  override fire(value: T): void {
+    if (this.listenerCount === 0 || this.flushing) {
+      this.backlog.push(value);
+      if (this.backlog.length > this.maxItems) {
+        this.backlog.shift();
+        this.dropped++;
+      }
+      return;
+    }
+    super.fire(value);
+  }
+
+  override dispose(): void {
+    this.backlog = [];
+    super.dispose();
+  }
+}
+
+/**
+ * An Emitter for a one-time event (closed, exited): fired once, and every listener that
+ * subscribes afterwards still gets the value (on a microtask).
+ */
+export class LatchedEmitter<T> extends Emitter<T> {
+  private value: { v: T } | undefined;
+
+  protected override subscribe(listener: Listener<T>): Disposable {
+    if (this.value) {
+      const latched = this.value;
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) listener(latched.v);
+      });
+      return toDisposable(() => (cancelled = true));
+    }
+    return super.subscribe(listener);
+  }
+
+  override fire(value: T): void {
+    if (this.value) return;
+    this.value = { v: value };
+    super.fire(value);
+  }
+
+  get fired(): boolean {
+    return this.value !== undefined;
+  }
 }
