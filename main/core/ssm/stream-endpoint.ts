@@ -105,6 +105,7 @@ export class StreamEndpoint {
   private readonly incoming = new Map<number, ClientMessage>();
   private readonly rtt: RttEstimator;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private paused = false;
   private blocked = false;
   private disposed = false;
@@ -404,14 +405,22 @@ export class StreamEndpoint {
     if (this.timer || this.pending.size === 0 || !this.transport || this.disposed) return;
     const delay = Math.max(10, Math.min(this.opts.maxTickMs, this.rtt.rto));
     this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.resendDue();
+      // Timers run before the event loop reads sockets: after a busy turn, acknowledgements may
+      // be waiting unread. Decide what is overdue only after they are processed (check phase),
+      // or every such turn would resend messages that were already acknowledged.
+      this.immediate = setImmediate(() => {
+        this.timer = undefined;
+        this.immediate = undefined;
+        this.resendDue();
+      });
     }, delay);
   }
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private resendDue(): void {
