@@ -3,6 +3,7 @@ export interface Summary {
   n: number;
   min: number;
   median: number;
+  p95: number;
   p99: number;
   max: number;
   mean: number;
@@ -23,6 +24,7 @@ export function summarize(samples: number[]): Summary {
     n: s.length,
     min: s[0] ?? NaN,
     median: quantile(s, 0.5),
+    p95: quantile(s, 0.95),
     p99: quantile(s, 0.99),
     max: s[s.length - 1] ?? NaN,
     mean,

@@ -48,7 +48,7 @@ const HINTS: Record<string, { hint: string; retryable?: boolean }> = {
   RequestLimitExceeded: { hint: 'AWS is throttling requests; try again in a moment.', retryable: true },
   ValidationException: { hint: 'The request was invalid.' },
   CredentialsProviderError: {
-    hint: 'No AWS credentials were found. Pass --profile, set AWS_PROFILE, or use the built-in sandbox profile.',
+    hint: 'No AWS credentials were found for this profile. Check that it exists in ~/.aws/config or ~/.aws/credentials (for SSO profiles, log in with `aws sso login --profile <name>`), or use the built-in sandbox profile.',
   },
 };
 
