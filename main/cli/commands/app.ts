@@ -138,11 +138,14 @@ async function ensureBuilt(root: string, outputs: string[], sources: string[]): 
 
 export type ElectronLookup = { ok: true; path: string } | { ok: false; reason: string };
 
-/** The Electron binary, as `require('electron')` from Node reports it (it throws when the binary is absent). */
+/**
+ * The Electron binary's path, as the electron package reports it when loaded from plain Node
+ * (it exports the path, and throws when the binary is absent). Nothing of Electron's API is used.
+ */
 export function locateElectron(root: string): ElectronLookup {
   try {
     const binary: unknown = createRequire(path.join(root, 'package.json'))('electron');
-    if (typeof binary !== 'string') return { ok: false, reason: 'require("electron") did not return a path' };
+    if (typeof binary !== 'string') return { ok: false, reason: 'the electron package did not return a path' };
     if (!existsSync(binary)) return { ok: false, reason: `${binary} does not exist` };
     return { ok: true, path: binary };
   } catch (err) {
@@ -152,7 +155,7 @@ export function locateElectron(root: string): ElectronLookup {
 
 const MISSING_ELECTRON = (reason: string): string => `\
 The Electron binary is missing: the electron package is installed without it, because
-ELECTRON_SKIP_BINARY_DOWNLOAD was set or its download failed (require("electron") said: ${reason}).
+ELECTRON_SKIP_BINARY_DOWNLOAD was set or its download failed (loading the package said: ${reason}).
 To get it, on a machine with internet access, in this directory:
 
     unset ELECTRON_SKIP_BINARY_DOWNLOAD
