@@ -319,23 +319,7 @@ const fleetFileSchema = z.union([
 ]);
 
 /** A patch for Fleet.update (and the admin API): every field but instanceId, all optional. */
-export const instancePatchSchema = z.strictObject({
-  name: fields.name.optional(),
-  tags: fields.tags.optional(),
-  state: fields.state.optional(),
-  pingStatus: fields.pingStatus.optional(),
-  platformType: fields.platformType.optional(),
-  platformName: fields.platformName.optional(),
-  platformVersion: fields.platformVersion.optional(),
-  agentVersion: fields.agentVersion.optional(),
-  instanceType: fields.instanceType.optional(),
-  availabilityZone: fields.availabilityZone.optional(),
-  privateIpAddress: fields.privateIpAddress.optional(),
-  computerName: fields.computerName.optional(),
-  launchTime: fields.launchTime.optional(),
-  kmsKeyId: fields.kmsKeyId.optional(),
-  ssmManaged: fields.ssmManaged.optional(),
-});
+export const instancePatchSchema = fileInstanceSchema.omit({ instanceId: true }).partial();
 
 export type InstancePatch = Partial<Omit<SandboxInstance, 'instanceId'>>;
 
