@@ -145,7 +145,8 @@ export type ElectronLookup = { ok: true; path: string } | { ok: false; reason: s
 export function locateElectron(root: string): ElectronLookup {
   try {
     const binary: unknown = createRequire(path.join(root, 'package.json'))('electron');
-    if (typeof binary !== 'string') return { ok: false, reason: 'the electron package did not return a path' };
+    if (typeof binary !== 'string')
+      return { ok: false, reason: 'the electron package did not return a path' };
     if (!existsSync(binary)) return { ok: false, reason: `${binary} does not exist` };
     return { ok: true, path: binary };
   } catch (err) {

@@ -178,19 +178,11 @@ export function encodeMessage(input: EncodeInput): Buffer {
   const payload = input.payload;
   const buf = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length);
   buf.writeUInt32BE(HEADER_LENGTH, OFF.headerLength);
-  const typeBytes = Buffer.from(input.messageType, 'ascii');
-  if (typeBytes.length === 0 || typeBytes.length > MESSAGE_TYPE_LENGTH) {
-    throw new CodecError(
-      'empty_message_type',
-      `message type must be 1..32 ASCII bytes: ${input.messageType}`,
-    );
-  }
-  buf.fill(0x20, OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH);
-  typeBytes.copy(buf, OFF.messageType);
+  paddedType(input.messageType).copy(buf, OFF.messageType);
   buf.writeUInt32BE(input.schemaVersion ?? 1, OFF.schemaVersion);
   writeInt64(buf, OFF.createdDate, input.createdDate ?? Date.now());
   writeInt64(buf, OFF.sequenceNumber, input.sequenceNumber ?? 0);
-  buf.writeBigUInt64BE(BigInt(input.flags ?? 0), OFF.flags);
+  writeInt64(buf, OFF.flags, input.flags ?? 0);
   if (input.messageId) writeUuid(buf, OFF.messageId, input.messageId);
   else writeRandomUuid(buf, OFF.messageId);
   sha256(payload).copy(buf, OFF.payloadDigest);
@@ -198,6 +190,43 @@ export function encodeMessage(input: EncodeInput): Buffer {
   buf.writeUInt32BE(payload.length, OFF.payloadLength);
   Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(buf, PAYLOAD_OFFSET);
   return buf;
+}
+
+/** Message types as their 32 space-padded wire bytes, made once per type. */
+const PADDED_TYPES = new Map<string, Buffer>();
+
+function paddedType(type: string): Buffer {
+  let padded = PADDED_TYPES.get(type);
+  if (!padded) {
+    const bytes = Buffer.from(type, 'ascii');
+    if (bytes.length === 0 || bytes.length > MESSAGE_TYPE_LENGTH) {
+      throw new CodecError('empty_message_type', `message type must be 1..32 ASCII bytes: ${type}`);
+    }
+    padded = Buffer.alloc(MESSAGE_TYPE_LENGTH, 0x20);
+    bytes.copy(padded);
+    if (PADDED_TYPES.size < 64) PADDED_TYPES.set(type, padded);
+  }
+  return padded;
+}
+
+const KNOWN_PADDED = Object.values(MessageType).map((t) => [paddedType(t), t] as const);
+
+/** The message type field as a string: the known types without allocating, others trimmed. */
+function readType(frame: Buffer): string {
+  for (const [padded, name] of KNOWN_PADDED) {
+    if (
+      frame.compare(
+        padded,
+        0,
+        MESSAGE_TYPE_LENGTH,
+        OFF.messageType,
+        OFF.messageType + MESSAGE_TYPE_LENGTH,
+      ) === 0
+    ) {
+      return name;
+    }
+  }
+  return trimType(frame.subarray(OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH));
 }
 
 function trimType(raw: Buffer): string {
@@ -226,7 +255,7 @@ export function decodeMessage(frame: Buffer, options: DecodeOptions = {}): Clien
     );
   }
   const headerLength = frame.readUInt32BE(OFF.headerLength);
-  const messageType = trimType(frame.subarray(OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH));
+  const messageType = readType(frame);
   const isPublication =
     messageType === MessageType.StartPublication || messageType === MessageType.PausePublication;
   if (!isPublication) {
