@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { CLIENT_VERSION } from '../core/version.js';
 import { registerConnectCommand } from './commands/connect.js';
 import { registerListCommand } from './commands/list.js';
+import { registerSessionsCommands } from './commands/sessions.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerAppCommands } from './commands/app.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     });
   registerListCommand(program);
   registerConnectCommand(program);
+  registerSessionsCommands(program);
   registerSandboxCommand(program);
   registerAppCommands(program);
   return program;
