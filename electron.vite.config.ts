@@ -16,7 +16,7 @@ const root = import.meta.dirname;
 const at = (...parts: string[]): string => resolve(root, ...parts);
 
 /** Native modules (never bundled; electron-builder rebuilds them for Electron). */
-const NATIVE = ['node-pty', 'better-sqlite3'];
+const NATIVE = ['node-pty', 'better-sqlite3', 'bufferutil'];
 
 /**
  * `electron-vite dev` only: Vite injects <style> tags and uses an HMR WebSocket, which the

@@ -13,6 +13,13 @@ import { randomBytes } from 'node:crypto';
 import * as pty from 'node-pty';
 import { WebSocketServer } from 'ws';
 import { startSandbox } from '../main/sandbox/server.js';
+import {
+  MessageType,
+  PAYLOAD_OFFSET,
+  PayloadType,
+  encodeChannelClosed,
+  encodeMessage,
+} from '../main/core/ssm/codec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ec2c-bench-'));
 const bigFile = join(dir, 'big.txt');
@@ -84,8 +91,63 @@ ptyServer.on('connection', (ws) => {
   ws.on('close', () => p.kill());
 });
 
+/**
+ * A replay agent: the cheapest possible far end, to measure our client alone. It answers the
+ * handshake, then pushes pre-encoded 1 KiB output messages as fast as the socket takes them,
+ * never decoding the client's acknowledgements, and ends with channel_closed.
+ */
+const replayBytes = Number(process.env.BENCH_REPLAY_MB ?? bigMb) * 1024 * 1024;
+const replayFrames: Buffer[] = [];
+{
+  const chunk = Buffer.alloc(1024, 0x62);
+  for (let seq = 2, sent = 0; sent < replayBytes; seq++, sent += 1024) {
+    replayFrames.push(
+      encodeMessage({
+        messageType: MessageType.OutputStreamData,
+        payload: chunk,
+        payloadType: PayloadType.Output,
+        sequenceNumber: seq,
+      }),
+    );
+  }
+}
+const replay = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+replay.on('connection', (ws) => {
+  const handshake = JSON.stringify({
+    AgentVersion: '3.3.0.0',
+    RequestedClientActions: [
+      { ActionType: 'SessionType', ActionParameters: { SessionType: 'Standard_Stream' } },
+    ],
+  });
+  const stream = (payloadType: number, payload: Buffer, sequenceNumber: number): Buffer =>
+    encodeMessage({ messageType: MessageType.OutputStreamData, payload, payloadType, sequenceNumber });
+  let started = false;
+  ws.once('message', () => {
+    ws.send(stream(PayloadType.HandshakeRequest, Buffer.from(handshake), 0));
+    ws.on('message', (data: Buffer) => {
+      // Only the handshake response matters; acknowledgements are not even decoded.
+      if (started || data.length < PAYLOAD_OFFSET || data.readUInt32BE(112) !== PayloadType.HandshakeResponse)
+        return;
+      started = true;
+      ws.send(stream(PayloadType.HandshakeComplete, Buffer.from('{}'), 1));
+      let i = 0;
+      const pump = (): void => {
+        while (i < replayFrames.length) {
+          ws.send(replayFrames[i++]!);
+          if (ws.bufferedAmount > 8 * 1024 * 1024) {
+            setImmediate(pump);
+            return;
+          }
+        }
+        ws.send(encodeChannelClosed('replay', 'replay done'));
+      };
+      pump();
+    });
+  });
+});
+
 await Promise.all(
-  [echo, ptyServer].map((s) => new Promise((r) => (s.address() ? r(null) : s.once('listening', r)))),
+  [echo, ptyServer, replay].map((s) => new Promise((r) => (s.address() ? r(null) : s.once('listening', r)))),
 );
 const port = (s: WebSocketServer) => (s.address() as AddressInfo).port;
 process.stdout.write(
@@ -102,6 +164,8 @@ process.stdout.write(
       .instanceId,
     echoUrl: `ws://127.0.0.1:${port(echo)}`,
     ptyUrl: `ws://127.0.0.1:${port(ptyServer)}`,
+    replayUrl: `ws://127.0.0.1:${port(replay)}/v1/data-channel/replay`,
+    replayBytes: replayFrames.length * 1024,
     bigFile,
     bigBytes: (await import('node:fs')).statSync(bigFile).size,
   }) + '\n',
@@ -111,6 +175,7 @@ process.stdin.resume();
 process.stdin.on('end', async () => {
   echo.close();
   ptyServer.close();
+  replay.close();
   await sandbox.close();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);

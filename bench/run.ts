@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import WebSocket from 'ws';
 import { ControlPlane } from '../main/core/ssm/control-plane.js';
 import { SsmSession } from '../main/core/ssm/session.js';
+import { DataChannel } from '../main/core/ssm/data-channel.js';
 import { CLIENT_VERSION } from '../main/core/version.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 
@@ -27,6 +28,8 @@ interface PeerInfo {
   instanceId: string;
   echoUrl: string;
   ptyUrl: string;
+  replayUrl: string;
+  replayBytes: number;
   bigFile: string;
   bigBytes: number;
 }
@@ -330,6 +333,27 @@ async function main(): Promise<void> {
     unit: 'MB/s',
     better: 'higher',
     summary: summarize(clientCeiling),
+  });
+
+  // Our client alone, against a replay agent that costs almost nothing per message.
+  const tpClient: number[] = [];
+  for (let i = 0; i < N_THROUGHPUT; i++) {
+    const dc = new DataChannel({ streamUrl: info.replayUrl, tokenValue: 'bench', sessionId: 'replay' });
+    let bytes = 0;
+    dc.onOutput((b) => (bytes += b.length));
+    const closed = new Promise((r) => dc.onClosed(r));
+    const t0 = performance.now();
+    await dc.open();
+    await closed;
+    tpClient.push(bytes / 1024 / 1024 / ((performance.now() - t0) / 1000));
+    dc.dispose();
+  }
+  figures.push({
+    name: 'client protocol throughput (against a replay agent)',
+    unit: 'MB/s',
+    better: 'higher',
+    summary: summarize(tpClient),
+    target: '>= 100 MB/s',
   });
 
   await session.terminate();

@@ -209,24 +209,18 @@ function paddedType(type: string): Buffer {
   return padded;
 }
 
-const KNOWN_PADDED = Object.values(MessageType).map((t) => [paddedType(t), t] as const);
+/** The known types differ in their first byte: a frame is compared with one candidate only. */
+const KNOWN_BY_FIRST_BYTE = new Map(
+  Object.values(MessageType).map((t) => [t.charCodeAt(0), { padded: paddedType(t), name: t }] as const),
+);
 
 /** The message type field as a string: the known types without allocating, others trimmed. */
 function readType(frame: Buffer): string {
-  for (const [padded, name] of KNOWN_PADDED) {
-    if (
-      frame.compare(
-        padded,
-        0,
-        MESSAGE_TYPE_LENGTH,
-        OFF.messageType,
-        OFF.messageType + MESSAGE_TYPE_LENGTH,
-      ) === 0
-    ) {
-      return name;
-    }
-  }
-  return trimType(frame.subarray(OFF.messageType, OFF.messageType + MESSAGE_TYPE_LENGTH));
+  const known = KNOWN_BY_FIRST_BYTE.get(frame[OFF.messageType]!);
+  const end = OFF.messageType + MESSAGE_TYPE_LENGTH;
+  if (known && frame.compare(known.padded, 0, MESSAGE_TYPE_LENGTH, OFF.messageType, end) === 0)
+    return known.name;
+  return trimType(frame.subarray(OFF.messageType, end));
 }
 
 function trimType(raw: Buffer): string {
@@ -328,7 +322,7 @@ export function encodeAcknowledge(
     payload: Buffer.from(json, 'latin1'),
     payloadType: PayloadType.Null,
     sequenceNumber: 0n,
-    flags: MessageFlags.ACK,
+    flags: Number(MessageFlags.ACK),
   });
 }
 
