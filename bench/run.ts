@@ -6,6 +6,7 @@
  *   - output throughput through the shell's PTY (cat of a large file) vs raw WebSocket + bare PTY
  *   - protocol throughput on a non-interactive command (pipes, no PTY) vs a raw WebSocket push of
  *     the same bytes in 1 KiB frames, and the client's own CPU cost per MB
+ *   - the client alone against a replay agent that sends pre-encoded messages and ignores acks
  * Writes bench/results/latest.json and prints a table.
  */
 import { spawn } from 'node:child_process';
