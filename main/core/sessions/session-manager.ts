@@ -1,0 +1,278 @@
+/**
+ * The session manager: every open session of the app or a CLI process, each with a stable
+ * local id, its AWS session id, instance, profile/region, state, byte counters and timing;
+ * limits per instance and in total (a clear error, never a silent queue); typed events for
+ * the UI, the store and the governor; graceful shutdown.
+ *
+ * It owns the SsmSession objects and everything they hold: closing a session (or the
+ * manager) releases its socket, timers and listeners.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ControlPlane } from '../ssm/control-plane.js';
+import { SsmSession, type ReconnectPolicy, type SessionClosed, type SessionState } from '../ssm/session.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
+
+export interface SessionLimits {
+  /** Open sessions allowed to one instance (0 = no limit). */
+  maxSessionsPerInstance: number;
+  /** Open sessions allowed in total (0 = no limit). */
+  maxTotalSessions: number;
+}
+
+export const DEFAULT_LIMITS: SessionLimits = { maxSessionsPerInstance: 10, maxTotalSessions: 100 };
+
+/** Reconnection policies (issue #4): the normal one, and an aggressive one for flaky links. */
+export const RECONNECT_POLICIES = {
+  normal: { maxAttempts: 3, baseDelayMs: 2_000, maxDelayMs: 16_000, jitter: 0.5 },
+  aggressive: { maxAttempts: 10, baseDelayMs: 500, maxDelayMs: 500, jitter: 0 },
+} as const satisfies Record<string, ReconnectPolicy>;
+
+export interface OpenRequest {
+  profile: string;
+  region: string;
+  target: string;
+  documentName?: string;
+  parameters?: Record<string, string[]>;
+  reason?: string;
+  cols?: number;
+  rows?: number;
+}
+
+export interface ManagedSessionInfo {
+  /** Stable local id (survives reconnects; what the UI and CLI address). */
+  id: string;
+  awsSessionId: string;
+  instanceId: string;
+  profile: string;
+  region: string;
+  state: SessionState;
+  /** Set once closed. */
+  closed?: SessionClosed;
+  bytesIn: number;
+  bytesOut: number;
+  reconnects: number;
+  openedAt: string;
+  /** StartSession to handshake complete, in ms. */
+  openMs: number;
+  lastActivityAt: string;
+}
+
+export class SessionLimitError extends Error {
+  constructor(
+    readonly limit: keyof SessionLimits,
+    readonly current: number,
+    readonly max: number,
+    target: string,
+  ) {
+    super(
+      limit === 'maxSessionsPerInstance'
+        ? `${target} already has ${current} open sessions, the most allowed per instance (max_sessions_per_instance = ${max}). Close one, or raise the limit in the configuration.`
+        : `${current} sessions are open, the most allowed in total (max_total_sessions = ${max}). Close one, or raise the limit in the configuration.`,
+    );
+    this.name = 'SessionLimitError';
+  }
+}
+
+export class UnknownSessionError extends Error {
+  constructor(id: string) {
+    super(`no open session has the id ${id}; list them with \`ec2-connect sessions\``);
+    this.name = 'UnknownSessionError';
+  }
+}
+
+export interface SessionManagerOptions {
+  /** The control plane for a profile and region (shared per profile/region by the caller). */
+  controlPlaneFor: (profile: string, region: string) => ControlPlane;
+  limits?: Partial<SessionLimits>;
+  reconnect?: Partial<ReconnectPolicy>;
+  logger?: Logger;
+}
+
+interface Entry {
+  info: ManagedSessionInfo;
+  session: SsmSession;
+  store: DisposableStore;
+}
+
+export class SessionManager implements Disposable {
+  private readonly entries = new Map<string, Entry>();
+  /** Opens in flight count against the limits too, so concurrent opens cannot overshoot them. */
+  private readonly pending = new Map<string, string>();
+  private readonly limits: SessionLimits;
+  private readonly log: Logger;
+  private disposed = false;
+
+  private readonly _onOpened = new Emitter<ManagedSessionInfo>();
+  private readonly _onOutput = new Emitter<{ id: string; data: Buffer }>();
+  private readonly _onState = new Emitter<{ id: string; state: SessionState }>();
+  private readonly _onLatency = new Emitter<{ id: string; rttMs: number }>();
+  private readonly _onClosed = new Emitter<ManagedSessionInfo>();
+  readonly onOpened: Event<ManagedSessionInfo> = this._onOpened.event;
+  /** Output of every session, in order per session. Listeners must not block. */
+  readonly onOutput: Event<{ id: string; data: Buffer }> = this._onOutput.event;
+  readonly onStateChanged: Event<{ id: string; state: SessionState }> = this._onState.event;
+  /** Round-trip samples from acknowledgement timing (keystrokes and other input). */
+  readonly onLatencySample: Event<{ id: string; rttMs: number }> = this._onLatency.event;
+  readonly onClosed: Event<ManagedSessionInfo> = this._onClosed.event;
+
+  constructor(private readonly options: SessionManagerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** Open a session; rejects with SessionLimitError when a limit is reached. */
+  async open(req: OpenRequest): Promise<ManagedSessionInfo> {
+    if (this.disposed) throw new Error('the session manager is shut down');
+    this.checkLimits(req.target);
+    const id = randomUUID();
+    this.pending.set(id, req.target);
+    let session: SsmSession;
+    const t0 = performance.now();
+    try {
+      session = await SsmSession.open({
+        controlPlane: this.options.controlPlaneFor(req.profile, req.region),
+        target: req.target,
+        ...(req.documentName ? { documentName: req.documentName } : {}),
+        ...(req.parameters ? { parameters: req.parameters } : {}),
+        ...(req.reason ? { reason: req.reason } : {}),
+        ...(req.cols && req.rows ? { cols: req.cols, rows: req.rows } : {}),
+        ...(this.options.reconnect ? { reconnect: this.options.reconnect } : {}),
+        logger: this.log,
+      });
+    } finally {
+      this.pending.delete(id);
+    }
+    if (this.disposed) {
+      await session.terminate('the session manager shut down');
+      session.dispose();
+      throw new Error('the session manager is shut down');
+    }
+    const now = new Date().toISOString();
+    const info: ManagedSessionInfo = {
+      id,
+      awsSessionId: session.sessionId,
+      instanceId: req.target,
+      profile: req.profile,
+      region: req.region,
+      state: session.state,
+      bytesIn: 0,
+      bytesOut: 0,
+      reconnects: 0,
+      openedAt: now,
+      openMs: performance.now() - t0,
+      lastActivityAt: now,
+    };
+    const store = new DisposableStore();
+    const entry: Entry = { info, session, store };
+    this.entries.set(id, entry);
+    store.add(
+      session.onOutput((data) => {
+        info.bytesIn += data.length;
+        info.lastActivityAt = new Date().toISOString();
+        this._onOutput.fire({ id, data });
+      }),
+    );
+    store.add(
+      session.onStderr((data) => {
+        info.bytesIn += data.length;
+        this._onOutput.fire({ id, data });
+      }),
+    );
+    store.add(
+      session.channel.onAck(({ rttMs }) => {
+        if (rttMs !== undefined) this._onLatency.fire({ id, rttMs });
+      }),
+    );
+    store.add(
+      session.onStateChange((state) => {
+        info.state = state;
+        info.reconnects = session.reconnects;
+        this._onState.fire({ id, state });
+      }),
+    );
+    store.add(session.onClosed((closed) => this.retire(id, closed)));
+    this._onOpened.fire({ ...info });
+    return { ...info };
+  }
+
+  private checkLimits(target: string): void {
+    const { maxSessionsPerInstance, maxTotalSessions } = this.limits;
+    const total = this.entries.size + this.pending.size;
+    if (maxTotalSessions > 0 && total >= maxTotalSessions) {
+      throw new SessionLimitError('maxTotalSessions', total, maxTotalSessions, target);
+    }
+    if (maxSessionsPerInstance > 0) {
+      let onTarget = 0;
+      for (const e of this.entries.values()) if (e.info.instanceId === target) onTarget++;
+      for (const t of this.pending.values()) if (t === target) onTarget++;
+      if (onTarget >= maxSessionsPerInstance) {
+        throw new SessionLimitError('maxSessionsPerInstance', onTarget, maxSessionsPerInstance, target);
+      }
+    }
+  }
+
+  private retire(id: string, closed: SessionClosed): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    entry.info.state = 'closed';
+    entry.info.closed = closed;
+    entry.store.dispose();
+    entry.session.dispose();
+    this._onClosed.fire({ ...entry.info });
+  }
+
+  private entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) throw new UnknownSessionError(id);
+    return e;
+  }
+
+  list(): ManagedSessionInfo[] {
+    return [...this.entries.values()].map((e) => ({ ...e.info, reconnects: e.session.reconnects }));
+  }
+
+  get(id: string): ManagedSessionInfo | undefined {
+    const e = this.entries.get(id);
+    return e && { ...e.info, reconnects: e.session.reconnects };
+  }
+
+  write(id: string, data: Buffer | string): void {
+    const e = this.entry(id);
+    const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    e.info.bytesOut += n;
+    e.info.lastActivityAt = new Date().toISOString();
+    e.session.write(data);
+  }
+
+  resize(id: string, cols: number, rows: number): void {
+    this.entry(id).session.resize(cols, rows);
+  }
+
+  /** End a session on purpose (TerminateSession); resolves when it is closed. */
+  async terminate(id: string, reason = 'closed by the user'): Promise<void> {
+    const e = this.entry(id);
+    await e.session.terminate(reason);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Terminate every session (in parallel), then release everything. */
+  async shutdown(reason = 'EC2 Connect is shutting down'): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.allSettled([...this.entries.values()].map((e) => e.session.terminate(reason)));
+    this.dispose();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const id of [...this.entries.keys()])
+      this.retire(id, { reason: 'disposed', how: 'terminated', exitCode: undefined });
+    for (const em of [this._onOpened, this._onOutput, this._onState, this._onLatency, this._onClosed])
+      em.dispose();
+  }
+}

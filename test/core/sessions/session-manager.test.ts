@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SessionLimitError,
+  SessionManager,
+  UnknownSessionError,
+  type ManagedSessionInfo,
+} from '../../../main/core/sessions/session-manager.js';
+import { startFixture, type Fixture } from '../../helpers/sandbox.js';
+
+describe('SessionManager', () => {
+  let fx: Fixture;
+  let other: string;
+  beforeAll(async () => {
+    fx = await startFixture();
+    other = fx.sandbox.fleet
+      .list()
+      .find(
+        (i) => i.instanceId !== fx.instanceId && i.pingStatus === 'Online' && i.state === 'running',
+      )!.instanceId;
+  });
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  const manager = (limits = {}) =>
+    new SessionManager({
+      controlPlaneFor: () => fx.cp,
+      limits,
+      reconnect: { baseDelayMs: 20, maxDelayMs: 100 },
+    });
+  const req = (target: string) => ({
+    profile: 'sandbox',
+    region: fx.sandbox.region,
+    target,
+    cols: 100,
+    rows: 30,
+  });
+
+  it('opens sessions with stable ids, streams output with counters, and reports latency and closing', async () => {
+    const m = manager();
+    const events: string[] = [];
+    const out = new Map<string, string>();
+    m.onOpened((i) => events.push(`opened ${i.instanceId}`));
+    m.onOutput(({ id, data }) => out.set(id, (out.get(id) ?? '') + data.toString()));
+    const rtts: number[] = [];
+    m.onLatencySample(({ rttMs }) => rtts.push(rttMs));
+    const closed: ManagedSessionInfo[] = [];
+    m.onClosed((i) => closed.push(i));
+
+    const a = await m.open(req(fx.instanceId));
+    expect(a).toMatchObject({ instanceId: fx.instanceId, profile: 'sandbox', state: 'open' });
+    expect(a.awsSessionId).toMatch(/^sandbox-user-/);
+    expect(a.openMs).toBeGreaterThan(0);
+    m.write(a.id, 'echo managed-$((20+22))\r');
+    await expect.poll(() => out.get(a.id) ?? '', { timeout: 10_000 }).toContain('managed-42');
+    const info = m.get(a.id)!;
+    expect(info.bytesOut).toBe('echo managed-$((20+22))\r'.length);
+    expect(info.bytesIn).toBeGreaterThan(10);
+    expect(rtts.length).toBeGreaterThan(0);
+    expect(m.list().map((s) => s.id)).toEqual([a.id]);
+
+    await m.terminate(a.id);
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ id: a.id, state: 'closed', closed: { how: 'terminated' } });
+    expect(m.size).toBe(0);
+    expect(() => m.write(a.id, 'x')).toThrow(UnknownSessionError);
+    expect(events).toEqual([`opened ${fx.instanceId}`]);
+    await m.shutdown();
+  });
+
+  it('refuses sessions over the per-instance and total limits with a clear error, counting opens in flight', async () => {
+    const m = manager({ maxSessionsPerInstance: 2, maxTotalSessions: 3 });
+    // Three opens at once to the same instance: the third is refused, not queued.
+    const results = await Promise.allSettled([
+      m.open(req(fx.instanceId)),
+      m.open(req(fx.instanceId)),
+      m.open(req(fx.instanceId)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    const err = (results[2] as PromiseRejectedResult).reason as SessionLimitError;
+    expect(err).toBeInstanceOf(SessionLimitError);
+    expect(err.message).toMatch(/already has 2 open sessions.*max_sessions_per_instance = 2/);
+    await m.open(req(other));
+    await expect(m.open(req(other))).rejects.toThrow(/3 sessions are open.*max_total_sessions = 3/);
+    expect(m.size).toBe(3);
+    await m.shutdown();
+    expect(m.size).toBe(0);
+    expect(fx.sandbox.registry.list('Active')).toHaveLength(0);
+  });
+
+  it('ends a session whose shell exits and frees its slot', async () => {
+    const m = manager({ maxSessionsPerInstance: 1 });
+    const closed = new Promise<ManagedSessionInfo>((r) => m.onClosed(r));
+    const a = await m.open(req(fx.instanceId));
+    m.write(a.id, 'exit\r');
+    await expect(closed).resolves.toMatchObject({ id: a.id, closed: { how: 'ended' } });
+    const b = await m.open(req(fx.instanceId));
+    expect(b.id).not.toBe(a.id);
+    await m.shutdown();
+  });
+
+  it('keeps a session through a dropped socket and reports the state changes', async () => {
+    const m = manager();
+    const states: string[] = [];
+    m.onStateChanged(({ state }) => states.push(state));
+    const a = await m.open(req(fx.instanceId));
+    fx.sandbox.faults.dropSockets(a.awsSessionId);
+    await expect.poll(() => m.get(a.id)?.reconnects ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    expect(states).toEqual(['reconnecting', 'open']);
+    await m.shutdown();
+    expect(states.at(-1)).toBe('closed');
+  });
+});
