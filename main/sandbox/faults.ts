@@ -3,7 +3,7 @@
  * latency) and the data-channel agent (drops, duplicates, reordering, corruption,
  * latency), with a seedable random source so a failing test can be replayed.
  *
- * Events: 'changed' (FaultState) after set/reset, 'dropSockets' (sessionId | undefined),
+ * Events: 'changed' (FaultState) after set/reset, 'dropSockets' and 'blackholeSockets' (sessionId | undefined),
  * and 'instanceChanged' (instanceId), which the sandbox server forwards from the fleet.
  */
 import { EventEmitter } from 'node:events';
@@ -157,6 +157,10 @@ class SandboxFaultController extends EventEmitter implements FaultController {
   reset(): void {
     this.current = freeze(noFaults());
     this.emit('changed', this.current);
+  }
+
+  blackholeSockets(sessionId?: string): void {
+    this.emit('blackholeSockets', sessionId);
   }
 
   dropSockets(sessionId?: string): void {

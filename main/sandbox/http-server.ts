@@ -427,9 +427,9 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
           throw new AdminError(400, `Invalid change to instance ${id}: ${lines.join('; ')}`);
         }
         sendJson(res, 200, { instance: deps.fleet.update(id, parsed.data) }, requestId);
-      } else if (path === '/drop-sockets') {
+      } else if (path === '/drop-sockets' || path === '/blackhole-sockets') {
         expect('POST');
-        const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}/drop-sockets`);
+        const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}${path}`);
         const sessionId =
           typeof input === 'object' && input !== null
             ? (input as { sessionId?: unknown }).sessionId
@@ -440,8 +440,13 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
             'sessionId must be a string (or left out to drop every data-channel socket).',
           );
         }
-        deps.faults.dropSockets(sessionId);
-        sendJson(res, 200, { dropped: sessionId ?? 'all' }, requestId);
+        if (path === '/drop-sockets') {
+          deps.faults.dropSockets(sessionId);
+          sendJson(res, 200, { dropped: sessionId ?? 'all' }, requestId);
+        } else {
+          deps.faults.blackholeSockets(sessionId);
+          sendJson(res, 200, { blackholed: sessionId ?? 'all' }, requestId);
+        }
       } else if ((m = /^\/sessions\/([^/]+)\/terminate$/.exec(path))) {
         expect('POST');
         const id = decodePathSegment(m[1]!);
@@ -488,7 +493,7 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
       } else {
         throw new AdminError(
           404,
-          `Unknown admin endpoint ${method} ${ADMIN_PREFIX}${path}. Endpoints: GET /state, POST /faults, POST /faults/reset, POST /instances/<id>, POST /drop-sockets, POST /sessions/<id>/terminate, POST /credentials/temporary.`,
+          `Unknown admin endpoint ${method} ${ADMIN_PREFIX}${path}. Endpoints: GET /state, POST /faults, POST /faults/reset, POST /instances/<id>, POST /drop-sockets, POST /blackhole-sockets, POST /sessions/<id>/terminate, POST /credentials/temporary.`,
         );
       }
     } catch (err) {

@@ -108,7 +108,7 @@ export interface FaultState {
 
 /**
  * Live fault settings, read by the control plane and the agent on every message or call.
- * Events: 'dropSockets' (sessionId | undefined for all), 'instanceChanged' (instanceId).
+ * Events: 'dropSockets' and 'blackholeSockets' (sessionId | undefined for all), 'instanceChanged' (instanceId).
  */
 export interface FaultController extends EventEmitter {
   readonly state: FaultState;
@@ -116,6 +116,12 @@ export interface FaultController extends EventEmitter {
   reset(): void;
   /** Close the data-channel WebSocket(s) abruptly (the session itself stays resumable). */
   dropSockets(sessionId?: string): void;
+  /**
+   * Make the data-channel socket(s) go silent without closing them, as a network that drops
+   * everything does: the agent stops reading and sending (no pongs either). Only the client's
+   * health check can notice; a new connection works normally.
+   */
+  blackholeSockets(sessionId?: string): void;
   /** Deterministic random source for faults (seedable for tests). */
   random(): number;
 }

@@ -299,3 +299,58 @@ describe('service behaviours', () => {
     }
   });
 });
+
+describe('dead channel detection', () => {
+  it('notices a silent socket within the health-check deadline and recovers with no byte lost', async () => {
+    const fx = await startFixture();
+    try {
+      const s = await fx.open({
+        dataChannel: { healthCheckIntervalMs: 500, deadAfterMs: 1500 },
+        reconnect: { baseDelayMs: 20 },
+      });
+      const out = new OutputCollector(s);
+      await out.waitFor('$ ');
+      let detectedAt = 0;
+      s.onStateChange((st) => {
+        if (st === 'reconnecting' && !detectedAt) detectedAt = performance.now();
+      });
+      const t0 = performance.now();
+      fx.sandbox.faults.blackholeSockets(s.sessionId);
+      s.write('echo through-the-hole-$((5*5))\r'); // lost with the silent socket, resent after reconnecting
+      await out.waitFor('through-the-hole-25\r\n', 10_000);
+      expect(detectedAt).toBeGreaterThan(0);
+      const detectMs = detectedAt - t0;
+      expect(detectMs).toBeGreaterThanOrEqual(1000);
+      expect(detectMs).toBeLessThan(2500);
+      expect(s.reconnects).toBe(1);
+      expect(out.text.split('through-the-hole-25').length - 1).toBe(1);
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('checks at once when asked (laptop resume) instead of waiting for the interval', async () => {
+    const fx = await startFixture();
+    try {
+      const s = await fx.open({
+        dataChannel: { healthCheckIntervalMs: 60_000 },
+        reconnect: { baseDelayMs: 20 },
+      });
+      const out = new OutputCollector(s);
+      await out.waitFor('$ ');
+      fx.sandbox.faults.blackholeSockets(s.sessionId);
+      const t0 = performance.now();
+      const reconnecting = new Promise<number>((r) =>
+        s.onStateChange((st) => st === 'reconnecting' && r(performance.now())),
+      );
+      s.checkHealthNow(300);
+      expect((await reconnecting) - t0).toBeLessThan(1000);
+      s.write('echo resumed-ok\r');
+      await out.waitFor('resumed-ok\r\n', 10_000);
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+});

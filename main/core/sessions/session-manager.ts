@@ -256,6 +256,11 @@ export class SessionManager implements Disposable {
     await e.session.terminate(reason);
   }
 
+  /** Laptop resume or network change: check every session now instead of waiting for timeouts. */
+  checkHealthNow(withinMs?: number): void {
+    for (const e of this.entries.values()) e.session.checkHealthNow(withinMs);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -41,8 +41,13 @@ export interface DataChannelOptions {
   logger?: Logger;
   /** Time allowed for the WebSocket to open (default 10 s). */
   connectTimeoutMs?: number;
-  /** WebSocket ping interval; 0 disables (default 60 s; the plugin uses 5 min). */
-  pingIntervalMs?: number;
+  /**
+   * Health check: when nothing has been heard from the data channel for this long, send a
+   * WebSocket ping (default 1 s; 0 disables). The reference client pings every 5 minutes.
+   */
+  healthCheckIntervalMs?: number;
+  /** Declare the socket dead when nothing (no message, no pong) was heard for this long (default 2 s). */
+  deadAfterMs?: number;
   endpoint?: Omit<StreamEndpointOptions, 'sendType'>;
   /** Session types this client can run (default: shell and interactive commands). */
   supportedSessionTypes?: string[];
@@ -93,6 +98,9 @@ export class DataChannel implements Disposable {
   private streamUrl: string;
   private tokenValue: string;
   private pingTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private lastHeard = 0;
+  private deadReason: string | undefined;
   private openedAt = 0;
   private lastSize: TerminalSize | undefined;
   private handshake: HandshakeInfo | undefined;
@@ -305,22 +313,72 @@ export class DataChannel implements Disposable {
     });
   }
 
+  /**
+   * Keep-alive and dead-channel detection. Any message or pong counts as a sign of life; an
+   * idle channel is pinged every health-check interval; a socket silent for deadAfterMs is
+   * destroyed, which the session sees as a disconnect and recovers from.
+   */
   private startPings(ws: WebSocket): void {
     this.stopPings();
-    const interval = this.options.pingIntervalMs ?? 60_000;
+    this.lastHeard = performance.now();
+    ws.on('pong', () => (this.lastHeard = performance.now()));
+    const interval = this.options.healthCheckIntervalMs ?? 1_000;
     if (interval <= 0) return;
-    this.pingTimer = setInterval(() => {
-      if (ws.readyState === WebSocket.OPEN) ws.ping(Buffer.from('keepalive'));
-    }, interval);
+    this.pingTimer = setInterval(
+      () => this.checkHealth(ws, interval),
+      Math.max(50, Math.floor(interval / 2)),
+    );
     this.pingTimer.unref?.();
+  }
+
+  private checkHealth(ws: WebSocket, interval: number): void {
+    if (ws.readyState !== WebSocket.OPEN || this.ws !== ws) return;
+    const silent = performance.now() - this.lastHeard;
+    const deadAfter = this.options.deadAfterMs ?? 2 * interval;
+    if (silent >= deadAfter) {
+      this.declareDead(
+        ws,
+        `no sign of life from the data channel for ${Math.round(silent)} ms (network lost?)`,
+      );
+    } else if (silent >= interval) {
+      ws.ping();
+    }
+  }
+
+  private declareDead(ws: WebSocket, reason: string): void {
+    this.log.warn({ reason }, 'data channel is dead');
+    this.deadReason = reason;
+    ws.terminate();
+  }
+
+  /**
+   * Check now (after a laptop resume or a network change) instead of waiting for the next
+   * interval: ping, and declare the socket dead if nothing answers within `withinMs`.
+   */
+  checkHealthNow(withinMs = 1_000): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const asked = performance.now();
+    ws.ping();
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.ws === ws && this.lastHeard < asked) {
+        this.declareDead(ws, `no answer to a health check within ${withinMs} ms`);
+      }
+    }, withinMs);
+    t.unref?.();
+    this.timers.add(t);
   }
 
   private stopPings(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = undefined;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
   private onSocketMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    this.lastHeard = performance.now();
     if (!isBinary) {
       this.log.debug('ignored a text frame from the data channel');
       return;
@@ -336,8 +394,10 @@ export class DataChannel implements Disposable {
     this.stopPings();
     if (this._state === 'closed') return;
     this.setState('disconnected');
+    const dead = this.deadReason;
+    this.deadReason = undefined;
     this._onDisconnected.fire(
-      new Error(`data channel socket closed (code ${code}${reason ? `: ${reason}` : ''})`),
+      new Error(dead ?? `data channel socket closed (code ${code}${reason ? `: ${reason}` : ''})`),
     );
   }
 

@@ -183,6 +183,11 @@ export class SsmSession implements Disposable {
     this.channel.resize(cols, rows);
   }
 
+  /** Check the connection now (after a resume or a network change) rather than at the next interval. */
+  checkHealthNow(withinMs?: number): void {
+    if (this._state === 'open') this.channel.checkHealthNow(withinMs);
+  }
+
   /** Drop the socket as a network fault would (tests, health checks). */
   simulateNetworkDrop(): void {
     this.channel.simulateDrop();

@@ -74,6 +74,8 @@ export class AgentSession {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private ptyPaused = false;
+  /** Sockets made silent by blackholeSocket: they can only be destroyed, not closed politely. */
+  private readonly blackholed = new WeakSet<WebSocket>();
   private exitCode: number | undefined;
   private readonly log: Logger;
 
@@ -166,7 +168,8 @@ export class AgentSession {
     if (ws && closeIt) {
       ws.removeAllListeners('message');
       ws.removeAllListeners('close');
-      ws.close(1000, why);
+      if (this.blackholed.has(ws)) ws.terminate();
+      else ws.close(1000, why);
     }
     if (this.phase === 'ended') return;
     this.o.registry.setStatus(this.sessionId, 'Disconnected');
@@ -183,6 +186,19 @@ export class AgentSession {
     if (!ws) return;
     // terminate() destroys the TCP socket without a close handshake, as a network fault would.
     ws.terminate();
+  }
+
+  /** Go silent on the current socket without closing it (a network black hole). */
+  blackholeSocket(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.link?.dispose();
+    this.link = undefined;
+    this.endpoint.detach();
+    ws.removeAllListeners('message');
+    this.blackholed.add(ws);
+    // The WebSocket layer answers pings by itself: silence that too on this one socket.
+    ws.pong = () => {};
   }
 
   /** Take the agent offline (pause publication) or bring it back (start publication). */

@@ -82,6 +82,11 @@ export class DataChannelServer {
     };
     deps.faults.on('dropSockets', onDrop);
     this.unsubscribe.push(() => deps.faults.off('dropSockets', onDrop));
+    const onBlackhole = (sessionId?: string): void => {
+      for (const [id, s] of this.sessions) if (!sessionId || id === sessionId) s.blackholeSocket();
+    };
+    deps.faults.on('blackholeSockets', onBlackhole);
+    this.unsubscribe.push(() => deps.faults.off('blackholeSockets', onBlackhole));
 
     const onChanged = (instance: SandboxInstance): void => {
       const offline = instance.pingStatus !== 'Online' || instance.state !== 'running';
