@@ -354,3 +354,45 @@ describe('dead channel detection', () => {
     }
   });
 });
+
+describe('connection events by cause', () => {
+  it('gets a fresh token from ResumeSession when the data channel refuses the old one', async () => {
+    const fx = await startFixture({ tokenTtlMs: 1_000 });
+    try {
+      const s = await fx.open({ reconnect: { baseDelayMs: 20 } });
+      const out = new OutputCollector(s);
+      await out.waitFor('$ ');
+      const kinds: string[] = [];
+      s.onConnectionEvent((e) => kinds.push(e.kind));
+      await new Promise((r) => setTimeout(r, 1_300)); // the token expires
+      fx.sandbox.faults.dropSockets(s.sessionId);
+      s.write('echo fresh-token-$((8*8))\r');
+      await out.waitFor('fresh-token-64\r\n', 15_000);
+      expect(kinds[0]).toBe('network-lost');
+      expect(kinds).toContain('token-expired');
+      expect(kinds.at(-1)).toBe('reconnected');
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('reports the agent going away and coming back, and a session ended elsewhere', async () => {
+    const fx = await startFixture();
+    try {
+      const s = await fx.open();
+      const events: Array<{ kind: string; detail: string }> = [];
+      s.onConnectionEvent((e) => events.push(e));
+      fx.sandbox.fleet.update(fx.instanceId, { pingStatus: 'ConnectionLost' });
+      await expect.poll(() => events.map((e) => e.kind)).toContain('agent-unreachable');
+      fx.sandbox.fleet.update(fx.instanceId, { pingStatus: 'Online' });
+      await expect.poll(() => events.map((e) => e.kind)).toContain('agent-back');
+      await fx.cp.terminateSession(s.sessionId);
+      await expect.poll(() => events.map((e) => e.kind)).toContain('ended-elsewhere');
+      expect(events.find((e) => e.kind === 'ended-elsewhere')?.detail).toMatch(/terminated/);
+      expect(s.closed?.how).toBe('ended');
+    } finally {
+      await fx.close();
+    }
+  });
+});

@@ -9,7 +9,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ControlPlane } from '../ssm/control-plane.js';
-import { SsmSession, type ReconnectPolicy, type SessionClosed, type SessionState } from '../ssm/session.js';
+import {
+  SsmSession,
+  type ConnectionEvent,
+  type ReconnectPolicy,
+  type SessionClosed,
+  type SessionState,
+} from '../ssm/session.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
 
@@ -85,6 +91,7 @@ export interface SessionManagerOptions {
   /** The control plane for a profile and region (shared per profile/region by the caller). */
   controlPlaneFor: (profile: string, region: string) => ControlPlane;
   limits?: Partial<SessionLimits>;
+  /** Reconnection policy (default RECONNECT_POLICIES.normal: 3 attempts, 2 s doubling to 16 s, jittered). */
   reconnect?: Partial<ReconnectPolicy>;
   logger?: Logger;
 }
@@ -108,6 +115,9 @@ export class SessionManager implements Disposable {
   private readonly _onState = new Emitter<{ id: string; state: SessionState }>();
   private readonly _onLatency = new Emitter<{ id: string; rttMs: number }>();
   private readonly _onClosed = new Emitter<ManagedSessionInfo>();
+  private readonly _onConnection = new Emitter<{ id: string } & ConnectionEvent>();
+  /** Connection changes by cause (network lost, agent unreachable/back, token expired, reconnected, ended elsewhere). */
+  readonly onConnectionEvent: Event<{ id: string } & ConnectionEvent> = this._onConnection.event;
   readonly onOpened: Event<ManagedSessionInfo> = this._onOpened.event;
   /** Output of every session, in order per session. Listeners must not block. */
   readonly onOutput: Event<{ id: string; data: Buffer }> = this._onOutput.event;
@@ -137,7 +147,7 @@ export class SessionManager implements Disposable {
         ...(req.parameters ? { parameters: req.parameters } : {}),
         ...(req.reason ? { reason: req.reason } : {}),
         ...(req.cols && req.rows ? { cols: req.cols, rows: req.rows } : {}),
-        ...(this.options.reconnect ? { reconnect: this.options.reconnect } : {}),
+        reconnect: { ...RECONNECT_POLICIES.normal, ...this.options.reconnect },
         logger: this.log,
       });
     } finally {
@@ -191,6 +201,7 @@ export class SessionManager implements Disposable {
         this._onState.fire({ id, state });
       }),
     );
+    store.add(session.onConnectionEvent((event) => this._onConnection.fire({ id, ...event })));
     store.add(session.onClosed((closed) => this.retire(id, closed)));
     this._onOpened.fire({ ...info });
     return { ...info };

@@ -101,6 +101,7 @@ export class DataChannel implements Disposable {
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastHeard = 0;
   private deadReason: string | undefined;
+  private _tokenRejected = false;
   private openedAt = 0;
   private lastSize: TerminalSize | undefined;
   private handshake: HandshakeInfo | undefined;
@@ -120,6 +121,9 @@ export class DataChannel implements Disposable {
   private readonly _onWritable = new Emitter<void>();
   private readonly _onAck = new Emitter<{ sequenceNumber: number; rttMs: number | undefined }>();
   private readonly _onMessage = new Emitter<ClientMessage>();
+  private readonly _onPublication = new Emitter<boolean>();
+  /** pause_publication (true) and start_publication (false) from the service. */
+  readonly onPublication: Event<boolean> = this._onPublication.event;
 
   /** Terminal output bytes, in order, exactly once. */
   readonly onOutput: Event<Buffer> = this._onOutput.event;
@@ -161,9 +165,17 @@ export class DataChannel implements Disposable {
           }),
         onWritable: () => this._onWritable.fire(),
         onAck: (sequenceNumber, rttMs) => this._onAck.fire({ sequenceNumber, rttMs }),
-        onPublication: (paused) => this.log.info({ paused }, 'publication state changed'),
+        onPublication: (paused) => {
+          this.log.info({ paused }, 'publication state changed');
+          this._onPublication.fire(paused);
+        },
       },
     );
+  }
+
+  /** The data channel refused our token (expired or revoked): reconnect with one from ResumeSession. */
+  get tokenRejected(): boolean {
+    return this._tokenRejected;
   }
 
   get state(): DataChannelState {
@@ -250,7 +262,10 @@ export class DataChannel implements Disposable {
    */
   async reconnect(tokenValue?: string, streamUrl?: string): Promise<void> {
     if (this._state === 'closed') throw new DataChannelError('closed', 'data channel is closed');
-    if (tokenValue) this.tokenValue = tokenValue;
+    if (tokenValue) {
+      this.tokenValue = tokenValue;
+      this._tokenRejected = false;
+    }
     if (streamUrl) this.streamUrl = streamUrl;
     this.dropSocket();
     this.setState('disconnected');
@@ -278,6 +293,7 @@ export class DataChannel implements Disposable {
         reject(err);
       };
       ws.once('unexpected-response', (_req, res) => {
+        if (res.statusCode === 401 || res.statusCode === 403) this._tokenRejected = true;
         fail(
           new DataChannelError(
             'connect_failed',
@@ -394,6 +410,8 @@ export class DataChannel implements Disposable {
     this.stopPings();
     if (this._state === 'closed') return;
     this.setState('disconnected');
+    // 1008 (policy violation) is how the data channel refuses an invalid or expired token.
+    if (code === 1008) this._tokenRejected = true;
     const dead = this.deadReason;
     this.deadReason = undefined;
     this._onDisconnected.fire(
@@ -663,6 +681,7 @@ export class DataChannel implements Disposable {
       this._onWritable,
       this._onAck,
       this._onMessage,
+      this._onPublication,
     ]) {
       e.dispose();
     }

@@ -51,6 +51,17 @@ export interface SessionClosed {
   exitCode: number | undefined;
 }
 
+/**
+ * Why a connection changed: the network (socket closed or silent), the agent (the service paused
+ * publication: the instance's agent is unreachable; resumed when it is back), the token (the data
+ * channel refused it), or the session ended elsewhere (terminated, timed out).
+ */
+export interface ConnectionEvent {
+  kind:
+    'network-lost' | 'agent-unreachable' | 'agent-back' | 'token-expired' | 'reconnected' | 'ended-elsewhere';
+  detail: string;
+}
+
 export interface SessionTimings {
   /** StartSession call. */
   startSessionMs: number;
@@ -86,6 +97,9 @@ export class SsmSession implements Disposable {
   readonly onStderr: Event<Buffer> = this._onStderr.event;
   readonly onStateChange: Event<SessionState> = this._onState.event;
   readonly onClosed: Event<SessionClosed> = this._onClosed.event;
+  private readonly _onConnection = this.store.add(new Emitter<ConnectionEvent>());
+  /** What happened to the connection, by cause: for notifications and the session history. */
+  readonly onConnectionEvent: Event<ConnectionEvent> = this._onConnection.event;
 
   private constructor(
     readonly sessionId: string,
@@ -107,12 +121,32 @@ export class SsmSession implements Disposable {
       }),
     );
     this.store.add(channel.onStderr((b) => this._onStderr.fire(b)));
-    this.store.add(channel.onDisconnected((err) => void this.recover(err)));
+    this.store.add(
+      channel.onDisconnected((err) => {
+        this._onConnection.fire({ kind: 'network-lost', detail: err.message });
+        void this.recover(err);
+      }),
+    );
+    this.store.add(
+      channel.onPublication((paused) =>
+        this._onConnection.fire(
+          paused
+            ? {
+                kind: 'agent-unreachable',
+                detail: 'the instance agent is not reachable; input is held until it is back',
+              }
+            : { kind: 'agent-back', detail: 'the instance agent is reachable again' },
+        ),
+      ),
+    );
     this.store.add(
       channel.onClosed((info) => {
         if (this.terminating !== undefined) {
           this.finish({ reason: this.terminating, how: 'terminated', exitCode: channel.exitCode });
           return;
+        }
+        if (info.cause === 'channel_closed' && !info.reason.startsWith('Exiting session')) {
+          this._onConnection.fire({ kind: 'ended-elsewhere', detail: info.reason });
         }
         const how =
           info.cause === 'local' ? 'terminated' : info.cause === 'channel_closed' ? 'ended' : 'failed';
@@ -211,8 +245,14 @@ export class SsmSession implements Disposable {
       await delay(this.backoff(attempt));
       if (this.isClosed()) return;
       try {
-        // First try the current token (a short blip); then a fresh one from ResumeSession.
-        if (attempt > 1) {
+        // First try the current token (a short blip); then, or at once if the data channel
+        // refused the token (it expires), a fresh one from ResumeSession.
+        if (attempt > 1 || this.channel.tokenRejected) {
+          if (this.channel.tokenRejected)
+            this._onConnection.fire({
+              kind: 'token-expired',
+              detail: 'the data channel refused the session token; asking ResumeSession for a new one',
+            });
           const resumed = await this.controlPlane.resumeSession(this.sessionId);
           if (!resumed) {
             this.finish({
@@ -228,6 +268,7 @@ export class SsmSession implements Disposable {
         }
         this.reconnects++;
         this.setState('open');
+        this._onConnection.fire({ kind: 'reconnected', detail: `reconnected after ${attempt} attempt(s)` });
         return;
       } catch (err) {
         lastError = err as Error;

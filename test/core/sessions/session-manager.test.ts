@@ -103,10 +103,13 @@ describe('SessionManager', () => {
     const m = manager();
     const states: string[] = [];
     m.onStateChanged(({ state }) => states.push(state));
+    const causes: string[] = [];
+    m.onConnectionEvent(({ kind }) => causes.push(kind));
     const a = await m.open(req(fx.instanceId));
     fx.sandbox.faults.dropSockets(a.awsSessionId);
     await expect.poll(() => m.get(a.id)?.reconnects ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     expect(states).toEqual(['reconnecting', 'open']);
+    expect(causes).toEqual(['network-lost', 'reconnected']);
     await m.shutdown();
     expect(states.at(-1)).toBe('closed');
   });
