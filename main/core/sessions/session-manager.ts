@@ -94,12 +94,19 @@ export interface SessionManagerOptions {
   /** Reconnection policy (default RECONNECT_POLICIES.normal: 3 attempts, 2 s doubling to 16 s, jittered). */
   reconnect?: Partial<ReconnectPolicy>;
   logger?: Logger;
+  /** Close sessions with no input or output for this long (0 = never; config inactive_timeout). */
+  inactiveTimeoutMs?: number;
+  /** Warn this long before closing an inactive session (default: a tenth of the timeout, at most 60 s). */
+  inactiveWarningMs?: number;
 }
 
 interface Entry {
   info: ManagedSessionInfo;
   session: SsmSession;
   store: DisposableStore;
+  /** performance.now() of the last input or output. */
+  lastActivity: number;
+  warned: boolean;
 }
 
 export class SessionManager implements Disposable {
@@ -116,6 +123,10 @@ export class SessionManager implements Disposable {
   private readonly _onLatency = new Emitter<{ id: string; rttMs: number }>();
   private readonly _onClosed = new Emitter<ManagedSessionInfo>();
   private readonly _onConnection = new Emitter<{ id: string } & ConnectionEvent>();
+  private readonly _onInactive = new Emitter<{ id: string; closesInMs: number }>();
+  /** A session has been inactive long enough that it will be closed in `closesInMs` unless used. */
+  readonly onInactiveWarning: Event<{ id: string; closesInMs: number }> = this._onInactive.event;
+  private inactivityTimer: NodeJS.Timeout | undefined;
   /** Connection changes by cause (network lost, agent unreachable/back, token expired, reconnected, ended elsewhere). */
   readonly onConnectionEvent: Event<{ id: string } & ConnectionEvent> = this._onConnection.event;
   readonly onOpened: Event<ManagedSessionInfo> = this._onOpened.event;
@@ -174,12 +185,13 @@ export class SessionManager implements Disposable {
       lastActivityAt: now,
     };
     const store = new DisposableStore();
-    const entry: Entry = { info, session, store };
+    const entry: Entry = { info, session, store, lastActivity: performance.now(), warned: false };
     this.entries.set(id, entry);
     store.add(
       session.onOutput((data) => {
         info.bytesIn += data.length;
-        info.lastActivityAt = new Date().toISOString();
+        entry.lastActivity = performance.now();
+        entry.warned = false;
         this._onOutput.fire({ id, data });
       }),
     );
@@ -204,7 +216,38 @@ export class SessionManager implements Disposable {
     store.add(session.onConnectionEvent((event) => this._onConnection.fire({ id, ...event })));
     store.add(session.onClosed((closed) => this.retire(id, closed)));
     this._onOpened.fire({ ...info });
+    this.scheduleInactivityScan();
     return { ...info };
+  }
+
+  /** One timer for all sessions, running only while there are sessions and a timeout is set. */
+  private scheduleInactivityScan(): void {
+    const timeout = this.options.inactiveTimeoutMs ?? 0;
+    if (timeout <= 0 || this.inactivityTimer || this.entries.size === 0 || this.disposed) return;
+    const every = Math.max(50, Math.min(1_000, Math.floor(timeout / 10)));
+    this.inactivityTimer = setInterval(() => this.scanInactivity(timeout), every);
+    this.inactivityTimer.unref?.();
+  }
+
+  private scanInactivity(timeout: number): void {
+    if (this.entries.size === 0) {
+      clearInterval(this.inactivityTimer);
+      this.inactivityTimer = undefined;
+      return;
+    }
+    const warnBefore = this.options.inactiveWarningMs ?? Math.min(60_000, Math.floor(timeout / 10));
+    const now = performance.now();
+    for (const [id, e] of this.entries) {
+      const idle = now - e.lastActivity;
+      if (idle >= timeout) {
+        const minutes =
+          timeout >= 60_000 ? `${Math.round(timeout / 60_000)} min` : `${Math.round(timeout / 1000)} s`;
+        void e.session.terminate(`closed after ${minutes} without activity (inactive_timeout)`);
+      } else if (!e.warned && idle >= timeout - warnBefore) {
+        e.warned = true;
+        this._onInactive.fire({ id, closesInMs: Math.max(0, Math.round(timeout - idle)) });
+      }
+    }
   }
 
   private checkLimits(target: string): void {
@@ -253,6 +296,8 @@ export class SessionManager implements Disposable {
     const e = this.entry(id);
     const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     e.info.bytesOut += n;
+    e.lastActivity = performance.now();
+    e.warned = false;
     e.info.lastActivityAt = new Date().toISOString();
     e.session.write(data);
   }
@@ -286,9 +331,20 @@ export class SessionManager implements Disposable {
 
   dispose(): void {
     this.disposed = true;
+    if (this.inactivityTimer) clearInterval(this.inactivityTimer);
+    this.inactivityTimer = undefined;
     for (const id of [...this.entries.keys()])
       this.retire(id, { reason: 'disposed', how: 'terminated', exitCode: undefined });
-    for (const em of [this._onOpened, this._onOutput, this._onState, this._onLatency, this._onClosed])
+    for (const em of [
+      this._onOpened,
+      this._onOutput,
+      this._onState,
+      this._onLatency,
+      this._onClosed,
+      this._onConnection,
+      this._onInactive,
+    ]) {
       em.dispose();
+    }
   }
 }

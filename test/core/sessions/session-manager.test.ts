@@ -114,3 +114,36 @@ describe('SessionManager', () => {
     expect(states.at(-1)).toBe('closed');
   });
 });
+
+describe('SessionManager inactive timeout', () => {
+  it('warns before closing an idle session, and activity postpones it', async () => {
+    const fx = await startFixture();
+    try {
+      const m = new SessionManager({
+        controlPlaneFor: () => fx.cp,
+        inactiveTimeoutMs: 1_200,
+        inactiveWarningMs: 500,
+      });
+      const warnings: number[] = [];
+      const t0 = performance.now();
+      m.onInactiveWarning(({ closesInMs }) => warnings.push(closesInMs));
+      const closed = new Promise<ManagedSessionInfo>((r) => m.onClosed(r));
+      const a = await m.open({ profile: 'sandbox', region: fx.sandbox.region, target: fx.instanceId });
+      await new Promise((r) => setTimeout(r, 600));
+      m.write(a.id, ' '); // activity: the clock starts again
+      const info = await closed;
+      const elapsed = performance.now() - t0;
+      expect(elapsed).toBeGreaterThan(1_700); // 600 ms + the full 1.2 s timeout after the keystroke
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toBeLessThanOrEqual(500);
+      expect(info.closed).toMatchObject({
+        how: 'terminated',
+        reason: expect.stringMatching(/without activity \(inactive_timeout\)/),
+      });
+      expect(fx.sandbox.registry.get(info.awsSessionId)?.status).toBe('Terminated');
+      await m.shutdown();
+    } finally {
+      await fx.close();
+    }
+  });
+});
