@@ -94,6 +94,7 @@ export interface SessionManagerOptions {
   /** Reconnection policy (default RECONNECT_POLICIES.normal: 3 attempts, 2 s doubling to 16 s, jittered). */
   reconnect?: Partial<ReconnectPolicy>;
   logger?: Logger;
+  flowControl?: Partial<FlowControlOptions>;
   /** Close sessions with no input or output for this long (0 = never; config inactive_timeout). */
   inactiveTimeoutMs?: number;
   /** Warn this long before closing an inactive session (default: a tenth of the timeout, at most 60 s). */
@@ -107,6 +108,15 @@ interface Entry {
   /** performance.now() of the last input or output. */
   lastActivity: number;
   warned: boolean;
+  /** Output delivered but not yet acknowledged by a consumer that opted into flow control. */
+  flow: { unacked: number; paused: boolean } | undefined;
+}
+
+export interface FlowControlOptions {
+  /** Pause the session's output when this many delivered bytes are unacknowledged (default 1 MiB). */
+  highWaterBytes: number;
+  /** Resume when acknowledgements bring it down to this (default 256 KiB). */
+  lowWaterBytes: number;
 }
 
 export class SessionManager implements Disposable {
@@ -114,6 +124,7 @@ export class SessionManager implements Disposable {
   /** Opens in flight count against the limits too, so concurrent opens cannot overshoot them. */
   private readonly pending = new Map<string, string>();
   private readonly limits: SessionLimits;
+  private readonly flow: FlowControlOptions;
   private readonly log: Logger;
   private disposed = false;
 
@@ -139,6 +150,7 @@ export class SessionManager implements Disposable {
 
   constructor(private readonly options: SessionManagerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.flow = { highWaterBytes: 1024 * 1024, lowWaterBytes: 256 * 1024, ...options.flowControl };
     this.log = options.logger ?? silentLogger;
   }
 
@@ -185,13 +197,28 @@ export class SessionManager implements Disposable {
       lastActivityAt: now,
     };
     const store = new DisposableStore();
-    const entry: Entry = { info, session, store, lastActivity: performance.now(), warned: false };
+    const entry: Entry = {
+      info,
+      session,
+      store,
+      lastActivity: performance.now(),
+      warned: false,
+      flow: undefined,
+    };
     this.entries.set(id, entry);
     store.add(
       session.onOutput((data) => {
         info.bytesIn += data.length;
         entry.lastActivity = performance.now();
         entry.warned = false;
+        const flow = entry.flow;
+        if (flow) {
+          flow.unacked += data.length;
+          if (!flow.paused && flow.unacked >= this.flow.highWaterBytes) {
+            flow.paused = true;
+            session.pauseOutput();
+          }
+        }
         this._onOutput.fire({ id, data });
       }),
     );
@@ -310,6 +337,27 @@ export class SessionManager implements Disposable {
   async terminate(id: string, reason = 'closed by the user'): Promise<void> {
     const e = this.entry(id);
     await e.session.terminate(reason);
+  }
+
+  /**
+   * Opt a session into flow control: its consumer (a terminal that draws slowly, the bridge)
+   * acknowledges what it has processed with acknowledgeOutput; above the high-water mark the
+   * session stops taking output from the network until acknowledgements catch up, so memory
+   * never grows without bound and the remote program is slowed down instead.
+   */
+  enableFlowControl(id: string): void {
+    this.entry(id).flow ??= { unacked: 0, paused: false };
+  }
+
+  acknowledgeOutput(id: string, bytes: number): void {
+    const e = this.entries.get(id);
+    const flow = e?.flow;
+    if (!e || !flow) return;
+    flow.unacked = Math.max(0, flow.unacked - bytes);
+    if (flow.paused && flow.unacked <= this.flow.lowWaterBytes) {
+      flow.paused = false;
+      e.session.resumeOutput();
+    }
   }
 
   /** Laptop resume or network change: check every session now instead of waiting for timeouts. */

@@ -102,6 +102,7 @@ export class DataChannel implements Disposable {
   private lastHeard = 0;
   private deadReason: string | undefined;
   private _tokenRejected = false;
+  private outputPaused = false;
   private openedAt = 0;
   private lastSize: TerminalSize | undefined;
   private handshake: HandshakeInfo | undefined;
@@ -323,6 +324,7 @@ export class DataChannel implements Disposable {
           }),
         );
         this.endpoint.attach(createWsTransport(ws));
+        if (this.outputPaused) socketOf(ws)?.pause();
         this.startPings(ws);
         resolve();
       });
@@ -349,6 +351,11 @@ export class DataChannel implements Disposable {
 
   private checkHealth(ws: WebSocket, interval: number): void {
     if (ws.readyState !== WebSocket.OPEN || this.ws !== ws) return;
+    if (this.outputPaused) {
+      // We stopped reading on purpose: silence is ours, not the network's.
+      this.lastHeard = performance.now();
+      return;
+    }
     const silent = performance.now() - this.lastHeard;
     const deadAfter = this.options.deadAfterMs ?? 2 * interval;
     if (silent >= deadAfter) {
@@ -395,6 +402,8 @@ export class DataChannel implements Disposable {
 
   private onSocketMessage(data: WebSocket.RawData, isBinary: boolean): void {
     this.lastHeard = performance.now();
+    // ws resumes its socket when its own parser drains; keep our pause in force.
+    if (this.outputPaused) socketOf(this.ws)?.pause();
     if (!isBinary) {
       this.log.debug('ignored a text frame from the data channel');
       return;
@@ -440,6 +449,29 @@ export class DataChannel implements Disposable {
     } else {
       ws.terminate();
     }
+  }
+
+  /**
+   * Flow control for a slow consumer: stop reading the socket. Nothing more is received or
+   * acknowledged, so the agent's unacknowledged window fills and it stops reading the shell
+   * (the sandbox agent pauses its PTY; the real agent blocks on its full buffer). Memory here
+   * stays bounded by the socket buffers. `resumeOutput` reads on.
+   */
+  pauseOutput(): void {
+    if (this.outputPaused) return;
+    this.outputPaused = true;
+    socketOf(this.ws)?.pause();
+  }
+
+  resumeOutput(): void {
+    if (!this.outputPaused) return;
+    this.outputPaused = false;
+    this.lastHeard = performance.now();
+    socketOf(this.ws)?.resume();
+  }
+
+  get isOutputPaused(): boolean {
+    return this.outputPaused;
   }
 
   /** Abruptly close the socket as a network fault would (for tests and health checks). */
@@ -686,4 +718,9 @@ export class DataChannel implements Disposable {
       e.dispose();
     }
   }
+}
+
+/** The net.Socket under a ws WebSocket (private in ws; pausing it is how back-pressure reaches TCP). */
+function socketOf(ws: WebSocket | undefined): { pause(): void; resume(): void } | undefined {
+  return (ws as unknown as { _socket?: { pause(): void; resume(): void } } | undefined)?._socket;
 }

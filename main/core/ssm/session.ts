@@ -217,6 +217,15 @@ export class SsmSession implements Disposable {
     this.channel.resize(cols, rows);
   }
 
+  /** Stop taking output (a consumer that cannot keep up); see DataChannel.pauseOutput. */
+  pauseOutput(): void {
+    this.channel.pauseOutput();
+  }
+
+  resumeOutput(): void {
+    this.channel.resumeOutput();
+  }
+
   /** Check the connection now (after a resume or a network change) rather than at the next interval. */
   checkHealthNow(withinMs?: number): void {
     if (this._state === 'open') this.channel.checkHealthNow(withinMs);

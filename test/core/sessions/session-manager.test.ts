@@ -147,3 +147,50 @@ describe('SessionManager inactive timeout', () => {
     }
   });
 });
+
+describe('SessionManager flow control', () => {
+  it('stops taking output for a consumer that does not keep up, then delivers every byte once it does', async () => {
+    const fx = await startFixture({ agent: { outputHighWater: 256 } });
+    try {
+      const m = new SessionManager({
+        controlPlaneFor: () => fx.cp,
+        flowControl: { highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024 },
+      });
+      const a = await m.open({ profile: 'sandbox', region: fx.sandbox.region, target: fx.instanceId });
+      m.enableFlowControl(a.id);
+      let text = '';
+      let received = 0;
+      m.onOutput(({ data }) => {
+        received += data.length;
+        text += data.toString('latin1');
+      });
+      await expect.poll(() => text).toContain('$ ');
+      // ~7 MB of output; the consumer acknowledges nothing for a while.
+      m.write(a.id, 'stty -echo; seq 1 1000000; echo FLOW""-END\r');
+      await new Promise((r) => setTimeout(r, 1_500));
+      const whilePaused = received;
+      const agent = fx.sandbox.dataChannel.session(a.awsSessionId)!;
+      // Bounded: the high-water mark plus what was in flight (socket buffers and the agent's window).
+      expect(whilePaused).toBeLessThan(3 * 1024 * 1024);
+      expect(agent.stats.unacked).toBeGreaterThan(0); // the agent is holding the rest back
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received - whilePaused).toBeLessThan(64 * 1024); // nothing more flows while unacknowledged
+      // The consumer catches up: acknowledge as it goes.
+      const ack = setInterval(() => m.acknowledgeOutput(a.id, 1024 * 1024), 5);
+      await expect.poll(() => text.includes('FLOW-END'), { timeout: 60_000 }).toBe(true);
+      clearInterval(ack);
+      const body = text
+        .slice(text.indexOf('\r\n', text.indexOf('seq 1 1000000')) + 2, text.indexOf('FLOW-END'))
+        .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') // bracketed-paste switches around the command
+        .replace(/\r(?!\n)/g, '');
+      const lines = body.split('\r\n').filter(Boolean);
+      expect(lines.every((l, i) => l === String(i + 1))).toBe(true);
+      expect(lines.length).toBe(1_000_000);
+      expect(lines[0]).toBe('1');
+      expect(lines[999_999]).toBe('1000000');
+      await m.shutdown();
+    } finally {
+      await fx.close();
+    }
+  }, 90_000);
+});
