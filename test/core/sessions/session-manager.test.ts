@@ -181,7 +181,8 @@ describe('SessionManager flow control', () => {
       clearInterval(ack);
       const body = text
         .slice(text.indexOf('\r\n', text.indexOf('seq 1 1000000')) + 2, text.indexOf('FLOW-END'))
-        .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') // bracketed-paste switches around the command
+        // eslint-disable-next-line no-control-regex -- strips terminal escapes (bracketed paste) around the command
+        .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
         .replace(/\r(?!\n)/g, '');
       const lines = body.split('\r\n').filter(Boolean);
       expect(lines.every((l, i) => l === String(i + 1))).toBe(true);
