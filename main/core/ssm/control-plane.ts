@@ -23,7 +23,8 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { InstanceSummary, InstanceState, InstancePingStatus, SessionStartResult } from './types.js';
-import { describeAwsError } from './errors.js';
+import { AwsCallError, describeAwsError } from './errors.js';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
 
 export interface ControlPlaneOptions {
   region: string;
@@ -39,6 +40,8 @@ export interface ControlPlaneOptions {
   requestTimeoutMs?: number;
   /** SDK attempts per call, including the first (default 3; throttling is retried with backoff). */
   maxAttempts?: number;
+  /** Fail fast after repeated network/throttling failures (default 5 in a row, 10 s cool-down); false disables. */
+  circuitBreaker?: Partial<CircuitBreakerOptions> | false;
 }
 
 export interface StartSessionInput {
@@ -54,9 +57,18 @@ export class ControlPlane {
   readonly ec2: EC2Client;
   readonly sts: STSClient;
   private readonly agents: Array<HttpAgent | HttpsAgent>;
+  private readonly breaker: CircuitBreaker | undefined;
 
   constructor(readonly options: ControlPlaneOptions) {
     this.region = options.region;
+    this.breaker =
+      options.circuitBreaker === false
+        ? undefined
+        : new CircuitBreaker(`the AWS endpoint for ${options.region}`, {
+            failureThreshold: 5,
+            cooldownMs: 10_000,
+            ...options.circuitBreaker,
+          });
     // One keep-alive agent pair shared by the three clients: connections are reused across calls.
     const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
     const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
@@ -195,11 +207,21 @@ export class ControlPlane {
   }
 
   private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw describeAwsError(err, action, this.region);
-    }
+    const attempt = async (): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw describeAwsError(err, action, this.region);
+      }
+    };
+    if (!this.breaker) return attempt();
+    // Network errors, timeouts and throttling that outlasted the SDK's retries count against the region.
+    return this.breaker.run(attempt, (err) => err instanceof AwsCallError && err.retryable);
+  }
+
+  /** The region's circuit: 'open' while calls fail fast after repeated network or throttling errors. */
+  get circuitState(): CircuitState {
+    return this.breaker?.current ?? 'closed';
   }
 
   dispose(): void {
