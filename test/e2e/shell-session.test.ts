@@ -396,3 +396,25 @@ describe('connection events by cause', () => {
     }
   });
 });
+
+describe('drops during the handshake', () => {
+  it('completes the handshake after the socket is lost in the middle of it', async () => {
+    const fx = await startFixture();
+    try {
+      // Everything the agent sends is lost at first (the handshake request included), then the socket drops.
+      fx.sandbox.faults.set({ dataChannel: { dropRate: 1 } });
+      const opening = fx.open({ reconnect: { baseDelayMs: 20 } });
+      await new Promise((r) => setTimeout(r, 300));
+      fx.sandbox.faults.reset();
+      fx.sandbox.faults.dropSockets();
+      const s = await opening;
+      expect(s.state).toBe('open');
+      expect(s.reconnects).toBeGreaterThanOrEqual(1);
+      const out = new OutputCollector(s);
+      expect(await runMarked(s, out, 'echo after-handshake-drop')).toBe('after-handshake-drop\r\n');
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+});

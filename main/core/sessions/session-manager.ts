@@ -333,6 +333,16 @@ export class SessionManager implements Disposable {
     this.entry(id).session.resize(cols, rows);
   }
 
+  /** Disconnect a session but keep it on the service, to attach again later (a suspended tab, a laptop lid). */
+  detach(id: string): void {
+    this.entry(id).session.detach();
+  }
+
+  /** Reconnect a detached session; output resumes where it stopped. */
+  attach(id: string): Promise<void> {
+    return this.entry(id).session.attach();
+  }
+
   /** End a session on purpose (TerminateSession); resolves when it is closed. */
   async terminate(id: string, reason = 'closed by the user'): Promise<void> {
     const e = this.entry(id);

@@ -474,6 +474,16 @@ export class DataChannel implements Disposable {
     return this.outputPaused;
   }
 
+  /**
+   * Let go of the socket on purpose, keeping all stream state and the session on the service
+   * (no terminate flag): `reconnect` resumes it later, within the service's reconnect window.
+   */
+  suspend(): void {
+    if (this._state === 'closed') return;
+    this.dropSocket(true);
+    this.setState('disconnected');
+  }
+
   /** Abruptly close the socket as a network fault would (for tests and health checks). */
   simulateDrop(): void {
     this.ws?.terminate();

@@ -42,7 +42,7 @@ export interface SessionOpenOptions extends StartSessionInput {
   handshakeTimeoutMs?: number;
 }
 
-export type SessionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type SessionState = 'connecting' | 'open' | 'reconnecting' | 'detached' | 'closed';
 
 export interface SessionClosed {
   reason: string;
@@ -84,6 +84,7 @@ export class SsmSession implements Disposable {
   readonly timings: SessionTimings = { startSessionMs: 0, connectMs: 0, handshakeMs: 0 };
   reconnects = 0;
   private terminating: string | undefined;
+  private detaching = false;
 
   // Output that arrives with the handshake can come before the caller of open() subscribes:
   // it is kept for the first listener rather than lost.
@@ -217,6 +218,24 @@ export class SsmSession implements Disposable {
     this.channel.resize(cols, rows);
   }
 
+  /**
+   * Disconnect without ending the session: the service keeps it (for its reconnect window) and
+   * `attach` picks it up again with no byte lost.
+   */
+  detach(): void {
+    if (this._state === 'closed' || this._state === 'detached') return;
+    this.detaching = true;
+    this.channel.suspend();
+    this.setState('detached');
+  }
+
+  /** Reconnect a detached session. */
+  attach(): Promise<void> {
+    if (this._state !== 'detached') return Promise.resolve();
+    this.detaching = false;
+    return this.recover(new Error('attaching a detached session'));
+  }
+
   /** Stop taking output (a consumer that cannot keep up); see DataChannel.pauseOutput. */
   pauseOutput(): void {
     this.channel.pauseOutput();
@@ -237,7 +256,7 @@ export class SsmSession implements Disposable {
   }
 
   private recover(cause: Error): Promise<void> {
-    if (this._state === 'closed') return Promise.resolve();
+    if (this._state === 'closed' || this.detaching) return Promise.resolve();
     if (this.reconnecting) return this.reconnecting;
     this.setState('reconnecting');
     this.log.warn({ err: cause }, 'data channel dropped; reconnecting');

@@ -195,3 +195,36 @@ describe('SessionManager flow control', () => {
     }
   }, 90_000);
 });
+
+describe('SessionManager detach and attach', () => {
+  it('keeps a detached session on the service and resumes its output with nothing lost', async () => {
+    const fx = await startFixture();
+    try {
+      const m = new SessionManager({ controlPlaneFor: () => fx.cp });
+      const a = await m.open({ profile: 'sandbox', region: fx.sandbox.region, target: fx.instanceId });
+      let text = '';
+      m.onOutput(({ data }) => (text += data.toString()));
+      const states: string[] = [];
+      m.onStateChanged(({ state }) => states.push(state));
+      await expect.poll(() => text).toContain('$ ');
+      m.write(
+        a.id,
+        'stty -echo; for i in $(seq 1 40); do echo tick-$i; sleep 0.02; done; echo TICKS""-DONE\r',
+      );
+      await expect.poll(() => text).toContain('tick-5\r\n');
+      m.detach(a.id);
+      const atDetach = text.length;
+      await new Promise((r) => setTimeout(r, 1_200)); // the loop finishes while we are away
+      expect(text.length).toBe(atDetach);
+      expect(fx.sandbox.registry.get(a.awsSessionId)?.status).not.toBe('Terminated');
+      await m.attach(a.id);
+      await expect.poll(() => text, { timeout: 10_000 }).toContain('TICKS-DONE');
+      const ticks = text.match(/tick-\d+/g)!;
+      expect(ticks).toEqual(Array.from({ length: 40 }, (_, i) => `tick-${i + 1}`));
+      expect(states).toEqual(['detached', 'reconnecting', 'open']);
+      await m.shutdown();
+    } finally {
+      await fx.close();
+    }
+  });
+});
