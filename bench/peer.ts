@@ -160,8 +160,18 @@ process.stdout.write(
     },
     instanceId: sandbox.fleet
       .list()
-      .find((i) => i.state === 'running' && i.pingStatus === 'Online' && i.platformType === 'Linux')!
-      .instanceId,
+      .find(
+        (i) =>
+          i.state === 'running' &&
+          i.pingStatus === 'Online' &&
+          i.platformType === 'Linux' &&
+          i.ssmManaged !== false,
+      )!.instanceId,
+    adminToken: sandbox.adminToken,
+    onlineInstanceIds: sandbox.fleet
+      .list()
+      .filter((i) => i.state === 'running' && i.pingStatus === 'Online' && i.ssmManaged !== false)
+      .map((i) => i.instanceId),
     echoUrl: `ws://127.0.0.1:${port(echo)}`,
     ptyUrl: `ws://127.0.0.1:${port(ptyServer)}`,
     replayUrl: `ws://127.0.0.1:${port(replay)}/v1/data-channel/replay`,

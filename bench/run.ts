@@ -7,6 +7,7 @@
  *   - protocol throughput on a non-interactive command (pipes, no PTY) vs a raw WebSocket push of
  *     the same bytes in 1 KiB frames, and the client's own CPU cost per MB
  *   - the client alone against a replay agent that sends pre-encoded messages and ignores acks
+ *   - 200 concurrent sessions, memory per session, idle CPU, dead-connection detection (sessions.ts)
  * Writes bench/results/latest.json and prints a table.
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +22,7 @@ import { SsmSession } from '../main/core/ssm/session.js';
 import { DataChannel } from '../main/core/ssm/data-channel.js';
 import { CLIENT_VERSION } from '../main/core/version.js';
 import { round, summarize, type Summary } from './lib/stats.js';
+import { runSessionsBench } from './sessions.js';
 
 interface PeerInfo {
   endpoint: string;
@@ -30,6 +32,8 @@ interface PeerInfo {
   echoUrl: string;
   ptyUrl: string;
   replayUrl: string;
+  adminToken: string;
+  onlineInstanceIds: string[];
   replayBytes: number;
   bigFile: string;
   bigBytes: number;
@@ -361,6 +365,7 @@ async function main(): Promise<void> {
   ptyBase.ws.close();
   rawEcho.close();
   cp.dispose();
+  figures.push(...(await runSessionsBench(info, quick ? 40 : 200)));
   await peer.stop();
 
   const result = {

@@ -26,7 +26,13 @@ export async function startFixture(options: SandboxOptions = {}): Promise<Fixtur
   });
   const online = sandbox.fleet
     .list()
-    .find((i) => i.state === 'running' && i.pingStatus === 'Online' && i.platformType === 'Linux');
+    .find(
+      (i) =>
+        i.state === 'running' &&
+        i.pingStatus === 'Online' &&
+        i.platformType === 'Linux' &&
+        i.ssmManaged !== false,
+    );
   if (!online) throw new Error('the default fleet has no running, online Linux instance');
   const sessions: SsmSession[] = [];
   return {

@@ -23,6 +23,7 @@ import {
   type TerminalSize,
 } from './handshake.js';
 import { createWsTransport } from './ws-transport.js';
+import { scheduleHealthCheck } from './health-scheduler.js';
 import { StreamEndpoint, type StreamEndpointOptions, type StreamStats } from './stream-endpoint.js';
 import { CLIENT_VERSION } from '../version.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -43,10 +44,10 @@ export interface DataChannelOptions {
   connectTimeoutMs?: number;
   /**
    * Health check: when nothing has been heard from the data channel for this long, send a
-   * WebSocket ping (default 1 s; 0 disables). The reference client pings every 5 minutes.
+   * WebSocket ping (default 500 ms; 0 disables). The reference client pings every 5 minutes.
    */
   healthCheckIntervalMs?: number;
-  /** Declare the socket dead when nothing (no message, no pong) was heard for this long (default 2 s). */
+  /** Declare the socket dead after this long without a message or pong (default 3 intervals, 1.5 s: a dead network is noticed within 2 s, and a pong has a second to come back). */
   deadAfterMs?: number;
   endpoint?: Omit<StreamEndpointOptions, 'sendType'>;
   /** Session types this client can run (default: shell and interactive commands). */
@@ -97,7 +98,7 @@ export class DataChannel implements Disposable {
   private ws: WebSocket | undefined;
   private streamUrl: string;
   private tokenValue: string;
-  private pingTimer: NodeJS.Timeout | undefined;
+  private healthCheck: Disposable | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastHeard = 0;
   private deadReason: string | undefined;
@@ -340,13 +341,11 @@ export class DataChannel implements Disposable {
     this.stopPings();
     this.lastHeard = performance.now();
     ws.on('pong', () => (this.lastHeard = performance.now()));
-    const interval = this.options.healthCheckIntervalMs ?? 1_000;
+    const interval = this.options.healthCheckIntervalMs ?? 500;
     if (interval <= 0) return;
-    this.pingTimer = setInterval(
-      () => this.checkHealth(ws, interval),
-      Math.max(50, Math.floor(interval / 2)),
+    this.healthCheck = scheduleHealthCheck(Math.max(50, Math.floor(interval / 2)), () =>
+      this.checkHealth(ws, interval),
     );
-    this.pingTimer.unref?.();
   }
 
   private checkHealth(ws: WebSocket, interval: number): void {
@@ -357,7 +356,7 @@ export class DataChannel implements Disposable {
       return;
     }
     const silent = performance.now() - this.lastHeard;
-    const deadAfter = this.options.deadAfterMs ?? 2 * interval;
+    const deadAfter = this.options.deadAfterMs ?? 3 * interval;
     if (silent >= deadAfter) {
       this.declareDead(
         ws,
@@ -394,8 +393,8 @@ export class DataChannel implements Disposable {
   }
 
   private stopPings(): void {
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
+    this.healthCheck?.dispose();
+    this.healthCheck = undefined;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

@@ -1,0 +1,225 @@
+/**
+ * Many sessions at once through the session manager, against the sandbox in the peer process:
+ * success rate of 200 concurrent sessions that each echo input and produce output, main-process
+ * memory per session, CPU of 20 idle open sessions, and the time to notice a silent (black-holed)
+ * connection and to reconnect.
+ */
+import { ControlPlane } from '../main/core/ssm/control-plane.js';
+import { ControlPlanePool } from '../main/core/sessions/control-plane-pool.js';
+import { SessionManager, type ManagedSessionInfo } from '../main/core/sessions/session-manager.js';
+import { summarize, type Summary } from './lib/stats.js';
+
+export interface SessionsPeer {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  adminToken: string;
+  onlineInstanceIds: string[];
+}
+
+export interface SessionsFigure {
+  name: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  summary: Summary;
+  target?: string;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function settle(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 200));
+}
+
+function memoryNow(): { rss: number; heap: number } {
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
+}
+
+async function admin(peer: SessionsPeer, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${peer.endpoint}/__sandbox${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-sandbox-admin-token': peer.adminToken },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`admin ${path} failed: ${res.status} ${await res.text()}`);
+}
+
+export async function runSessionsBench(peer: SessionsPeer, count: number): Promise<SessionsFigure[]> {
+  const pool = new ControlPlanePool(
+    (_p, region) =>
+      new ControlPlane({ region, endpoint: peer.endpoint, credentials: peer.credentials, maxAttempts: 3 }),
+  );
+  const manager = new SessionManager({
+    controlPlaneFor: (p, r) => pool.get(p, r),
+    limits: { maxSessionsPerInstance: 0, maxTotalSessions: 0 },
+    reconnect: { baseDelayMs: 50, maxDelayMs: 500 },
+  });
+  const texts = new Map<string, string>();
+  manager.onOutput(({ id, data }) => {
+    const t = (texts.get(id) ?? '') + data.toString('latin1');
+    texts.set(id, t.length > 4096 ? t.slice(-4096) : t);
+  });
+  const figures: SessionsFigure[] = [];
+  try {
+    const idleCpu = async (ms: number): Promise<number> => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, ms));
+      const c = process.cpuUsage(c0);
+      return (100 * (c.user + c.system)) / 1000 / (performance.now() - t0);
+    };
+    // Warm up one session so module and connection set-up are not counted as per-session memory.
+    const warm = await manager.open({
+      profile: 'sandbox',
+      region: peer.region,
+      target: peer.onlineInstanceIds[0]!,
+    });
+    await manager.terminate(warm.id);
+    await settle();
+    const before = memoryNow();
+    const idleEmpty = await idleCpu(5_000);
+
+    // ---- 200 at once: open (20 in flight), then each echoes input and prints output ----------
+    const opened: ManagedSessionInfo[] = [];
+    let failed = 0;
+    const openTimes: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < count) {
+          const i = next++;
+          try {
+            const s = await manager.open({
+              profile: 'sandbox',
+              region: peer.region,
+              target: peer.onlineInstanceIds[i % peer.onlineInstanceIds.length]!,
+            });
+            openTimes.push(s.openMs);
+            opened.push(s);
+          } catch (err) {
+            failed++;
+            if (process.env.BENCH_DEBUG)
+              process.stderr.write(`open ${i} failed: ${(err as Error).message}\n`);
+          }
+        }
+      }),
+    );
+    const ok = await Promise.all(
+      opened.map(async (s, i) => {
+        const want = `s${i}-${i * 3}-done`;
+        manager.write(s.id, `seq 1 200 >/dev/null; echo s${i}-$((${i}*3))-done; seq 1 300\r`);
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline) {
+          const t = texts.get(s.id) ?? '';
+          if (t.includes(`${want}\r\n`) && t.includes('\r\n300\r\n')) return true;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return false;
+      }),
+    );
+    const succeeded = ok.filter(Boolean).length;
+    ok.forEach((good, i) => {
+      if (!good && process.env.BENCH_DEBUG) {
+        process.stderr.write(
+          `session ${i} failed; output tail: ${JSON.stringify((texts.get(opened[i]!.id) ?? '').slice(-300))}\n`,
+        );
+      }
+    });
+    await settle();
+    const after = memoryNow();
+    figures.push(
+      {
+        name: `${count} concurrent sessions: success rate (open, echo, output)`,
+        unit: '%',
+        better: 'higher',
+        summary: summarize([(100 * succeeded) / count]),
+        target: '100 % (floor 99 %)',
+      },
+      {
+        name: '  session open time under that load (StartSession to handshake)',
+        unit: 'ms',
+        better: 'lower',
+        summary: summarize(openTimes),
+      },
+      {
+        name: '  main-process memory per open session (heap + buffers)',
+        unit: 'KB',
+        better: 'lower',
+        summary: summarize([(after.heap - before.heap) / 1024 / Math.max(1, opened.length)]),
+        target: '< 1 MB',
+      },
+      {
+        name: '  main-process resident memory per open session',
+        unit: 'KB',
+        better: 'lower',
+        summary: summarize([(after.rss - before.rss) / 1024 / Math.max(1, opened.length)]),
+      },
+    );
+    if (failed) process.stderr.write(`sessions bench: ${failed} of ${count} sessions failed to open\n`);
+
+    // ---- 20 idle sessions: CPU of this process ---------------------------------------------
+    const keep = opened.slice(0, 20);
+    await Promise.all(opened.slice(20).map((s) => manager.terminate(s.id).catch(() => {})));
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idlePct = await idleCpu(10_000);
+    figures.push(
+      {
+        name: '20 idle open sessions: CPU of this process (health checks included)',
+        unit: '% core',
+        better: 'lower',
+        summary: summarize([idlePct]),
+        target: '< 0.5 %',
+      },
+      {
+        name: '  baseline: the same process with no session open',
+        unit: '% core',
+        better: 'lower',
+        summary: summarize([idleEmpty]),
+      },
+    );
+
+    // ---- disconnect detection and reconnect ---------------------------------------------------
+    const detect: number[] = [];
+    const reconnect: number[] = [];
+    for (const s of keep) {
+      const t = performance.now();
+      let lost = 0;
+      const done = new Promise<void>((resolve) => {
+        const sub = manager.onStateChanged(({ id, state }) => {
+          if (id !== s.id) return;
+          if (state === 'reconnecting') lost = performance.now();
+          if (state === 'open' && lost) {
+            detect.push(lost - t);
+            reconnect.push(performance.now() - lost);
+            sub.dispose();
+            resolve();
+          }
+        });
+      });
+      await admin(peer, '/blackhole-sockets', { sessionId: s.awsSessionId });
+      await done;
+    }
+    figures.push(
+      {
+        name: 'dead connection detected (silent socket to reconnecting)',
+        unit: 'ms',
+        better: 'lower',
+        summary: summarize(detect),
+        target: '< 2000 ms',
+      },
+      {
+        name: '  reconnect (reconnecting to open)',
+        unit: 'ms',
+        better: 'lower',
+        summary: summarize(reconnect),
+      },
+    );
+  } finally {
+    await manager.shutdown();
+    pool.dispose();
+  }
+  return figures;
+}
