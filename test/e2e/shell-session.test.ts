@@ -418,3 +418,30 @@ describe('drops during the handshake', () => {
     }
   });
 });
+
+describe('reconnecting through a throttled control plane', () => {
+  it('keeps asking ResumeSession until it gets through, with the output exact and input run once', async () => {
+    const fx = await startFixture({ tokenTtlMs: 800, faultSeed: 11 });
+    try {
+      const s = await fx.open({ reconnect: { baseDelayMs: 30, maxDelayMs: 120, maxAttempts: 30 } });
+      const out = new OutputCollector(s);
+      await out.waitFor('$ ');
+      const from = out.mark();
+      s.write('stty -echo; echo BEG""IN; seq 1 50000; echo E""ND; stty echo\r');
+      await out.waitFor('\r\n20', 20_000, from);
+      await new Promise((r) => setTimeout(r, 900)); // the token expires: only ResumeSession can help
+      fx.sandbox.faults.set({ controlPlane: { throttleRate: 0.6 } });
+      fx.sandbox.faults.dropSockets(s.sessionId);
+      s.write('echo once-$((9*9))\r');
+      const text = await out.waitFor('once-81\r\n', 60_000, from);
+      fx.sandbox.faults.reset();
+      const body = text.slice(text.indexOf('BEGIN\r\n') + 7, text.indexOf('END\r\n'));
+      expect(body === seqText(1, 50000) + '\r\n').toBe(true);
+      expect(text.split('once-81').length - 1).toBe(1);
+      expect(s.reconnects).toBeGreaterThanOrEqual(1);
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+});

@@ -17,6 +17,7 @@ import {
   type SessionState,
 } from '../ssm/session.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { NetworkWatcher, type InterfacesProvider } from './network-watcher.js';
 import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
 
 export interface SessionLimits {
@@ -95,6 +96,10 @@ export interface SessionManagerOptions {
   reconnect?: Partial<ReconnectPolicy>;
   logger?: Logger;
   flowControl?: Partial<FlowControlOptions>;
+  /** Health checks of each data channel (config health_check_interval); see DataChannelOptions. */
+  health?: { healthCheckIntervalMs?: number; deadAfterMs?: number };
+  /** Watch the network interfaces and check every session at once when they change (default off). */
+  watchNetwork?: { intervalMs?: number; provider?: InterfacesProvider } | boolean;
   /** Close sessions with no input or output for this long (0 = never; config inactive_timeout). */
   inactiveTimeoutMs?: number;
   /** Warn this long before closing an inactive session (default: a tenth of the timeout, at most 60 s). */
@@ -138,6 +143,7 @@ export class SessionManager implements Disposable {
   /** A session has been inactive long enough that it will be closed in `closesInMs` unless used. */
   readonly onInactiveWarning: Event<{ id: string; closesInMs: number }> = this._onInactive.event;
   private inactivityTimer: NodeJS.Timeout | undefined;
+  private networkWatcher: NetworkWatcher | undefined;
   /** Connection changes by cause (network lost, agent unreachable/back, token expired, reconnected, ended elsewhere). */
   readonly onConnectionEvent: Event<{ id: string } & ConnectionEvent> = this._onConnection.event;
   readonly onOpened: Event<ManagedSessionInfo> = this._onOpened.event;
@@ -151,6 +157,13 @@ export class SessionManager implements Disposable {
   constructor(private readonly options: SessionManagerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.flow = { highWaterBytes: 1024 * 1024, lowWaterBytes: 256 * 1024, ...options.flowControl };
+    if (options.watchNetwork) {
+      const opts = options.watchNetwork === true ? {} : options.watchNetwork;
+      this.networkWatcher = new NetworkWatcher(() => {
+        this.log.info('network changed: checking every session now');
+        this.checkHealthNow();
+      }, opts);
+    }
     this.log = options.logger ?? silentLogger;
   }
 
@@ -171,6 +184,7 @@ export class SessionManager implements Disposable {
         ...(req.reason ? { reason: req.reason } : {}),
         ...(req.cols && req.rows ? { cols: req.cols, rows: req.rows } : {}),
         reconnect: { ...RECONNECT_POLICIES.normal, ...this.options.reconnect },
+        ...(this.options.health ? { dataChannel: this.options.health } : {}),
         logger: this.log,
       });
     } finally {
@@ -370,6 +384,11 @@ export class SessionManager implements Disposable {
     }
   }
 
+  /** The system woke from sleep (the app's power monitor calls this): check every session now. */
+  onSystemResume(): void {
+    this.checkHealthNow();
+  }
+
   /** Laptop resume or network change: check every session now instead of waiting for timeouts. */
   checkHealthNow(withinMs?: number): void {
     for (const e of this.entries.values()) e.session.checkHealthNow(withinMs);
@@ -391,6 +410,8 @@ export class SessionManager implements Disposable {
     this.disposed = true;
     if (this.inactivityTimer) clearInterval(this.inactivityTimer);
     this.inactivityTimer = undefined;
+    this.networkWatcher?.dispose();
+    this.networkWatcher = undefined;
     for (const id of [...this.entries.keys()])
       this.retire(id, { reason: 'disposed', how: 'terminated', exitCode: undefined });
     for (const em of [

@@ -228,3 +228,52 @@ describe('SessionManager detach and attach', () => {
     }
   });
 });
+
+describe('SessionManager network change and resume', () => {
+  it('checks every session at once when the network changes, and recovers a dead one', async () => {
+    const fx = await startFixture();
+    let iface = '10.0.0.5';
+    const provider = () => ({
+      lo: [
+        {
+          address: '127.0.0.1',
+          netmask: '255.0.0.0',
+          family: 'IPv4' as const,
+          mac: '00:00:00:00:00:00',
+          internal: true,
+          cidr: '127.0.0.1/8',
+        },
+      ],
+      wlan0: [
+        {
+          address: iface,
+          netmask: '255.255.255.0',
+          family: 'IPv4' as const,
+          mac: '02:00:00:00:00:01',
+          internal: false,
+          cidr: `${iface}/24`,
+        },
+      ],
+    });
+    try {
+      const m = new SessionManager({
+        controlPlaneFor: () => fx.cp,
+        reconnect: { baseDelayMs: 20 },
+        health: { healthCheckIntervalMs: 60_000 }, // only the network change can find the dead socket quickly
+        watchNetwork: { intervalMs: 50, provider },
+      });
+      const a = await m.open({ profile: 'sandbox', region: fx.sandbox.region, target: fx.instanceId });
+      fx.sandbox.faults.blackholeSockets(a.awsSessionId);
+      const kinds: string[] = [];
+      m.onConnectionEvent(({ kind }) => kinds.push(kind));
+      const t0 = performance.now();
+      iface = '192.0.2.44'; // the laptop joined another network
+      await expect.poll(() => kinds, { timeout: 5_000 }).toContain('reconnected');
+      expect(performance.now() - t0).toBeLessThan(1_500);
+      expect(kinds[0]).toBe('network-lost');
+      await m.shutdown();
+    } finally {
+      await fx.close();
+    }
+  });
+});
