@@ -239,7 +239,8 @@ describe('service behaviours', () => {
       expect(s.channel.publicationPaused).toBe(true);
       expect(s.channel.stats.unacked).toBeGreaterThan(0); // held, not lost
       fx.sandbox.fleet.update(fx.instanceId, { pingStatus: 'Online' });
-      await out.waitFor('while-offline-9\r\n', 10_000, from);
+      const after = await out.waitFor('while-offline-9\r\n', 10_000, from);
+      expect(after.split('while-offline-9\r\n').length - 1).toBe(1); // ran exactly once
       expect(s.channel.publicationPaused).toBe(false);
       expect(s.state).toBe('open');
       await s.terminate();
