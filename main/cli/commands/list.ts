@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { InstanceSummary } from '../../core/ssm/types.js';
+import { renderTable } from '../table.js';
 import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
 
 interface ListOptions extends AwsOptions {
@@ -66,13 +67,7 @@ export function formatTable(rows: InstanceSummary[]): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(','),
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
-  const line = (r: string[]): string =>
-    r
-      .map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...cells.map(line)].join('\n');
+  return renderTable(head, cells);
 }
 
 export async function runList(opts: ListOptions): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Session } from '@aws-sdk/client-ssm';
+import { renderTable } from '../table.js';
 import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
 
 interface SessionsOptions extends AwsOptions {
@@ -45,13 +46,7 @@ export function formatSessions(sessions: Session[]): string {
     s.DocumentName ?? '-',
     s.Owner ?? '',
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string =>
-    r
-      .map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
+  return renderTable(head, rows);
 }
 
 export async function runSessions(opts: SessionsOptions): Promise<number> {
