@@ -315,7 +315,7 @@ export class SessionManager implements Disposable {
     entry.info.closed = closed;
     entry.store.dispose();
     entry.session.dispose();
-    this._onClosed.fire({ ...entry.info });
+    this._onClosed.fire(this.snapshot(entry));
   }
 
   private entry(id: string): Entry {
@@ -324,13 +324,19 @@ export class SessionManager implements Disposable {
     return e;
   }
 
+  /** The public view of a session, with the derived fields brought up to date. */
+  private snapshot(e: Entry): ManagedSessionInfo {
+    const lastActivityAt = new Date(Date.now() - (performance.now() - e.lastActivity)).toISOString();
+    return { ...e.info, reconnects: e.session.reconnects, lastActivityAt };
+  }
+
   list(): ManagedSessionInfo[] {
-    return [...this.entries.values()].map((e) => ({ ...e.info, reconnects: e.session.reconnects }));
+    return [...this.entries.values()].map((e) => this.snapshot(e));
   }
 
   get(id: string): ManagedSessionInfo | undefined {
     const e = this.entries.get(id);
-    return e && { ...e.info, reconnects: e.session.reconnects };
+    return e && this.snapshot(e);
   }
 
   write(id: string, data: Buffer | string): void {
@@ -339,7 +345,6 @@ export class SessionManager implements Disposable {
     e.info.bytesOut += n;
     e.lastActivity = performance.now();
     e.warned = false;
-    e.info.lastActivityAt = new Date().toISOString();
     e.session.write(data);
   }
 

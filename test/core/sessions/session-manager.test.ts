@@ -277,3 +277,21 @@ describe('SessionManager network change and resume', () => {
     }
   });
 });
+
+describe('SessionManager activity time', () => {
+  it('reports the last input or output as lastActivityAt', async () => {
+    const fx = await startFixture();
+    try {
+      const m = new SessionManager({ controlPlaneFor: () => fx.cp });
+      const a = await m.open({ profile: 'sandbox', region: fx.sandbox.region, target: fx.instanceId });
+      await new Promise((r) => setTimeout(r, 400));
+      const before = Date.parse(m.get(a.id)!.lastActivityAt);
+      expect(Date.now() - before).toBeGreaterThanOrEqual(300);
+      m.write(a.id, 'echo active\r');
+      expect(Date.now() - Date.parse(m.get(a.id)!.lastActivityAt)).toBeLessThan(100);
+      await m.shutdown();
+    } finally {
+      await fx.close();
+    }
+  });
+});
