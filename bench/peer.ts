@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import * as pty from 'node-pty';
 import { WebSocketServer } from 'ws';
 import { startSandbox } from '../main/sandbox/server.js';
+import { canStartSession } from '../main/sandbox/fleet.js';
 import {
   MessageType,
   PAYLOAD_OFFSET,
@@ -158,19 +159,12 @@ process.stdout.write(
       accessKeyId: sandbox.credentials.accessKeyId,
       secretAccessKey: sandbox.credentials.secretAccessKey,
     },
-    instanceId: sandbox.fleet
-      .list()
-      .find(
-        (i) =>
-          i.state === 'running' &&
-          i.pingStatus === 'Online' &&
-          i.platformType === 'Linux' &&
-          i.ssmManaged !== false,
-      )!.instanceId,
+    instanceId: sandbox.fleet.list().find((i) => canStartSession(i) && i.platformType === 'Linux')!
+      .instanceId,
     adminToken: sandbox.adminToken,
     onlineInstanceIds: sandbox.fleet
       .list()
-      .filter((i) => i.state === 'running' && i.pingStatus === 'Online' && i.ssmManaged !== false)
+      .filter(canStartSession)
       .map((i) => i.instanceId),
     echoUrl: `ws://127.0.0.1:${port(echo)}`,
     ptyUrl: `ws://127.0.0.1:${port(ptyServer)}`,

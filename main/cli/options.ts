@@ -39,3 +39,22 @@ export function profileFor(opts: AwsOptions, logger: Logger): Promise<ResolvedPr
     logger,
   });
 }
+
+/**
+ * Run a command body with the resolved profile: an error is printed as `ec2-connect: <message>`
+ * and gives exit status 1, and the profile (an embedded sandbox included) is always released.
+ */
+export async function withProfile(
+  opts: AwsOptions,
+  body: (resolved: ResolvedProfile) => Promise<number>,
+): Promise<number> {
+  const resolved = await profileFor(opts, loggerFor(opts));
+  try {
+    return await body(resolved);
+  } catch (err) {
+    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    await resolved.dispose();
+  }
+}

@@ -594,3 +594,13 @@ export function createFleet(
 ): SandboxFleet {
   return new LiveFleet(instances, options.now ?? Date.now);
 }
+
+/** True when StartSession to this instance can succeed: managed by SSM, running, agent Online. */
+export function canStartSession(instance: SandboxInstance | undefined): instance is SandboxInstance {
+  return (
+    instance !== undefined &&
+    instance.ssmManaged !== false &&
+    instance.state === 'running' &&
+    instance.pingStatus === 'Online'
+  );
+}

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SsmSession } from '../../main/core/ssm/session.js';
+import { canStartSession } from '../../main/sandbox/fleet.js';
 import { OutputCollector, startFixture, type Fixture } from '../helpers/sandbox.js';
 
 function seqText(from: number, to: number): string {
@@ -122,9 +123,7 @@ describe('shell sessions against the sandbox', () => {
   }, 120_000);
 
   it('refuses a session that requires KMS encryption with a clear message', async () => {
-    const inst = fx.sandbox.fleet
-      .list()
-      .find((i) => i.instanceId !== fx.instanceId && i.state === 'running' && i.pingStatus === 'Online')!;
+    const inst = fx.sandbox.fleet.list().find((i) => i.instanceId !== fx.instanceId && canStartSession(i))!;
     fx.sandbox.fleet.update(inst.instanceId, { kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abcd' });
     try {
       await expect(fx.open({ target: inst.instanceId })).rejects.toThrow(

@@ -2,6 +2,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ControlPlane } from '../../main/core/ssm/control-plane.js';
 import { SsmSession, type SessionOpenOptions } from '../../main/core/ssm/session.js';
+import { canStartSession } from '../../main/sandbox/fleet.js';
 import { startSandbox, type SandboxHandle, type SandboxOptions } from '../../main/sandbox/server.js';
 
 export interface Fixture {
@@ -24,15 +25,7 @@ export async function startFixture(options: SandboxOptions = {}): Promise<Fixtur
     },
     maxAttempts: 1,
   });
-  const online = sandbox.fleet
-    .list()
-    .find(
-      (i) =>
-        i.state === 'running' &&
-        i.pingStatus === 'Online' &&
-        i.platformType === 'Linux' &&
-        i.ssmManaged !== false,
-    );
+  const online = sandbox.fleet.list().find((i) => canStartSession(i) && i.platformType === 'Linux');
   if (!online) throw new Error('the default fleet has no running, online Linux instance');
   const sessions: SsmSession[] = [];
   return {

@@ -1,4 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxHandle } from '../../main/sandbox/server.js';
+import { NodeSha256 } from '../helpers/node-sha256.js';
 
 const WEB1 = 'i-0b5bb7865829a72f8';
 const DB_REPLICA = 'i-0cff4813ded0cd81b'; // running, ConnectionLost
@@ -25,29 +25,6 @@ const WORKER2 = 'i-00c33943c694df560'; // stopped
 const BATCH_LEGACY = 'i-04a6f6dbe5ab58b31'; // running, Inactive
 const FTP_LEGACY = 'i-07f645976171c294b'; // not registered with SSM
 const WIN = 'i-00072a1e30e84868d';
-
-type Bytes = string | ArrayBuffer | ArrayBufferView;
-
-function toBytes(data: Bytes): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** A SHA-256 for @smithy/signature-v4 (an independent signer to check against). */
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: Bytes) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: Bytes): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
 
 interface RawResponse {
   status: number;

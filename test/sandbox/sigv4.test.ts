@@ -1,6 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
+import { NodeSha256 } from '../helpers/node-sha256.js';
 import { describe, expect, it } from 'vitest';
 import type { CredentialRecord } from '../../main/sandbox/credentials.js';
 import {
@@ -29,29 +29,6 @@ const SUITE_DATE = '20150830T123600Z';
 const SUITE_NOW = Date.UTC(2015, 7, 30, 12, 36, 0);
 const HOST: [string, string] = ['Host', 'example.amazonaws.com'];
 const STAMP: [string, string] = ['X-Amz-Date', SUITE_DATE];
-
-type Bytes = string | ArrayBuffer | ArrayBufferView;
-
-function toBytes(data: Bytes): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** A SHA-256 for @smithy/signature-v4 (an independent signer to check against). */
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: Bytes) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: Bytes): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
 
 interface Vector {
   name: string;

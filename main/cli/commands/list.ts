@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { InstanceSummary } from '../../core/ssm/types.js';
 import { renderTable } from '../table.js';
-import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import { addAwsOptions, withProfile, type AwsOptions } from '../options.js';
 
 interface ListOptions extends AwsOptions {
   name?: string;
@@ -70,19 +70,12 @@ export function formatTable(rows: InstanceSummary[]): string {
   return renderTable(head, cells);
 }
 
-export async function runList(opts: ListOptions): Promise<number> {
-  const logger = loggerFor(opts);
-  const resolved = await profileFor(opts, logger);
-  try {
-    const rows = filterInstances(await resolved.controlPlane.listInstances(), opts);
+export function runList(opts: ListOptions): Promise<number> {
+  return withProfile(opts, async ({ controlPlane }) => {
+    const rows = filterInstances(await controlPlane.listInstances(), opts);
     if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     else if (rows.length === 0) process.stderr.write('no instances match\n');
     else process.stdout.write(formatTable(rows) + '\n');
     return 0;
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return 1;
-  } finally {
-    await resolved.dispose();
-  }
+  });
 }

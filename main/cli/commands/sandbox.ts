@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createLogger } from '../../core/log/logger.js';
+import { canStartSession } from '../../sandbox/fleet.js';
 import { startSandbox } from '../../sandbox/server.js';
 
 interface SandboxCommandOptions {
@@ -86,7 +87,7 @@ export function registerSandboxCommand(program: Command): void {
           `  export AWS_ACCESS_KEY_ID=${sb.credentials.accessKeyId}`,
           `  export AWS_SECRET_ACCESS_KEY=${sb.credentials.secretAccessKey}`,
           `  export AWS_REGION=${sb.region}`,
-          `  ec2-connect connect --endpoint ${sb.endpoint} --instance-id ${info.instances.find((i) => i.pingStatus === 'Online' && i.state === 'running')?.instanceId ?? 'i-...'}`,
+          `  ec2-connect connect --endpoint ${sb.endpoint} --instance-id ${sb.fleet.list().find(canStartSession)?.instanceId ?? 'i-...'}`,
           `  aws ssm start-session --endpoint-url ${sb.endpoint} --target <instance-id>`,
           '',
           `Fault injection: POST ${sb.endpoint}/__sandbox/faults with header x-sandbox-admin-token: ${sb.adminToken}`,

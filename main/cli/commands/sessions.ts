@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { Session } from '@aws-sdk/client-ssm';
 import { renderTable } from '../table.js';
-import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import { addAwsOptions, withProfile, type AwsOptions } from '../options.js';
 
 interface SessionsOptions extends AwsOptions {
   history?: boolean;
@@ -49,10 +49,9 @@ export function formatSessions(sessions: Session[]): string {
   return renderTable(head, rows);
 }
 
-export async function runSessions(opts: SessionsOptions): Promise<number> {
-  const resolved = await profileFor(opts, loggerFor(opts));
-  try {
-    const sessions = await resolved.controlPlane.describeSessions(
+export function runSessions(opts: SessionsOptions): Promise<number> {
+  return withProfile(opts, async ({ controlPlane }) => {
+    const sessions = await controlPlane.describeSessions(
       opts.history ? 'History' : 'Active',
       opts.target ? [{ key: 'Target', value: opts.target }] : [],
     );
@@ -61,21 +60,15 @@ export async function runSessions(opts: SessionsOptions): Promise<number> {
       process.stderr.write(`no ${opts.history ? 'ended' : 'active'} sessions\n`);
     else process.stdout.write(formatSessions(sessions) + '\n');
     return 0;
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return 1;
-  } finally {
-    await resolved.dispose();
-  }
+  });
 }
 
-export async function runTerminate(ids: string[], opts: AwsOptions): Promise<number> {
-  const resolved = await profileFor(opts, loggerFor(opts));
-  let failed = 0;
-  try {
+export function runTerminate(ids: string[], opts: AwsOptions): Promise<number> {
+  return withProfile(opts, async ({ controlPlane }) => {
+    let failed = 0;
     for (const id of ids) {
       try {
-        await resolved.controlPlane.terminateSession(id);
+        await controlPlane.terminateSession(id);
         process.stdout.write(`terminated ${id}\n`);
       } catch (err) {
         failed++;
@@ -83,7 +76,5 @@ export async function runTerminate(ids: string[], opts: AwsOptions): Promise<num
       }
     }
     return failed ? 1 : 0;
-  } finally {
-    await resolved.dispose();
-  }
+  });
 }

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from '../../core/log/logger.js';
+import { canStartSession } from '../fleet.js';
 import type { FaultController, Fleet, SandboxInstance, SessionRegistry } from '../types.js';
 import { AgentSession, type AgentTimeouts } from './agent-session.js';
 
@@ -89,7 +90,7 @@ export class DataChannelServer {
     this.unsubscribe.push(() => deps.faults.off('blackholeSockets', onBlackhole));
 
     const onChanged = (instance: SandboxInstance): void => {
-      const offline = instance.pingStatus !== 'Online' || instance.state !== 'running';
+      const offline = !canStartSession(instance);
       for (const s of this.sessions.values()) if (s.instanceId === instance.instanceId) s.setOffline(offline);
     };
     deps.fleet.on('changed', onChanged);
@@ -168,7 +169,7 @@ export class DataChannelServer {
       onEnded: (id) => this.sessions.delete(id),
     });
     this.sessions.set(sessionId, agent);
-    if (instance.pingStatus !== 'Online' || instance.state !== 'running') agent.setOffline(true);
+    if (!canStartSession(instance)) agent.setOffline(true);
     return agent;
   }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CallerIdentity } from '../credentials.js';
-import { LATEST_AGENT_VERSION } from '../fleet.js';
+import { LATEST_AGENT_VERSION, canStartSession } from '../fleet.js';
 import type { Fleet, SandboxInstance, SandboxSession, SessionRegistry } from '../types.js';
 import {
   ApiError,
@@ -225,15 +225,6 @@ function targetNotConnected(target: string): ApiError {
   return new ApiError('TargetNotConnected', `${target} is not connected.`);
 }
 
-function canConnect(instance: SandboxInstance | undefined): boolean {
-  return (
-    instance !== undefined &&
-    instance.ssmManaged !== false &&
-    instance.state === 'running' &&
-    instance.pingStatus === 'Online'
-  );
-}
-
 function startSession(body: string, caller: CallerIdentity, deps: SsmDeps): unknown {
   const input = parseBody(startSessionInput, body);
   const target = required(input.Target, 'target');
@@ -259,7 +250,7 @@ function startSession(body: string, caller: CallerIdentity, deps: SsmDeps): unkn
 
   const documentName = input.DocumentName ?? DEFAULT_SESSION_DOCUMENT;
   const parameters = resolveDocumentParameters(documentName, input.Parameters ?? {});
-  if (!canConnect(deps.fleet.get(target))) throw targetNotConnected(target);
+  if (!canStartSession(deps.fleet.get(target))) throw targetNotConnected(target);
 
   const created = deps.registry.create({
     target,
@@ -507,7 +498,7 @@ function describeInstanceInformation(body: string, deps: SsmDeps, now: number): 
 
 function getConnectionStatus(body: string, deps: SsmDeps): unknown {
   const target = required(parseBody(connectionStatusInput, body).Target, 'target');
-  return { Target: target, Status: canConnect(deps.fleet.get(target)) ? 'connected' : 'notconnected' };
+  return { Target: target, Status: canStartSession(deps.fleet.get(target)) ? 'connected' : 'notconnected' };
 }
 
 export const SSM_ACTIONS = [

@@ -5,6 +5,7 @@ import {
   UnknownSessionError,
   type ManagedSessionInfo,
 } from '../../../main/core/sessions/session-manager.js';
+import { canStartSession } from '../../../main/sandbox/fleet.js';
 import { startFixture, type Fixture } from '../../helpers/sandbox.js';
 
 describe('SessionManager', () => {
@@ -14,9 +15,7 @@ describe('SessionManager', () => {
     fx = await startFixture();
     other = fx.sandbox.fleet
       .list()
-      .find(
-        (i) => i.instanceId !== fx.instanceId && i.pingStatus === 'Online' && i.state === 'running',
-      )!.instanceId;
+      .find((i) => i.instanceId !== fx.instanceId && canStartSession(i))!.instanceId;
   });
   afterAll(async () => {
     await fx.close();
