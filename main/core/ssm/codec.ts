@@ -26,7 +26,6 @@ export const MessageType = {
   PausePublication: 'pause_publication',
 } as const;
 export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
-const KNOWN_TYPES = new Set<string>(Object.values(MessageType));
 
 export const PayloadType = {
   Null: 0,
@@ -294,10 +293,6 @@ export function decodeMessage(frame: Buffer, options: DecodeOptions = {}): Clien
     payloadType: frame.readUInt32BE(OFF.payloadType),
     payload,
   };
-}
-
-export function isKnownMessageType(type: string): type is MessageTypeName {
-  return KNOWN_TYPES.has(type);
 }
 
 // ---- Typed payloads -------------------------------------------------------

@@ -469,10 +469,6 @@ export class DataChannel implements Disposable {
     socketOf(this.ws)?.resume();
   }
 
-  get isOutputPaused(): boolean {
-    return this.outputPaused;
-  }
-
   /**
    * Let go of the socket on purpose, keeping all stream state and the session on the service
    * (no terminate flag): `reconnect` resumes it later, within the service's reconnect window.
@@ -486,10 +482,6 @@ export class DataChannel implements Disposable {
   /** Abruptly close the socket as a network fault would (for tests and health checks). */
   simulateDrop(): void {
     this.ws?.terminate();
-  }
-
-  get socketBufferedAmount(): number {
-    return this.ws?.bufferedAmount ?? 0;
   }
 
   // ---- stream messages --------------------------------------------------------
@@ -642,10 +634,6 @@ export class DataChannel implements Disposable {
     this.endpoint.send(PayloadType.Size, Buffer.from(JSON.stringify(size)));
   }
 
-  get terminalSize(): TerminalSize | undefined {
-    return this.lastSize;
-  }
-
   sendFlag(flag: number): void {
     this.endpoint.send(PayloadType.Flag, encodeFlag(flag));
   }
@@ -693,10 +681,6 @@ export class DataChannel implements Disposable {
         resolve(false);
       }, waitMs);
     });
-  }
-
-  get unackedInput(): number {
-    return this.endpoint.unackedCount;
   }
 
   private finish(info: ChannelCloseInfo): void {

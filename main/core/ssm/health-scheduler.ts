@@ -28,8 +28,3 @@ export function scheduleHealthCheck(periodMs: number, check: () => void): Dispos
     }
   });
 }
-
-/** How many periods are scheduled (for leak tests). */
-export function scheduledHealthGroups(): number {
-  return groups.size;
-}

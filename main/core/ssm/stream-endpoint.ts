@@ -87,8 +87,6 @@ export interface StreamStats {
 interface Pending {
   seq: number;
   frame: Buffer;
-  payloadLength: number;
-  firstSent: number;
   lastSent: number;
   attempts: number;
   /** False while it was queued but never put on a socket (detached or paused). */
@@ -182,8 +180,6 @@ export class StreamEndpoint {
     const entry: Pending = {
       seq,
       frame,
-      payloadLength: payload.length,
-      firstSent: t,
       lastSent: t,
       attempts: 0,
       sent: false,
@@ -213,20 +209,6 @@ export class StreamEndpoint {
 
   get unackedCount(): number {
     return this.pending.size;
-  }
-
-  get unackedBytes(): number {
-    let n = 0;
-    for (const p of this.pending.values()) n += p.payloadLength;
-    return n;
-  }
-
-  get nextSequenceNumber(): number {
-    return this.nextSeq;
-  }
-
-  get expectedSequenceNumber(): number {
-    return this.expectedSeq;
   }
 
   get isPaused(): boolean {
@@ -455,10 +437,6 @@ export class StreamEndpoint {
       rttMs: this.rtt.smoothedRtt,
       rtoMs: this.rtt.rto,
     };
-  }
-
-  get rttEstimator(): RttEstimator {
-    return this.rtt;
   }
 
   /** Release timers and buffers. The endpoint cannot be used afterwards. */
