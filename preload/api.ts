@@ -63,10 +63,205 @@ export const AppInfoSchema = z.object({
   region: z.string().min(1),
   /** The AWS API endpoint in use (the sandbox's local URL), or null for the default AWS endpoints. */
   endpoint: z.url().nullable(),
+  /** The operating system of the main side (`linux`, `darwin`, `win32`): for shortcuts and paths shown. */
+  platform: z.string(),
 });
+export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 /** A request that takes no parameters: nothing, or an empty object (extra keys are rejected). */
 export const NoParamsSchema = z.strictObject({}).optional();
+
+/** The answer of requests that only succeed or fail. */
+export const DoneSchema = z.null();
+
+/** AWS region names (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `local-1` for tests). */
+export const RegionSchema = z
+  .string()
+  .regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'expected a region like us-east-1');
+
+/** Profile names as the AWS config files allow them. */
+export const ProfileNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(
+    /^[A-Za-z0-9_.@+=,:/-]+$/,
+    'expected a profile name from your AWS config (letters, digits, _.-@+=,:/)',
+  );
+
+export const ProfileKindSchema = z.enum([
+  /** The embedded local AWS emulation. */
+  'sandbox',
+  /** Access keys in the credentials or config file. */
+  'static',
+  /** IAM Identity Center (AWS SSO). */
+  'sso',
+  /** role_arn with a source profile or credential source. */
+  'assume-role',
+  /** credential_process. */
+  'process',
+  /** Anything else the SDK's chain resolves (environment, web identity, ...). */
+  'other',
+]);
+
+export const ProfileEntrySchema = z.object({
+  name: ProfileNameSchema,
+  kind: ProfileKindSchema,
+  /** The profile's `region`, if it sets one. */
+  region: RegionSchema.optional(),
+  /** Where it is defined: `built-in`, or the config/credentials file path. */
+  source: z.string(),
+});
+export type ProfileEntry = z.infer<typeof ProfileEntrySchema>;
+
+export const ProfileListSchema = z.object({
+  active: z.object({ profile: ProfileNameSchema, region: RegionSchema }),
+  profiles: z.array(ProfileEntrySchema),
+  /** Regions offered by the switcher (the profiles' regions first, then the common ones). */
+  regions: z.array(RegionSchema),
+  /** Problems reading the AWS config files (shown, never fatal). */
+  warnings: z.array(z.string()),
+});
+export type ProfileList = z.infer<typeof ProfileListSchema>;
+
+export const InstanceListSchema = z.object({
+  /** The profile and region the list belongs to (a switch may happen while it loads). */
+  profile: ProfileNameSchema,
+  region: RegionSchema,
+  instances: z.array(InstanceSummarySchema),
+  /** ISO time of the AWS calls behind this list. */
+  fetchedAt: z.iso.datetime(),
+});
+export type InstanceList = z.infer<typeof InstanceListSchema>;
+
+/** Local session ids (UUIDs from the session manager). */
+export const SessionIdSchema = z.uuid('expected a session id (a UUID from sessions.list)');
+
+export const SessionStateSchema = z.enum(['connecting', 'open', 'reconnecting', 'detached', 'closed']);
+export type SessionStateName = z.infer<typeof SessionStateSchema>;
+
+export const SessionInfoSchema = z.object({
+  id: SessionIdSchema,
+  awsSessionId: z.string(),
+  instanceId: InstanceIdSchema,
+  /** The instance's Name tag when it was opened (or its id). */
+  instanceName: z.string(),
+  profile: ProfileNameSchema,
+  region: RegionSchema,
+  state: SessionStateSchema,
+  /** Set while reconnecting: which attempt, of how many, and when it is made. */
+  reconnect: z
+    .object({
+      attempt: z.number().int().positive(),
+      maxAttempts: z.number().int().positive(),
+      nextAttemptAt: z.iso.datetime(),
+      cause: z.string(),
+    })
+    .optional(),
+  /** Set once closed: why, and how ('ended' by the shell or service, 'terminated' by us, 'failed'). */
+  closed: z
+    .object({
+      reason: z.string(),
+      how: z.enum(['ended', 'terminated', 'failed']),
+      exitCode: z.number().int().nullable(),
+    })
+    .optional(),
+  bytesIn: z.number().nonnegative(),
+  bytesOut: z.number().nonnegative(),
+  reconnects: z.number().int().nonnegative(),
+  openedAt: z.iso.datetime(),
+  /** StartSession to a usable shell, in ms. */
+  openMs: z.number().nonnegative(),
+  lastActivityAt: z.iso.datetime(),
+});
+export type SessionInfo = z.infer<typeof SessionInfoSchema>;
+
+/** Terminal sizes the agent accepts (and any real screen needs). */
+export const ColsSchema = z.number().int().min(2).max(1000);
+export const RowsSchema = z.number().int().min(1).max(500);
+
+/**
+ * Largest input per `sessions.write`. The renderer cuts bigger pastes into pieces of at most
+ * this size and sends them in order, each after the previous one is accepted, so a paste of
+ * any size arrives whole and in order.
+ */
+export const MAX_WRITE_CHARS = 32 * 1024;
+
+export const ThemeSchema = z.enum(['system', 'light', 'dark']);
+
+export const NotificationSettingsSchema = z.object({
+  /** Native notifications (desktop) or in-app toasts (web mode) at all. */
+  enabled: z.boolean(),
+  disconnects: z.boolean(),
+  reconnects: z.boolean(),
+  limits: z.boolean(),
+  endedElsewhere: z.boolean(),
+  /** At most one notification of a kind per this many seconds (the rest are counted into the next). */
+  minIntervalSeconds: z.number().int().min(0).max(3600),
+});
+
+export const SettingsSchema = z.object({
+  theme: ThemeSchema,
+  fontFamily: z.string().min(1).max(200),
+  fontSize: z.number().int().min(8).max(32),
+  lineHeight: z.number().min(1).max(2),
+  /** Lines of scrollback kept per terminal. */
+  scrollback: z.number().int().min(100).max(200_000),
+  cursorBlink: z.boolean(),
+  /** 'auto' tries WebGL and falls back to canvas; the others force one renderer. */
+  renderer: z.enum(['auto', 'webgl', 'canvas', 'dom']),
+  /** Ask before pasting more than this many lines (0 = never ask). */
+  pasteWarningLines: z.number().int().min(0).max(100_000),
+  copyOnSelect: z.boolean(),
+  notifications: NotificationSettingsSchema,
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  theme: 'system',
+  fontFamily: "'DejaVu Sans Mono', 'Cascadia Mono', Menlo, Consolas, monospace",
+  fontSize: 14,
+  lineHeight: 1.1,
+  scrollback: 10_000,
+  cursorBlink: true,
+  renderer: 'auto',
+  pasteWarningLines: 50,
+  copyOnSelect: false,
+  notifications: {
+    enabled: true,
+    disconnects: true,
+    reconnects: true,
+    limits: true,
+    endedElsewhere: true,
+    minIntervalSeconds: 30,
+  },
+};
+
+/** A partial update of the settings (nested objects partial too). */
+export const SettingsPatchSchema = SettingsSchema.extend({
+  notifications: NotificationSettingsSchema.partial(),
+})
+  .partial()
+  .strict();
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+/** One point of a session's connection metrics (one per metrics interval). */
+export const SessionMetricsSampleSchema = z.object({
+  /** Epoch milliseconds at the end of the interval. */
+  t: z.number(),
+  /** Round trip of input (from acknowledgement timing) in the interval, ms; null when no input was sent. */
+  latencyP50: z.number().nonnegative().nullable(),
+  latencyP99: z.number().nonnegative().nullable(),
+  /** Output received and input sent, bytes per second over the interval. */
+  inBytesPerSec: z.number().nonnegative(),
+  outBytesPerSec: z.number().nonnegative(),
+});
+export type SessionMetricsSample = z.infer<typeof SessionMetricsSampleSchema>;
+
+export const MetricsHistorySchema = z.object({
+  intervalMs: z.number().int().positive(),
+  sessions: z.array(z.object({ sessionId: SessionIdSchema, samples: z.array(SessionMetricsSampleSchema) })),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Channels (renderer -> main, request/response)
@@ -78,16 +273,98 @@ export interface ChannelSpec {
   description: string;
 }
 
+const SessionRef = z.strictObject({ sessionId: SessionIdSchema });
+
 export const channels = {
   'app.info': {
     request: NoParamsSchema,
     response: AppInfoSchema,
     description: 'Version, active profile, region and endpoint.',
   },
-  'instances.list': {
+  'profiles.list': {
     request: NoParamsSchema,
-    response: z.array(InstanceSummarySchema),
-    description: 'EC2 instances joined with their SSM status.',
+    response: ProfileListSchema,
+    description: 'The sandbox and the profiles of the AWS config files, the active one, and regions.',
+  },
+  'profiles.select': {
+    request: z.strictObject({ profile: ProfileNameSchema, region: RegionSchema.optional() }),
+    response: AppInfoSchema,
+    description:
+      'Make a profile (and region) active. Open sessions keep running on their own profile; instances are listed anew.',
+  },
+  'instances.list': {
+    request: z.strictObject({ refresh: z.boolean().optional() }).optional(),
+    response: InstanceListSchema,
+    description: 'EC2 instances of the active profile and region, joined with their SSM status.',
+  },
+  'sessions.list': {
+    request: NoParamsSchema,
+    response: z.array(SessionInfoSchema),
+    description: 'Every session of this app, open or reconnecting.',
+  },
+  'sessions.open': {
+    request: z.strictObject({
+      instanceId: InstanceIdSchema,
+      cols: ColsSchema.optional(),
+      rows: RowsSchema.optional(),
+    }),
+    response: SessionInfoSchema,
+    description: 'Start a shell session on an instance of the active profile (StartSession + data channel).',
+  },
+  'sessions.write': {
+    request: z.strictObject({ sessionId: SessionIdSchema, data: z.string().min(1).max(MAX_WRITE_CHARS) }),
+    response: DoneSchema,
+    description:
+      'Send keystrokes or a piece of a paste (at most MAX_WRITE_CHARS; send larger input in order).',
+  },
+  'sessions.resize': {
+    request: z.strictObject({ sessionId: SessionIdSchema, cols: ColsSchema, rows: RowsSchema }),
+    response: DoneSchema,
+    description: 'Tell the remote terminal its new size.',
+  },
+  'sessions.ack': {
+    request: z.strictObject({ sessionId: SessionIdSchema, bytes: z.number().int().positive() }),
+    response: DoneSchema,
+    description:
+      'The terminal has drawn this many more output bytes; unacknowledged output above 1 MiB pauses the session.',
+  },
+  'sessions.replay': {
+    request: SessionRef,
+    response: z.object({
+      /** The most recent output (up to the replay buffer's size), decoded. */
+      data: z.string(),
+      /** Byte offset of the session's output at the end of `data`: skip session.output events that end at or before it. */
+      endOffset: z.number().int().nonnegative(),
+      /** True when older output no longer fits the buffer. */
+      truncated: z.boolean(),
+    }),
+    description:
+      'Recent output of a session, for a terminal that attaches late (a reloaded page); it also acknowledges all output so far.',
+  },
+  'sessions.close': {
+    request: SessionRef,
+    response: DoneSchema,
+    description: 'End a session (TerminateSession); resolves when it is closed.',
+  },
+  'sessions.cancelReconnect': {
+    request: SessionRef,
+    response: DoneSchema,
+    description: 'Stop reconnecting a session and close it.',
+  },
+  'settings.get': {
+    request: NoParamsSchema,
+    response: SettingsSchema,
+    description: 'The UI settings (theme, terminal font, notifications).',
+  },
+  'settings.update': {
+    request: SettingsPatchSchema,
+    response: SettingsSchema,
+    description: 'Change some settings; answers with all of them, and every window gets settings.changed.',
+  },
+  'metrics.history': {
+    request: NoParamsSchema,
+    response: MetricsHistorySchema,
+    description: 'Recent connection metrics of every open session (the charts start from this).',
   },
 } as const satisfies Record<string, ChannelSpec>;
 
@@ -115,12 +392,83 @@ export function isChannel(name: unknown): name is Channel {
 // Events (main -> renderer, pushed)
 // ---------------------------------------------------------------------------------------------
 
-/** Event name -> payload schema. Empty for now; sessions and instance updates will land here. */
-export const events = {} as const satisfies Record<string, z.ZodType>;
+export const ConnectionNoticeKindSchema = z.enum([
+  'network-lost',
+  'agent-unreachable',
+  'agent-back',
+  'token-expired',
+  'reconnected',
+  'ended-elsewhere',
+  /** The session will be closed soon for inactivity (inactive_timeout). */
+  'inactive-warning',
+  /** A session could not be opened because of a limit. */
+  'limit',
+]);
+export type ConnectionNoticeKind = z.infer<typeof ConnectionNoticeKindSchema>;
+
+/** Commands from the native menu, tray and shortcuts that the renderer carries out. */
+export const AppCommandSchema = z.enum([
+  'new-session',
+  'close-tab',
+  'next-tab',
+  'previous-tab',
+  'split-right',
+  'split-down',
+  'find',
+  'clear-terminal',
+  'show-instances',
+  'show-sessions',
+  'show-performance',
+  'show-settings',
+  'focus-filter',
+]);
+export type AppCommand = z.infer<typeof AppCommandSchema>;
+
+/** Event name -> payload schema. */
+export const events = {
+  /**
+   * Output of a session, batched (at most one event per session per ~16 ms, or per 64 KiB).
+   * `offset` is the byte offset of the session's output at the start of this batch; `bytes` the
+   * raw byte count (acknowledge it with sessions.ack once drawn). `data` is decoded UTF-8, with
+   * characters split across batches carried over whole.
+   */
+  'session.output': z.object({
+    sessionId: SessionIdSchema,
+    offset: z.number().int().nonnegative(),
+    bytes: z.number().int().positive(),
+    data: z.string(),
+  }),
+  /** A session was opened, changed state, started a reconnect attempt, or closed. */
+  'session.updated': SessionInfoSchema,
+  /** Something the user should know about a connection (also what notifications are made of). */
+  'session.notice': z.object({
+    sessionId: SessionIdSchema.nullable(),
+    kind: ConnectionNoticeKindSchema,
+    message: z.string(),
+    at: z.iso.datetime(),
+  }),
+  /** One sample per open session, at a steady interval (1 s). */
+  'metrics.tick': z.object({
+    intervalMs: z.number().int().positive(),
+    samples: z.array(SessionMetricsSampleSchema.extend({ sessionId: SessionIdSchema })),
+  }),
+  /** The active profile or region changed (here or in another window). */
+  'app.profileChanged': AppInfoSchema,
+  'settings.changed': SettingsSchema,
+  /** A menu item, tray item or global shortcut of the desktop shell. */
+  'app.command': z.object({
+    command: AppCommandSchema,
+    /** For new-session from the tray: which instance. */
+    instanceId: InstanceIdSchema.optional(),
+  }),
+} as const satisfies Record<string, z.ZodType>;
 
 export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type EventListener<E extends EventName> = (payload: EventPayload<E>) => void;
+
+/** Any event with its payload, as the main side produces them. */
+export type BridgeEvent = { [E in EventName]: { name: E; payload: EventPayload<E> } }[EventName];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(events, name);

@@ -1,34 +1,32 @@
 /**
- * The back end of the desktop app: the active profile (by default the embedded sandbox) and
- * the contract handlers on top of its ControlPlane. `ec2-connect app` passes its profile
- * options through the environment (see main/cli/commands/app.ts).
+ * The back end of the desktop app: the workspace (main/core/workspace) on the active profile,
+ * by default the embedded sandbox. `ec2-connect app` passes its profile options through the
+ * environment (see main/cli/commands/app.ts).
  */
-import { createBridgeHandlers } from '../core/bridge/handlers.js';
+import path from 'node:path';
 import type { Logger } from '../core/log/logger.js';
-import type { BridgeHandlers } from '../../preload/api.js';
-import { resolveProfile } from '../sandbox/embedded-profile.js';
+import { SETTINGS_FILE } from '../core/util/app-paths.js';
+import type { WorkspaceService } from '../core/workspace/types.js';
+import { Workspace } from '../core/workspace/workspace.js';
 
 export interface RunningBackend {
-  handlers: BridgeHandlers;
+  workspace: WorkspaceService;
   close(): Promise<void>;
 }
 
 export async function startBackend(
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  options: { userDataDir?: string } = {},
 ): Promise<RunningBackend> {
-  const resolved = await resolveProfile({
-    // EC2_CONNECT_PROFILE is read by resolveProfile itself.
+  const workspace = await Workspace.start({
+    // EC2_CONNECT_PROFILE is the default profile (see defaultProfileName).
     ...(env.EC2_CONNECT_REGION ? { region: env.EC2_CONNECT_REGION } : {}),
     ...(env.EC2_CONNECT_ENDPOINT ? { endpoint: env.EC2_CONNECT_ENDPOINT } : {}),
+    ...(options.userDataDir ? { settingsFile: path.join(options.userDataDir, SETTINGS_FILE) } : {}),
     logger,
   });
-  logger.info(
-    { profile: resolved.profile, region: resolved.region, endpoint: resolved.endpoint },
-    'back end ready',
-  );
-  return {
-    handlers: createBridgeHandlers(resolved),
-    close: () => resolved.dispose(),
-  };
+  const info = await workspace.handlers['app.info'](undefined);
+  logger.info({ profile: info.profile, region: info.region, endpoint: info.endpoint }, 'back end ready');
+  return { workspace, close: () => workspace.close() };
 }

@@ -38,7 +38,7 @@ const instance: InstanceSummary = {
 describe('InstanceSummarySchema', () => {
   it('has the same type as InstanceSummary in main/core/ssm/types.ts', () => {
     expectTypeOf<z.infer<typeof InstanceSummarySchema>>().toEqualTypeOf<InstanceSummary>();
-    expectTypeOf<ResponseOf<'instances.list'>>().toEqualTypeOf<InstanceSummary[]>();
+    expectTypeOf<ResponseOf<'instances.list'>['instances']>().toEqualTypeOf<InstanceSummary[]>();
   });
 
   it('accepts full and minimal summaries', () => {
@@ -83,13 +83,20 @@ describe('AppInfoSchema', () => {
       profile: 'sandbox',
       region: 'us-east-1',
       endpoint: 'http://127.0.0.1:4566',
+      platform: 'linux',
     };
     expect(AppInfoSchema.parse(info)).toEqual(info);
     expect(AppInfoSchema.safeParse({ ...info, endpoint: null }).success).toBe(true);
   });
 
   it('rejects missing or malformed fields', () => {
-    const info = { version: '0.1.0', profile: 'sandbox', region: 'us-east-1', endpoint: null };
+    const info = {
+      version: '0.1.0',
+      profile: 'sandbox',
+      region: 'us-east-1',
+      endpoint: null,
+      platform: 'linux',
+    };
     expect(AppInfoSchema.safeParse({ ...info, endpoint: 'not a url' }).success).toBe(false);
     expect(AppInfoSchema.safeParse({ ...info, profile: '' }).success).toBe(false);
     expect(AppInfoSchema.safeParse({ version: '0.1.0' }).success).toBe(false);
@@ -98,7 +105,9 @@ describe('AppInfoSchema', () => {
 
 describe('channels', () => {
   it('lists every channel with a request and a response schema', () => {
-    expect(CHANNEL_NAMES.sort()).toEqual(['app.info', 'instances.list']);
+    expect(CHANNEL_NAMES).toContain('app.info');
+    expect(CHANNEL_NAMES).toContain('sessions.open');
+    expect(CHANNEL_NAMES.length).toBeGreaterThanOrEqual(15);
     for (const name of CHANNEL_NAMES) {
       expect(isChannel(name)).toBe(true);
       expect(typeof channels[name].request.safeParse).toBe('function');
@@ -147,27 +156,38 @@ describe('channels', () => {
   });
 
   it('validates responses', () => {
-    expect(validateResponse('instances.list', [instance])).toEqual({ ok: true, value: [instance] });
-    const bad = validateResponse('instances.list', [{ ...instance, state: 'nope' }]);
+    const list = {
+      profile: 'sandbox',
+      region: 'us-east-1',
+      instances: [instance],
+      fetchedAt: '2026-01-01T00:00:00.000Z',
+    };
+    expect(validateResponse('instances.list', list)).toEqual({ ok: true, value: list });
+    const bad = validateResponse('instances.list', { ...list, instances: [{ ...instance, state: 'nope' }] });
     expect(bad.ok).toBe(false);
     if (!bad.ok) {
       expect(bad.error.code).toBe('INVALID_RESPONSE');
-      expect(bad.error.issues?.[0]?.path).toBe('0.state');
+      expect(bad.error.issues?.[0]?.path).toBe('instances.0.state');
     }
   });
 });
 
 describe('events', () => {
-  it('is empty for now and rejects unknown events', () => {
-    expect(Object.keys(events)).toEqual([]);
+  it('rejects unknown events and invalid payloads', () => {
+    expect(Object.keys(events)).toContain('session.output');
     expect(parseEvent('instances.changed', {})).toBeUndefined();
+    expect(parseEvent('__proto__', {})).toBeUndefined();
+    const output = { sessionId: '9b2f6a8e-8f0c-4b1e-9d5a-2f3c4d5e6f70', offset: 0, bytes: 5, data: 'hello' };
+    expect(parseEvent('session.output', output)).toEqual({ name: 'session.output', payload: output });
+    expect(parseEvent('session.output', { ...output, sessionId: 'x' })).toBeUndefined();
+    expect(parseEvent('session.output', { ...output, bytes: -1 })).toBeUndefined();
   });
 });
 
 describe('envelopes and errors', () => {
   it('unwraps ok envelopes and validates the value', () => {
-    expect(unwrapEnvelope('instances.list', { ok: true, value: [instance] })).toEqual([instance]);
-    expect(() => unwrapEnvelope('instances.list', { ok: true, value: [{}] })).toThrow(/INVALID_RESPONSE/);
+    expect(unwrapEnvelope('sessions.list', { ok: true, value: [] })).toEqual([]);
+    expect(() => unwrapEnvelope('sessions.list', { ok: true, value: [{}] })).toThrow(/INVALID_RESPONSE/);
   });
 
   it('turns error envelopes into BridgeErrors', () => {

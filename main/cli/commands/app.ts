@@ -17,9 +17,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createBridgeHandlers } from '../../core/bridge/handlers.js';
 import { startWebServer } from '../../core/web/server.js';
-import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import { SETTINGS_FILE, appDataDir } from '../../core/util/app-paths.js';
+import { Workspace } from '../../core/workspace/workspace.js';
+import { addAwsOptions, loggerFor, type AwsOptions } from '../options.js';
 
 interface WebOptions extends AwsOptions {
   port?: string;
@@ -276,24 +277,33 @@ export async function runWeb(opts: WebOptions): Promise<number> {
   }
 
   const logger = loggerFor(opts);
-  const resolved = await profileFor(opts, logger);
+  const workspace = await Workspace.start({
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    settingsFile: path.join(appDataDir(), SETTINGS_FILE),
+    logger,
+  });
   let server;
   try {
     server = await startWebServer({
       host: '127.0.0.1',
       port,
-      handlers: createBridgeHandlers(resolved),
+      handlers: workspace.handlers,
       staticDir,
       logger,
     });
   } catch (err) {
-    await resolved.dispose();
+    await workspace.close();
     throw err;
   }
+  const web = server;
+  const forward = workspace.onEvent((e) => web.emit(e.name, e.payload));
 
+  const info = await workspace.handlers['app.info'](undefined);
   process.stderr.write(
-    `EC2 Connect web mode: profile ${resolved.profile}, region ${resolved.region}` +
-      `${resolved.endpoint ? `, endpoint ${resolved.endpoint}` : ''}\n` +
+    `EC2 Connect web mode: profile ${info.profile}, region ${info.region}` +
+      `${info.endpoint ? `, endpoint ${info.endpoint}` : ''}\n` +
       'Open this URL (it carries a one-time token; do not share it):\n',
   );
   process.stdout.write(`${server.url}\n`);
@@ -301,8 +311,9 @@ export async function runWeb(opts: WebOptions): Promise<number> {
   if (opts.open) openInBrowser(server.url);
 
   const signal = await waitForShutdown();
-  process.stderr.write(`\n${signal}: shutting down ...\n`);
+  process.stderr.write(`\n${signal}: closing sessions and shutting down ...\n`);
+  forward.dispose();
   await server.close();
-  await resolved.dispose();
+  await workspace.close();
   return 0;
 }

@@ -12,6 +12,7 @@ import type { ControlPlane } from '../ssm/control-plane.js';
 import {
   SsmSession,
   type ConnectionEvent,
+  type ReconnectAttempt,
   type ReconnectPolicy,
   type SessionClosed,
   type SessionState,
@@ -140,6 +141,9 @@ export class SessionManager implements Disposable {
   private readonly _onClosed = new Emitter<ManagedSessionInfo>();
   private readonly _onConnection = new Emitter<{ id: string } & ConnectionEvent>();
   private readonly _onInactive = new Emitter<{ id: string; closesInMs: number }>();
+  private readonly _onReconnectAttempt = new Emitter<{ id: string } & ReconnectAttempt>();
+  /** A reconnect attempt of a session is scheduled (attempt n of max, after delayMs). */
+  readonly onReconnectAttempt: Event<{ id: string } & ReconnectAttempt> = this._onReconnectAttempt.event;
   /** A session has been inactive long enough that it will be closed in `closesInMs` unless used. */
   readonly onInactiveWarning: Event<{ id: string; closesInMs: number }> = this._onInactive.event;
   private inactivityTimer: NodeJS.Timeout | undefined;
@@ -255,6 +259,7 @@ export class SessionManager implements Disposable {
       }),
     );
     store.add(session.onConnectionEvent((event) => this._onConnection.fire({ id, ...event })));
+    store.add(session.onReconnectAttempt((a) => this._onReconnectAttempt.fire({ id, ...a })));
     store.add(session.onClosed((closed) => this.retire(id, closed)));
     this._onOpened.fire({ ...info });
     this.scheduleInactivityScan();
@@ -427,6 +432,7 @@ export class SessionManager implements Disposable {
       this._onClosed,
       this._onConnection,
       this._onInactive,
+      this._onReconnectAttempt,
     ]) {
       em.dispose();
     }

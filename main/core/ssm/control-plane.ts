@@ -86,6 +86,8 @@ export class ControlPlane {
       requestHandler,
       maxAttempts: options.maxAttempts ?? 3,
       ...(credentials ? { credentials } : {}),
+      // The SDK then reads the profile's own settings too (endpoint_url, retry mode, ...).
+      ...(options.profile && !options.credentials ? { profile: options.profile } : {}),
     };
     const ep = (svc: 'ssm' | 'ec2' | 'sts'): { endpoint?: string } => {
       const e = options.endpoints?.[svc] ?? options.endpoint;

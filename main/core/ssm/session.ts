@@ -62,6 +62,15 @@ export interface ConnectionEvent {
   detail: string;
 }
 
+export interface ReconnectAttempt {
+  attempt: number;
+  maxAttempts: number;
+  /** How long until this attempt is made. */
+  delayMs: number;
+  /** What broke the connection. */
+  cause: string;
+}
+
 export interface SessionTimings {
   /** StartSession call. */
   startSessionMs: number;
@@ -101,6 +110,9 @@ export class SsmSession implements Disposable {
   private readonly _onConnection = this.store.add(new Emitter<ConnectionEvent>());
   /** What happened to the connection, by cause: for notifications and the session history. */
   readonly onConnectionEvent: Event<ConnectionEvent> = this._onConnection.event;
+  private readonly _onReconnectAttempt = this.store.add(new Emitter<ReconnectAttempt>());
+  /** A reconnect attempt is scheduled (before its back-off delay): for "attempt 2 of 3" in the UI. */
+  readonly onReconnectAttempt: Event<ReconnectAttempt> = this._onReconnectAttempt.event;
 
   private constructor(
     readonly sessionId: string,
@@ -270,7 +282,14 @@ export class SsmSession implements Disposable {
     let lastError: Error = cause;
     for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
       if (this.isClosed()) return;
-      await delay(this.backoff(attempt));
+      const delayMs = this.backoff(attempt);
+      this._onReconnectAttempt.fire({
+        attempt,
+        maxAttempts: this.policy.maxAttempts,
+        delayMs,
+        cause: lastError.message,
+      });
+      await delay(delayMs);
       if (this.isClosed()) return;
       try {
         // First try the current token (a short blip); then, or at once if the data channel

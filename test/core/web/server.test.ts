@@ -5,7 +5,8 @@ import path from 'node:path';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createBridgeHandlers, type InstanceSource } from '../../../main/core/bridge/handlers.js';
+import type { ControlPlane } from '../../../main/core/ssm/control-plane.js';
+import { Workspace } from '../../../main/core/workspace/workspace.js';
 import { startWebServer, type WebServerHandle } from '../../../main/core/web/server.js';
 import type { InstanceSummary } from '../../../main/core/ssm/types.js';
 import { BridgeError, WS_PATH, type BridgeHandlers, type WsServerMessage } from '../../../preload/api.js';
@@ -33,7 +34,7 @@ const instances: InstanceSummary[] = [
 ];
 
 /** A stand-in for ControlPlane: only what the handlers use. */
-class FakeControlPlane implements InstanceSource {
+class FakeControlPlane {
   calls = 0;
   result: unknown = instances;
   failWith: Error | undefined;
@@ -123,14 +124,7 @@ describe('startWebServer', () => {
       host: '127.0.0.1',
       port: 0,
       staticDir: dir,
-      handlers:
-        handlers ??
-        createBridgeHandlers({
-          controlPlane,
-          profile: 'sandbox',
-          region: 'us-east-1',
-          endpoint: 'http://127.0.0.1:4566',
-        }),
+      handlers: handlers ?? (await workspaceOn(controlPlane)).handlers,
     });
     return server;
   }
@@ -142,9 +136,28 @@ describe('startWebServer', () => {
     return ws;
   }
 
+  const workspaces: Workspace[] = [];
+  /** The real workspace on a fake control plane, with no instance cache (each list hits the fake). */
+  async function workspaceOn(cp: FakeControlPlane): Promise<Workspace> {
+    const ws = await Workspace.start({
+      instanceCacheMs: 0,
+      resolve: async () => ({
+        profile: 'sandbox',
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:4566',
+        controlPlane: cp as unknown as ControlPlane,
+        sandbox: undefined,
+        dispose: async () => undefined,
+      }),
+    });
+    workspaces.push(ws);
+    return ws;
+  }
+
   afterEach(async () => {
     await Promise.all(sockets.splice(0).map(closeWs));
     await server?.close();
+    await Promise.all(workspaces.splice(0).map((w) => w.close()));
   });
 
   describe('binding', () => {
@@ -260,6 +273,7 @@ describe('startWebServer', () => {
             profile: 'sandbox',
             region: 'us-east-1',
             endpoint: 'http://127.0.0.1:4566',
+            platform: process.platform,
           },
         },
       });
@@ -268,7 +282,14 @@ describe('startWebServer', () => {
           ws,
           JSON.stringify({ type: 'request', id: 2, channel: 'instances.list', request: {} }),
         ),
-      ).toEqual({ type: 'response', id: 2, result: { ok: true, value: instances } });
+      ).toEqual({
+        type: 'response',
+        id: 2,
+        result: {
+          ok: true,
+          value: { profile: 'sandbox', region: 'us-east-1', instances, fetchedAt: expect.any(String) },
+        },
+      });
       expect(controlPlane.calls).toBe(1);
     });
 
@@ -394,7 +415,7 @@ describe('startWebServer', () => {
       try {
         expect(bridge.transport).toBe('websocket');
         expect(await bridge.invoke('app.info')).toMatchObject({ profile: 'sandbox', region: 'us-east-1' });
-        expect(await bridge.invoke('instances.list', {})).toEqual(instances);
+        expect((await bridge.invoke('instances.list', {})).instances).toEqual(instances);
         // Validated before sending: the server never sees it.
         const bad = bridge.invoke('app.info', { x: 1 } as unknown as undefined);
         await expect(bad).rejects.toBeInstanceOf(BridgeError);

@@ -1,0 +1,538 @@
+/**
+ * The workspace: what the desktop app and web mode serve to the renderer. It owns the active
+ * profile and region (and every profile resolved so far, so sessions keep running after a
+ * switch), the session manager, the output batcher with its replay buffers, the per-session
+ * metrics, the UI settings and the notification policy, and implements the bridge contract
+ * (preload/api.ts) on top of them.
+ *
+ * Data flows one way: session manager events -> workspace -> `onEvent` -> the transport
+ * (IPC or WebSocket) -> renderer stores. Requests come back through `handlers`, validated by
+ * the dispatcher before they get here.
+ *
+ * Terminal output goes to the renderer in batches and under flow control: the renderer
+ * acknowledges what it has drawn (`sessions.ack`), and a session with more than 1 MiB
+ * unacknowledged stops reading its socket, so the remote program is slowed down instead of
+ * memory growing (SessionManager.enableFlowControl).
+ */
+import os from 'node:os';
+import type {
+  AppInfo,
+  BridgeEvent,
+  BridgeHandlers,
+  ConnectionNoticeKind,
+  EventName,
+  EventPayload,
+  InstanceList,
+  ProfileList,
+  SessionInfo,
+  Settings,
+} from '../../../preload/api.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import {
+  SessionLimitError,
+  SessionManager,
+  UnknownSessionError,
+  type ManagedSessionInfo,
+  type SessionManagerOptions,
+} from '../sessions/session-manager.js';
+import type { InstanceSummary } from '../ssm/types.js';
+import { DisposableStore, Emitter, type Event } from '../util/lifecycle.js';
+import { CLIENT_VERSION } from '../version.js';
+import {
+  SANDBOX_PROFILE,
+  defaultProfileName,
+  resolveProfile,
+  type ProfileSelection,
+  type ResolvedProfile,
+} from '../../sandbox/embedded-profile.js';
+import { NotificationPolicy } from './notification-policy.js';
+import { OutputBatcher, type OutputBatcherOptions } from './output-batcher.js';
+import { discoverProfiles, type ProfileDiscovery } from './profiles.js';
+import { SessionMetrics } from './session-metrics.js';
+import { SettingsStore } from './settings-store.js';
+import type { RecentInstance, WorkspaceNotification, WorkspaceService } from './types.js';
+
+export interface WorkspaceOptions {
+  /** The profile active at start (default: EC2_CONNECT_PROFILE, else the sandbox). */
+  profile?: string;
+  region?: string;
+  /** Endpoint override for the profile active at start (a standalone sandbox). */
+  endpoint?: string;
+  /** The settings JSON file; undefined keeps settings in memory. */
+  settingsFile?: string;
+  logger?: Logger;
+  /** Profile resolution (default: resolveProfile, which starts the embedded sandbox for `sandbox`). */
+  resolve?: (selection: ProfileSelection) => Promise<ResolvedProfile>;
+  /** Profiles offered by the switcher (default: the sandbox and the AWS config files). */
+  discover?: (sandboxRegion: string) => Promise<ProfileDiscovery>;
+  /** Session manager options (limits, reconnect policy, health checks, inactive timeout). */
+  manager?: Omit<SessionManagerOptions, 'controlPlaneFor' | 'logger'>;
+  output?: Omit<OutputBatcherOptions, 'emit'>;
+  metricsIntervalMs?: number;
+  /** How long an instance list is served from memory without `refresh` (default 15 s). */
+  instanceCacheMs?: number;
+}
+
+interface ReconnectInfo {
+  attempt: number;
+  maxAttempts: number;
+  nextAttemptAt: string;
+  cause: string;
+}
+
+const key = (profile: string, region: string): string => `${profile}\u0000${region}`;
+
+export class Workspace implements WorkspaceService {
+  private readonly log: Logger;
+  private readonly store = new DisposableStore();
+  private readonly settings: SettingsStore;
+  private readonly resolveFn: (selection: ProfileSelection) => Promise<ResolvedProfile>;
+  private readonly discoverFn: (sandboxRegion: string) => Promise<ProfileDiscovery>;
+  /** Every profile/region resolved so far (sessions on them keep running after a switch). */
+  private readonly resolved = new Map<string, Promise<ResolvedProfile>>();
+  private readonly ready = new Map<string, ResolvedProfile>();
+  private active!: { profile: string; region: string; endpoint: string | undefined };
+  private sandboxRegion = 'us-east-1';
+  private readonly manager: SessionManager;
+  private readonly batcher: OutputBatcher;
+  private readonly metrics: SessionMetrics;
+  private readonly notifications: NotificationPolicy;
+  private readonly names = new Map<string, string>();
+  private readonly reconnecting = new Map<string, ReconnectInfo>();
+  private readonly closedInfo = new Map<string, SessionInfo>();
+  private readonly instanceCache = new Map<string, InstanceList>();
+  private recents: RecentInstance[] = [];
+  private onBattery = false;
+  private closing: Promise<void> | undefined;
+
+  private readonly _onEvent = this.store.add(new Emitter<BridgeEvent>());
+  readonly onEvent: Event<BridgeEvent> = this._onEvent.event;
+  private readonly _onNotification = this.store.add(new Emitter<WorkspaceNotification>());
+  readonly onNotification: Event<WorkspaceNotification> = this._onNotification.event;
+  private readonly _onCount = this.store.add(new Emitter<number>());
+  readonly onSessionCountChanged: Event<number> = this._onCount.event;
+
+  readonly handlers: BridgeHandlers;
+
+  private constructor(private readonly options: WorkspaceOptions) {
+    this.log = options.logger ?? silentLogger;
+    this.settings = new SettingsStore(options.settingsFile, this.log);
+    this.resolveFn = options.resolve ?? resolveProfile;
+    this.discoverFn = options.discover ?? discoverProfiles;
+    this.notifications = new NotificationPolicy(() => this.settings.get().notifications);
+    this.manager = new SessionManager({
+      ...options.manager,
+      controlPlaneFor: (profile, region) => {
+        const p = this.ready.get(key(profile, region));
+        if (!p) throw new Error(`profile ${profile} (${region}) is not resolved`);
+        return p.controlPlane;
+      },
+      logger: this.log,
+    });
+    this.batcher = this.store.add(
+      new OutputBatcher({ ...options.output, emit: (batch) => this.emit('session.output', batch) }),
+    );
+    this.metrics = this.store.add(
+      new SessionMetrics({
+        ...(options.metricsIntervalMs ? { intervalMs: options.metricsIntervalMs } : {}),
+        onTick: (tick) => this.emit('metrics.tick', tick),
+      }),
+    );
+    this.wireManager();
+    this.handlers = this.createHandlers();
+  }
+
+  /** Load the settings and resolve the starting profile (starting the embedded sandbox if it is the sandbox). */
+  static async start(options: WorkspaceOptions = {}): Promise<Workspace> {
+    const ws = new Workspace(options);
+    try {
+      await ws.settings.load();
+      const profile = options.profile ?? defaultProfileName();
+      const resolved = await ws.resolveProfile(profile, options.region, options.endpoint);
+      ws.active = { profile, region: resolved.region, endpoint: resolved.endpoint };
+      if (resolved.sandbox) ws.sandboxRegion = resolved.region;
+      return ws;
+    } catch (err) {
+      await ws.close();
+      throw err;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Profiles
+  // -------------------------------------------------------------------------------------------
+
+  private async resolveProfile(
+    profile: string,
+    region?: string,
+    endpoint?: string,
+  ): Promise<ResolvedProfile> {
+    // Before resolution the region may be unknown (the sandbox picks its own); look up by the
+    // requested one, then store under the resolved one too.
+    const wanted = key(profile, region ?? '');
+    let pending = this.resolved.get(wanted);
+    if (!pending) {
+      pending = this.resolveFn({
+        profile,
+        ...(region ? { region } : {}),
+        ...(endpoint ? { endpoint } : {}),
+        logger: this.log,
+      });
+      this.resolved.set(wanted, pending);
+      pending.catch(() => this.resolved.delete(wanted));
+    }
+    const r = await pending;
+    this.resolved.set(key(profile, r.region), pending);
+    this.ready.set(key(profile, r.region), r);
+    return r;
+  }
+
+  private appInfo(): AppInfo {
+    return {
+      version: CLIENT_VERSION,
+      profile: this.active.profile,
+      region: this.active.region,
+      endpoint: this.active.endpoint ?? null,
+      platform: os.platform(),
+    };
+  }
+
+  private async listProfiles(): Promise<ProfileList> {
+    const found = await this.discoverFn(this.sandboxRegion);
+    const regions = found.regions.includes(this.active.region)
+      ? found.regions
+      : [this.active.region, ...found.regions];
+    return {
+      active: { profile: this.active.profile, region: this.active.region },
+      profiles: found.profiles,
+      regions,
+      warnings: found.warnings,
+    };
+  }
+
+  private async selectProfile(profile: string, region: string | undefined): Promise<AppInfo> {
+    const found = await this.discoverFn(this.sandboxRegion);
+    const entry = found.profiles.find((p) => p.name === profile);
+    if (!entry && profile !== this.active.profile) {
+      const known = found.profiles.map((p) => p.name).join(', ');
+      throw new Error(
+        `There is no profile named "${profile}" (known: ${known}). Add it to your AWS config file, or pick one of these.`,
+      );
+    }
+    const wantedRegion =
+      region ?? entry?.region ?? (profile === SANDBOX_PROFILE ? this.sandboxRegion : this.active.region);
+    // The start-up endpoint override belongs to the start-up profile only.
+    const endpoint =
+      profile === this.options.profile || (!this.options.profile && profile === defaultProfileName())
+        ? this.options.endpoint
+        : undefined;
+    const resolved = await this.resolveProfile(profile, wantedRegion, endpoint);
+    this.active = { profile, region: resolved.region, endpoint: resolved.endpoint };
+    this.log.info({ profile, region: resolved.region }, 'active profile changed');
+    const info = this.appInfo();
+    this.emit('app.profileChanged', info);
+    return info;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Instances
+  // -------------------------------------------------------------------------------------------
+
+  private async listInstances(refresh: boolean): Promise<InstanceList> {
+    const { profile, region } = this.active;
+    const k = key(profile, region);
+    const cached = this.instanceCache.get(k);
+    const maxAge = this.options.instanceCacheMs ?? 15_000;
+    if (!refresh && cached && Date.now() - Date.parse(cached.fetchedAt) < maxAge) return cached;
+    const resolved = await this.resolveProfile(profile, region);
+    const instances: InstanceSummary[] = await resolved.controlPlane.listInstances();
+    for (const i of instances) this.names.set(i.instanceId, i.name || i.instanceId);
+    const list: InstanceList = { profile, region, instances, fetchedAt: new Date().toISOString() };
+    this.instanceCache.set(k, list);
+    return list;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sessions
+  // -------------------------------------------------------------------------------------------
+
+  private wireManager(): void {
+    const m = this.manager;
+    this.store.add(
+      m.onOpened((info) => {
+        this.manager.enableFlowControl(info.id);
+        this.batcher.add(info.id);
+        this.metrics.add(info.id);
+        this.emit('session.updated', this.toInfo(info));
+        this._onCount.fire(this.manager.size);
+      }),
+    );
+    this.store.add(
+      m.onOutput(({ id, data }) => {
+        this.batcher.push(id, data);
+        this.metrics.recordIn(id, data.length);
+      }),
+    );
+    this.store.add(m.onLatencySample(({ id, rttMs }) => this.metrics.recordLatency(id, rttMs)));
+    this.store.add(
+      m.onReconnectAttempt(({ id, attempt, maxAttempts, delayMs, cause }) => {
+        this.reconnecting.set(id, {
+          attempt,
+          maxAttempts,
+          nextAttemptAt: new Date(Date.now() + delayMs).toISOString(),
+          cause,
+        });
+        this.emitSession(id);
+      }),
+    );
+    this.store.add(
+      m.onStateChanged(({ id, state }) => {
+        if (state !== 'reconnecting') this.reconnecting.delete(id);
+        // Output received before the drop is on screen before the overlay goes up.
+        this.batcher.flush(id);
+        this.emitSession(id);
+      }),
+    );
+    this.store.add(
+      m.onConnectionEvent(({ id, kind, detail }) => this.notice(id, kind, describeConnection(kind, detail))),
+    );
+    this.store.add(
+      m.onInactiveWarning(({ id, closesInMs }) =>
+        this.notice(
+          id,
+          'inactive-warning',
+          `No activity: this session closes in ${Math.max(1, Math.round(closesInMs / 1000))} s unless you use it.`,
+        ),
+      ),
+    );
+    this.store.add(
+      m.onClosed((info) => {
+        this.batcher.remove(info.id);
+        this.metrics.remove(info.id);
+        this.reconnecting.delete(info.id);
+        const closed = this.toInfo(info);
+        // Kept briefly so a page that asks right after still learns how it ended.
+        this.closedInfo.set(info.id, closed);
+        if (this.closedInfo.size > 100) this.closedInfo.delete(this.closedInfo.keys().next().value!);
+        this.emit('session.updated', closed);
+        this._onCount.fire(this.manager.size);
+      }),
+    );
+  }
+
+  private toInfo(m: ManagedSessionInfo): SessionInfo {
+    const reconnect = m.state === 'reconnecting' ? this.reconnecting.get(m.id) : undefined;
+    return {
+      id: m.id,
+      awsSessionId: m.awsSessionId,
+      instanceId: m.instanceId,
+      instanceName: this.names.get(m.instanceId) ?? m.instanceId,
+      profile: m.profile,
+      region: m.region,
+      state: m.state,
+      ...(reconnect ? { reconnect } : {}),
+      ...(m.closed
+        ? { closed: { reason: m.closed.reason, how: m.closed.how, exitCode: m.closed.exitCode ?? null } }
+        : {}),
+      bytesIn: m.bytesIn,
+      bytesOut: m.bytesOut,
+      reconnects: m.reconnects,
+      openedAt: m.openedAt,
+      openMs: Math.round(m.openMs * 10) / 10,
+      lastActivityAt: m.lastActivityAt,
+    };
+  }
+
+  private emitSession(id: string): void {
+    const info = this.manager.get(id);
+    if (info) this.emit('session.updated', this.toInfo(info));
+  }
+
+  private notice(sessionId: string | null, kind: ConnectionNoticeKind, message: string): void {
+    this.emit('session.notice', { sessionId, kind, message, at: new Date().toISOString() });
+    const instanceId = sessionId ? this.manager.get(sessionId)?.instanceId : undefined;
+    const decided = this.notifications.decide({
+      kind,
+      message,
+      sessionId,
+      instanceName: instanceId ? (this.names.get(instanceId) ?? instanceId) : undefined,
+    });
+    if (decided) this._onNotification.fire(decided);
+  }
+
+  private async openSession(instanceId: string, cols?: number, rows?: number): Promise<SessionInfo> {
+    const { profile, region } = this.active;
+    await this.resolveProfile(profile, region);
+    if (!this.names.has(instanceId)) {
+      // Opened without listing first (a recent instance from the tray): name it if we can.
+      const cached = this.instanceCache.get(key(profile, region));
+      const hit = cached?.instances.find((i) => i.instanceId === instanceId);
+      if (hit) this.names.set(instanceId, hit.name || instanceId);
+    }
+    let info: ManagedSessionInfo;
+    try {
+      info = await this.manager.open({
+        profile,
+        region,
+        target: instanceId,
+        ...(cols && rows ? { cols, rows } : {}),
+      });
+    } catch (err) {
+      if (err instanceof SessionLimitError) this.notice(null, 'limit', err.message);
+      throw err;
+    }
+    this.rememberRecent(instanceId, profile, region);
+    return this.toInfo(this.manager.get(info.id) ?? info);
+  }
+
+  private rememberRecent(instanceId: string, profile: string, region: string): void {
+    const entry: RecentInstance = {
+      instanceId,
+      name: this.names.get(instanceId) ?? instanceId,
+      profile,
+      region,
+      lastOpenedAt: new Date().toISOString(),
+    };
+    this.recents = [entry, ...this.recents.filter((r) => r.instanceId !== instanceId)].slice(0, 5);
+  }
+
+  private liveSession(id: string): ManagedSessionInfo {
+    const info = this.manager.get(id);
+    if (!info) {
+      const closed = this.closedInfo.get(id);
+      if (closed) throw new Error(`Session ${id} has ended (${closed.closed?.reason ?? 'closed'}).`);
+      throw new UnknownSessionError(id);
+    }
+    return info;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The contract
+  // -------------------------------------------------------------------------------------------
+
+  private createHandlers(): BridgeHandlers {
+    return {
+      'app.info': async () => this.appInfo(),
+      'profiles.list': () => this.listProfiles(),
+      'profiles.select': ({ profile, region }) => this.selectProfile(profile, region),
+      'instances.list': (req) => this.listInstances(req?.refresh ?? false),
+      'sessions.list': async () => this.manager.list().map((s) => this.toInfo(s)),
+      'sessions.open': ({ instanceId, cols, rows }) => this.openSession(instanceId, cols, rows),
+      'sessions.write': async ({ sessionId, data }) => {
+        this.liveSession(sessionId);
+        this.manager.write(sessionId, data);
+        this.metrics.recordOut(sessionId, Buffer.byteLength(data));
+        return null;
+      },
+      'sessions.resize': async ({ sessionId, cols, rows }) => {
+        this.liveSession(sessionId);
+        this.manager.resize(sessionId, cols, rows);
+        return null;
+      },
+      'sessions.ack': async ({ sessionId, bytes }) => {
+        // Late acknowledgements for a session that just closed are harmless.
+        this.manager.acknowledgeOutput(sessionId, bytes);
+        return null;
+      },
+      'sessions.replay': async ({ sessionId }) => {
+        this.liveSession(sessionId);
+        const replay = this.batcher.replay(sessionId) ?? { data: '', endOffset: 0, truncated: false };
+        // The new consumer starts from here: nothing before it is waiting for an acknowledgement.
+        this.manager.acknowledgeOutput(sessionId, Number.MAX_SAFE_INTEGER);
+        return replay;
+      },
+      'sessions.close': async ({ sessionId }) => {
+        if (this.closedInfo.has(sessionId) && !this.manager.get(sessionId)) return null;
+        this.liveSession(sessionId);
+        await this.manager.terminate(sessionId, 'closed by the user');
+        return null;
+      },
+      'sessions.cancelReconnect': async ({ sessionId }) => {
+        const info = this.liveSession(sessionId);
+        if (info.state !== 'reconnecting')
+          throw new Error(`Session ${sessionId} is ${info.state}, not reconnecting; close it instead.`);
+        await this.manager.terminate(sessionId, 'reconnect cancelled by the user');
+        return null;
+      },
+      'settings.get': async () => this.settings.get(),
+      'settings.update': async (patch) => {
+        const next: Settings = await this.settings.update(patch);
+        this.emit('settings.changed', next);
+        return next;
+      },
+      'metrics.history': async () => this.metrics.history(),
+    };
+  }
+
+  private emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
+    this._onEvent.fire({ name, payload } as BridgeEvent);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // WorkspaceService
+  // -------------------------------------------------------------------------------------------
+
+  sessionCount(): number {
+    return this.manager.size;
+  }
+
+  recentInstances(): RecentInstance[] {
+    return this.recents.map((r) => ({ ...r }));
+  }
+
+  onSystemResume(): void {
+    this.log.info('system resumed: checking every session now');
+    this.manager.onSystemResume();
+  }
+
+  onSystemSuspend(): void {
+    this.log.info({ sessions: this.manager.size }, 'system suspending');
+  }
+
+  setOnBattery(onBattery: boolean): void {
+    if (onBattery === this.onBattery) return;
+    this.onBattery = onBattery;
+    this.log.info({ onBattery }, onBattery ? 'running on battery' : 'running on AC power');
+  }
+
+  get isOnBattery(): boolean {
+    return this.onBattery;
+  }
+
+  /** The active profile's resolved form (tests, the CLI's web command). */
+  activeProfile(): ResolvedProfile | undefined {
+    return this.ready.get(key(this.active.profile, this.active.region));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.manager.shutdown();
+      this.batcher.flush();
+      this.store.dispose();
+      const all = [...new Set(this.resolved.values())];
+      this.resolved.clear();
+      this.ready.clear();
+      await Promise.allSettled(all.map(async (p) => (await p).dispose()));
+    })();
+    return this.closing;
+  }
+}
+
+function describeConnection(kind: string, detail: string): string {
+  switch (kind) {
+    case 'network-lost':
+      return `Connection lost (${detail}); reconnecting.`;
+    case 'agent-unreachable':
+      return `The instance's SSM agent is unreachable; output resumes when it is back.`;
+    case 'agent-back':
+      return 'The SSM agent is back.';
+    case 'token-expired':
+      return 'The session token expired; getting a new one (ResumeSession).';
+    case 'reconnected':
+      return `Reconnected (${detail}).`;
+    case 'ended-elsewhere':
+      return `The session was ended elsewhere: ${detail}`;
+    default:
+      return detail;
+  }
+}
