@@ -4,6 +4,7 @@
  * AWS profile from the shared config files, used through the SDK's credential chain.
  */
 import { ControlPlane } from '../core/ssm/control-plane.js';
+import { profileEndpoints } from '../core/ssm/profile-endpoints.js';
 import type { Logger } from '../core/log/logger.js';
 import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.js';
 import { startSandbox, type SandboxHandle, type SandboxOptions } from './server.js';
@@ -70,9 +71,13 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
     };
   }
   const region = sel.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // An explicit endpoint wins; otherwise the profile's own endpoint_url settings, if any.
+  const configured = sel.endpoint || profile === SANDBOX_PROFILE ? {} : await profileEndpoints(profile);
+  const endpoint = sel.endpoint ?? configured.endpoint;
   const controlPlane = new ControlPlane({
     region,
-    ...(sel.endpoint ? { endpoint: sel.endpoint } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(configured.endpoints ? { endpoints: configured.endpoints } : {}),
     ...(profile !== SANDBOX_PROFILE ? { profile } : {}),
     // `sandbox` with an endpoint: a standalone sandbox, signed with its well-known key unless the environment has one.
     ...(profile === SANDBOX_PROFILE && !process.env.AWS_ACCESS_KEY_ID
@@ -83,7 +88,7 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
   return {
     profile,
     region,
-    endpoint: sel.endpoint,
+    endpoint,
     controlPlane,
     sandbox: undefined,
     async dispose() {

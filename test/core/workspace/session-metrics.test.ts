@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SessionMetrics, quantile, type MetricsTick } from '../../../main/core/workspace/session-metrics.js';
+
+describe('quantile', () => {
+  it('uses the nearest rank', () => {
+    expect(quantile([], 0.5)).toBeNull();
+    expect(quantile([5], 0.99)).toBe(5);
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(quantile([...values], 0.5)).toBe(50);
+    expect(quantile([...values], 0.99)).toBe(99);
+    expect(quantile([...values], 1)).toBe(100);
+  });
+});
+
+describe('SessionMetrics', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('samples latency and throughput per interval into one tick for all sessions', () => {
+    vi.useFakeTimers();
+    let now = 1_000_000;
+    const ticks: MetricsTick[] = [];
+    const m = new SessionMetrics({ intervalMs: 1000, onTick: (t) => ticks.push(t), now: () => now });
+    m.add('a');
+    m.add('b');
+    for (let i = 1; i <= 100; i++) m.recordLatency('a', i);
+    m.recordIn('a', 5000);
+    m.recordOut('b', 300);
+    now += 1000;
+    vi.advanceTimersByTime(1000);
+    expect(ticks).toHaveLength(1);
+    const [a, b] = ticks[0]!.samples;
+    expect(a).toMatchObject({ sessionId: 'a', latencyP50: 50, latencyP99: 99, inBytesPerSec: 5000 });
+    expect(b).toMatchObject({ sessionId: 'b', latencyP50: null, latencyP99: null, outBytesPerSec: 300 });
+    // The next interval starts empty.
+    now += 1000;
+    vi.advanceTimersByTime(1000);
+    expect(ticks[1]!.samples[0]).toMatchObject({ latencyP50: null, inBytesPerSec: 0 });
+    m.dispose();
+  });
+
+  it('keeps a bounded history and runs its timer only while sessions exist', () => {
+    vi.useFakeTimers();
+    const m = new SessionMetrics({ intervalMs: 100, historySize: 5, onTick: () => undefined });
+    expect(vi.getTimerCount()).toBe(0);
+    m.add('a');
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(m.history().sessions[0]!.samples).toHaveLength(5);
+    m.remove('a');
+    expect(vi.getTimerCount()).toBe(0);
+    expect(m.history().sessions).toEqual([]);
+    m.dispose();
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * The workspace against the embedded sandbox: sessions through the contract handlers, output
+ * batches with offsets, flow control, reconnects with attempt counts, cancel, limits,
+ * notifications, replay, settings, and switching to a profile of the AWS config files.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BridgeEvent, EventPayload, SessionInfo } from '../../../preload/api.js';
+import { startSandbox, type SandboxHandle } from '../../../main/sandbox/server.js';
+import { canStartSession } from '../../../main/sandbox/fleet.js';
+import { Workspace, type WorkspaceOptions } from '../../../main/core/workspace/workspace.js';
+import type { WorkspaceNotification } from '../../../main/core/workspace/types.js';
+
+type Output = EventPayload<'session.output'>;
+
+class Recorder {
+  events: BridgeEvent[] = [];
+  notifications: WorkspaceNotification[] = [];
+  counts: number[] = [];
+  constructor(readonly ws: Workspace) {
+    ws.onEvent((e) => this.events.push(e));
+    ws.onNotification((n) => this.notifications.push(n));
+    ws.onSessionCountChanged((n) => this.counts.push(n));
+  }
+  of<N extends BridgeEvent['name']>(name: N): Extract<BridgeEvent, { name: N }>['payload'][] {
+    return this.events.filter((e) => e.name === name).map((e) => e.payload) as never;
+  }
+  output(sessionId: string): Output[] {
+    return this.of('session.output').filter((o) => o.sessionId === sessionId);
+  }
+  text(sessionId: string): string {
+    return this.output(sessionId)
+      .map((o) => o.data)
+      .join('');
+  }
+  bytes(sessionId: string): number {
+    return this.output(sessionId).reduce((n, o) => n + o.bytes, 0);
+  }
+  updates(sessionId: string): SessionInfo[] {
+    return this.of('session.updated').filter((s) => s.id === sessionId);
+  }
+  async until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = check();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+const workspaces: Workspace[] = [];
+async function start(
+  options: WorkspaceOptions = {},
+): Promise<{ ws: Workspace; rec: Recorder; instanceId: string }> {
+  const ws = await Workspace.start({ profile: 'sandbox', ...options });
+  workspaces.push(ws);
+  const rec = new Recorder(ws);
+  const sandbox = ws.activeProfile()!.sandbox!;
+  const online = sandbox.fleet.list().find((i) => canStartSession(i) && i.platformType === 'Linux')!;
+  return { ws, rec, instanceId: online.instanceId };
+}
+
+afterEach(async () => {
+  await Promise.all(workspaces.splice(0).map((w) => w.close()));
+});
+
+describe('Workspace sessions', () => {
+  it('opens a shell, streams batched output with contiguous offsets, takes input and closes', async () => {
+    const { ws, rec, instanceId } = await start();
+    const h = ws.handlers;
+    const list = await h['instances.list'](undefined);
+    expect(list.profile).toBe('sandbox');
+    expect(list.instances.length).toBeGreaterThan(5);
+    const name = list.instances.find((i) => i.instanceId === instanceId)!.name;
+
+    const info = await h['sessions.open']({ instanceId, cols: 100, rows: 30 });
+    expect(info).toMatchObject({ instanceId, instanceName: name, state: 'open', profile: 'sandbox' });
+    expect(rec.counts).toEqual([1]);
+    expect(ws.recentInstances()[0]).toMatchObject({ instanceId, name });
+    await rec.until('the prompt', () => rec.text(info.id).includes('$ '));
+    await h['sessions.write']({ sessionId: info.id, data: 'echo "sum=$((20+22))"\r' });
+    await rec.until('the echo', () => rec.text(info.id).includes('sum=42'));
+
+    let offset = 0;
+    for (const o of rec.output(info.id)) {
+      expect(o.offset).toBe(offset);
+      offset += o.bytes;
+    }
+    expect((await h['sessions.list'](undefined)).map((s) => s.id)).toEqual([info.id]);
+
+    await h['sessions.close']({ sessionId: info.id });
+    const last = rec.updates(info.id).at(-1)!;
+    expect(last.state).toBe('closed');
+    expect(last.closed).toMatchObject({ how: 'terminated', reason: 'closed by the user' });
+    expect(rec.counts).toEqual([1, 0]);
+    expect(await h['sessions.list'](undefined)).toEqual([]);
+    // Closing twice is harmless; writing to a closed session says it has ended.
+    await h['sessions.close']({ sessionId: info.id });
+    await expect(h['sessions.write']({ sessionId: info.id, data: 'x' })).rejects.toThrow(/has ended/);
+    await expect(
+      h['sessions.write']({ sessionId: '00000000-0000-4000-8000-000000000000', data: 'x' }),
+    ).rejects.toThrow(/no open session/);
+  });
+
+  it('pauses a session whose output is not acknowledged, and loses nothing when acknowledgements resume', async () => {
+    const { ws, rec, instanceId } = await start();
+    const h = ws.handlers;
+    const info = await h['sessions.open']({ instanceId, cols: 200, rows: 50 });
+    await rec.until('the prompt', () => rec.text(info.id).includes('$ '));
+    // About 2.3 MB of output, with an end marker.
+    await h['sessions.write']({ sessionId: info.id, data: 'seq 1 400000; echo "END-$((6*7))"\r' });
+    // Without acknowledgements the session stops near the 1 MiB high-water mark.
+    await new Promise((r) => setTimeout(r, 1500));
+    const stalled = rec.bytes(info.id);
+    expect(stalled).toBeGreaterThan(512 * 1024);
+    expect(stalled).toBeLessThan(1.9 * 1024 * 1024);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rec.bytes(info.id)).toBeLessThan(1.9 * 1024 * 1024);
+    expect(rec.text(info.id)).not.toContain('END-42');
+
+    // Acknowledge as a terminal would, batch by batch.
+    let acked = 0;
+    await rec.until(
+      'the end marker',
+      () => {
+        const total = rec.bytes(info.id);
+        if (total > acked) {
+          void h['sessions.ack']({ sessionId: info.id, bytes: total - acked });
+          acked = total;
+        }
+        return rec.text(info.id).includes('END-42');
+      },
+      30_000,
+    );
+    // eslint-disable-next-line no-control-regex
+    const text = rec.text(info.id).replace(/\r|\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    const numbers = text.match(/^\d+$/gm)!.map(Number);
+    expect(numbers.length).toBe(400000);
+    expect(numbers.every((n, i) => n === i + 1)).toBe(true);
+  });
+
+  it('replays recent output for a late attacher, ending where live output continues', async () => {
+    const { ws, rec, instanceId } = await start();
+    const h = ws.handlers;
+    const info = await h['sessions.open']({ instanceId });
+    await h['sessions.write']({ sessionId: info.id, data: 'echo replay-$((1+1))\r' });
+    await rec.until('the echo', () => rec.text(info.id).includes('replay-2'));
+    const replay = await h['sessions.replay']({ sessionId: info.id });
+    expect(replay.data).toContain('replay-2');
+    expect(replay.truncated).toBe(false);
+    expect(replay.endOffset).toBe(rec.bytes(info.id));
+    await h['sessions.write']({ sessionId: info.id, data: 'echo after-$((2+1))\r' });
+    await rec.until('the second echo', () => rec.text(info.id).includes('after-3'));
+    const later = rec.output(info.id).filter((o) => o.offset >= replay.endOffset);
+    expect(later.map((o) => o.data).join('')).toContain('after-3');
+    expect(replay.data + later.map((o) => o.data).join('')).toBe(rec.text(info.id));
+  });
+});
+
+describe('Workspace connections', () => {
+  it('shows reconnect attempts, notices and a notification, and keeps the session', async () => {
+    const { ws, rec, instanceId } = await start({
+      manager: { reconnect: { baseDelayMs: 100, maxDelayMs: 100, jitter: 0, maxAttempts: 3 } },
+    });
+    const h = ws.handlers;
+    const info = await h['sessions.open']({ instanceId });
+    await rec.until('the prompt', () => rec.text(info.id).includes('$ '));
+    ws.activeProfile()!.sandbox!.faults.dropSockets(info.awsSessionId);
+    const reconnecting = await rec.until('a reconnect attempt', () =>
+      rec.updates(info.id).find((u) => u.state === 'reconnecting' && u.reconnect),
+    );
+    expect(reconnecting.reconnect).toMatchObject({ attempt: 1, maxAttempts: 3 });
+    expect(Date.parse(reconnecting.reconnect!.nextAttemptAt)).toBeGreaterThan(Date.now() - 5_000);
+    await rec.until('open again', () => rec.updates(info.id).at(-1)?.state === 'open');
+    expect(rec.updates(info.id).at(-1)!.reconnect).toBeUndefined();
+    expect(rec.updates(info.id).at(-1)!.reconnects).toBe(1);
+    const kinds = rec.of('session.notice').map((n) => n.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['network-lost', 'reconnected']));
+    expect(rec.notifications.map((n) => n.kind)).toEqual(['disconnect', 'reconnect']);
+    await h['sessions.write']({ sessionId: info.id, data: 'echo back-$((3*3))\r' });
+    await rec.until('output after the reconnect', () => rec.text(info.id).includes('back-9'));
+  });
+
+  it('cancels a reconnect on request and closes the session', async () => {
+    const { ws, rec, instanceId } = await start({
+      manager: { reconnect: { baseDelayMs: 3_000, maxDelayMs: 3_000, jitter: 0, maxAttempts: 3 } },
+    });
+    const h = ws.handlers;
+    const info = await h['sessions.open']({ instanceId });
+    await expect(h['sessions.cancelReconnect']({ sessionId: info.id })).rejects.toThrow(/not reconnecting/);
+    ws.activeProfile()!.sandbox!.faults.dropSockets(info.awsSessionId);
+    await rec.until('reconnecting', () => rec.updates(info.id).find((u) => u.state === 'reconnecting'));
+    await h['sessions.cancelReconnect']({ sessionId: info.id });
+    const last = rec.updates(info.id).at(-1)!;
+    expect(last.state).toBe('closed');
+    expect(last.closed?.reason).toBe('reconnect cancelled by the user');
+    expect(ws.sessionCount()).toBe(0);
+  });
+
+  it('refuses sessions above a limit with a notice and a notification', async () => {
+    const { ws, rec, instanceId } = await start({ manager: { limits: { maxSessionsPerInstance: 1 } } });
+    const h = ws.handlers;
+    await h['sessions.open']({ instanceId });
+    await expect(h['sessions.open']({ instanceId })).rejects.toThrow(/max_sessions_per_instance = 1/);
+    expect(rec.of('session.notice').at(-1)).toMatchObject({ kind: 'limit', sessionId: null });
+    expect(rec.notifications.at(-1)?.kind).toBe('limit');
+  });
+});
+
+describe('Workspace profiles and settings', () => {
+  let other: SandboxHandle;
+  let dir: string;
+  const saved = { config: process.env.AWS_CONFIG_FILE, creds: process.env.AWS_SHARED_CREDENTIALS_FILE };
+
+  beforeAll(async () => {
+    // A second AWS: a standalone sandbox that a profile of the AWS config points at with
+    // endpoint_url, signed with keys from the credentials file (the SDK's own profile handling).
+    other = await startSandbox({ port: 0, region: 'eu-west-1' });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ec2c-ws-'));
+    process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+    await writeFile(
+      process.env.AWS_CONFIG_FILE,
+      `[profile staging]\nregion = eu-west-1\nendpoint_url = ${other.endpoint}\n`,
+    );
+    await writeFile(
+      process.env.AWS_SHARED_CREDENTIALS_FILE,
+      `[staging]\naws_access_key_id = ${other.credentials.accessKeyId}\naws_secret_access_key = ${other.credentials.secretAccessKey}\n`,
+    );
+  });
+  afterAll(async () => {
+    for (const [k, v] of [
+      ['AWS_CONFIG_FILE', saved.config],
+      ['AWS_SHARED_CREDENTIALS_FILE', saved.creds],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await other.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('switches to a profile of the AWS config, lists its instances, and keeps sessions of the old one', async () => {
+    const { ws, rec, instanceId } = await start();
+    const h = ws.handlers;
+    const first = await h['sessions.open']({ instanceId });
+    const profiles = await h['profiles.list'](undefined);
+    expect(profiles.active).toEqual({ profile: 'sandbox', region: 'us-east-1' });
+    expect(profiles.profiles.map((p) => `${p.name}:${p.kind}`)).toEqual([
+      'sandbox:sandbox',
+      'staging:static',
+    ]);
+
+    await expect(h['profiles.select']({ profile: 'nope' })).rejects.toThrow(
+      /no profile named "nope".*staging/,
+    );
+    const info = await h['profiles.select']({ profile: 'staging' });
+    expect(info).toMatchObject({ profile: 'staging', region: 'eu-west-1' });
+    expect(rec.of('app.profileChanged').at(-1)).toEqual(info);
+    const list = await h['instances.list']({ refresh: true });
+    expect(list).toMatchObject({ profile: 'staging', region: 'eu-west-1' });
+    expect(list.instances.length).toBeGreaterThan(5);
+
+    const target = other.fleet.list().find((i) => canStartSession(i) && i.platformType === 'Linux')!;
+    const second = await h['sessions.open']({ instanceId: target.instanceId });
+    expect(second.profile).toBe('staging');
+    expect(other.registry.get(second.awsSessionId)).toBeDefined();
+    await h['sessions.write']({ sessionId: second.id, data: 'echo staging-$((5+5))\r' });
+    await rec.until('output on the staging sandbox', () => rec.text(second.id).includes('staging-10'));
+    // The sandbox session is still alive after the switch.
+    await h['sessions.write']({ sessionId: first.id, data: 'echo still-$((1+2))\r' });
+    await rec.until('output on the first session', () => rec.text(first.id).includes('still-3'));
+    // And back: the embedded sandbox is reused, not started again.
+    const back = await h['profiles.select']({ profile: 'sandbox' });
+    expect(back).toMatchObject({ profile: 'sandbox', region: 'us-east-1' });
+  });
+
+  it('saves settings and tells every window', async () => {
+    const file = path.join(dir, 'settings.json');
+    const { ws, rec } = await start({ settingsFile: file });
+    const next = await ws.handlers['settings.update']({ theme: 'dark', fontSize: 15 });
+    expect(next).toMatchObject({ theme: 'dark', fontSize: 15 });
+    expect(rec.of('settings.changed').at(-1)).toEqual(next);
+    await ws.close();
+    const again = await Workspace.start({ profile: 'sandbox', settingsFile: file });
+    workspaces.push(again);
+    expect(await again.handlers['settings.get'](undefined)).toEqual(next);
+  });
+});
