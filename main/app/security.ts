@@ -1,6 +1,7 @@
 /**
  * Electron hardening: CSP on every response, no navigation, no new windows, no webviews,
- * no permissions, and no requests leaving the app (no remote content).
+ * no permissions, and no requests leaving the app (no remote content). Links to web pages
+ * open in the system browser, after checking the URL.
  */
 import type { Session, WebContents } from 'electron';
 import type { Logger } from '../core/log/logger.js';
@@ -74,19 +75,102 @@ export function hardenSession(session: Session, policy: SessionPolicy): void {
   });
 }
 
-/** Applied to every WebContents the app creates. */
-export function hardenWebContents(contents: WebContents, logger: Logger): void {
+/** Longest URL handed to the system browser. */
+const MAX_EXTERNAL_URL_LENGTH = 2048;
+
+/**
+ * The URL to open in the system browser, or undefined: only http and https, with a host and
+ * no user name or password in it (a classic way to disguise where a link goes), and not
+ * absurdly long. Returns the normalised form, which is what gets opened.
+ */
+export function externalUrl(url: string): string | undefined {
+  if (url.length > MAX_EXTERNAL_URL_LENGTH) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  if (!parsed.hostname || parsed.username || parsed.password) return undefined;
+  return parsed.href;
+}
+
+export interface ExternalOpenerOptions {
+  /** At most this many URLs per `windowMs` (a page gone rogue must not flood the browser). */
+  limit?: number;
+  windowMs?: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+/**
+ * `shell.openExternal` behind the URL check and a rate limit. Returns whether the URL was
+ * handed to the system.
+ */
+export function createExternalOpener(
+  openExternal: (url: string) => Promise<void> | void,
+  options: ExternalOpenerOptions = {},
+): (url: string) => boolean {
+  const limit = options.limit ?? 5;
+  const windowMs = options.windowMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const recent: number[] = [];
+  return (url) => {
+    const safe = externalUrl(url);
+    if (!safe) {
+      options.logger?.warn({ url: url.slice(0, 200) }, 'refused to open a link that is not http(s)');
+      return false;
+    }
+    const t = now();
+    while (recent.length > 0 && t - recent[0]! >= windowMs) recent.shift();
+    if (recent.length >= limit) {
+      options.logger?.warn({ url: safe }, 'too many links opened at once; ignoring this one');
+      return false;
+    }
+    recent.push(t);
+    options.logger?.info({ url: safe }, 'opening a link in the system browser');
+    Promise.resolve()
+      .then(() => openExternal(safe))
+      .catch((err: unknown) => options.logger?.warn({ err, url: safe }, 'the system could not open a link'));
+    return true;
+  };
+}
+
+export interface WebContentsPolicy {
+  /** Opens http(s) links in the system browser (see createExternalOpener); without it, every link is refused. */
+  openExternal?: (url: string) => boolean;
+  /** The app's own origins: never handed to the system browser. */
+  allowedOrigins?: readonly string[];
+}
+
+/**
+ * Applied to every WebContents the app creates: the page never navigates, redirects, attaches
+ * a webview or opens a window. Links to http(s) pages (window.open, target=_blank, or a plain
+ * link click) go to the system browser instead; everything else is refused.
+ */
+export function hardenWebContents(
+  contents: WebContents,
+  logger: Logger,
+  policy: WebContentsPolicy = {},
+): void {
+  const ours = (url: string): boolean => isAllowedUrl(url, policy.allowedOrigins ?? []);
+  const openOutside = (url: string): boolean => !ours(url) && (policy.openExternal?.(url) ?? false);
+
   contents.on('will-navigate', (event, url) => {
-    logger.warn({ url }, 'blocked navigation');
     event.preventDefault();
+    if (!openOutside(url)) logger.warn({ url }, 'blocked navigation');
   });
   contents.on('will-redirect', (event, url) => {
     logger.warn({ url }, 'blocked redirect');
     event.preventDefault();
   });
-  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => {
+    logger.warn('blocked a webview');
+    event.preventDefault();
+  });
   contents.setWindowOpenHandler(({ url }) => {
-    logger.warn({ url }, 'blocked window.open');
+    if (!openOutside(url)) logger.warn({ url }, 'blocked window.open');
     return { action: 'deny' };
   });
 }
