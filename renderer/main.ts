@@ -1,9 +1,13 @@
+// First: before any zod schema is built.
+import './zod-config.js';
 import { createApp } from 'vue';
-import { z } from 'zod';
+import { createPinia } from 'pinia';
 import App from './App.vue';
 import './style.css';
 
-// The CSP forbids eval: keep zod from probing for it (which would log a CSP violation).
-z.config({ jitless: true });
+// The OS theme until the settings answer (the settings store takes over from there).
+document.documentElement.dataset.theme = window.matchMedia?.('(prefers-color-scheme: dark)').matches
+  ? 'dark'
+  : 'light';
 
-createApp(App).mount('#app');
+createApp(App).use(createPinia()).mount('#app');

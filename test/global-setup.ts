@@ -7,7 +7,11 @@ import { buildNeeded, findProjectRoot, runBuild } from '../main/cli/commands/app
 
 export default async function setup(): Promise<void> {
   const root = findProjectRoot();
-  const reason = buildNeeded(root, ['out/renderer/index.html'], ['renderer', 'preload', 'electron.vite.config.ts']);
+  const reason = buildNeeded(
+    root,
+    ['out/renderer/index.html'],
+    ['renderer', 'preload', 'electron.vite.config.ts'],
+  );
   if (!reason) return;
   process.stderr.write(`[global-setup] building the renderer (${reason}) ...\n`);
   await runBuild(root);

@@ -32,7 +32,10 @@ export interface UiHarness {
 }
 
 export async function startUi(
-  options: WorkspaceOptions & { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+  options: WorkspaceOptions & {
+    viewport?: { width: number; height: number };
+    colorScheme?: 'light' | 'dark';
+  } = {},
 ): Promise<UiHarness> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'ec2c-ui-'));
   const workspace = await Workspace.start({

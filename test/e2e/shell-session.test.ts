@@ -248,6 +248,32 @@ describe('service behaviours', () => {
     }
   });
 
+  it('does not hold input forever when the agent came back while the socket was down', async () => {
+    // The start_publication for the old socket went nowhere: a pause must not outlive its connection.
+    const fx = await startFixture();
+    try {
+      const s = await fx.open({
+        reconnect: { baseDelayMs: 300, maxDelayMs: 300, jitter: 0, maxAttempts: 5 },
+      });
+      const out = new OutputCollector(s);
+      await out.waitFor('$ ');
+      fx.sandbox.fleet.update(fx.instanceId, { pingStatus: 'ConnectionLost' });
+      fx.sandbox.faults.dropSockets(s.sessionId);
+      await new Promise((r) => setTimeout(r, 100));
+      fx.sandbox.fleet.update(fx.instanceId, { pingStatus: 'Online' });
+      await new Promise((r) => setTimeout(r, 800));
+      expect(s.state).toBe('open');
+      expect(s.channel.publicationPaused).toBe(false);
+      const from = out.mark();
+      s.write('echo came-back-$((4*4))\r');
+      const after = await out.waitFor('came-back-16\r\n', 10_000, from);
+      expect(after.split('came-back-16\r\n').length - 1).toBe(1);
+      await s.terminate();
+    } finally {
+      await fx.close();
+    }
+  });
+
   it('closes an idle session after the idle timeout with the service message', async () => {
     const fx = await startFixture({ agent: { timeouts: { idleTimeoutMs: 800 } } });
     try {

@@ -150,6 +150,10 @@ export class StreamEndpoint {
   attach(transport: FrameTransport): void {
     if (this.disposed) return;
     this.transport = transport;
+    // A pause_publication belongs to the connection it came on: the service pauses a new one
+    // again if the agent is still unreachable. Keeping it would hold input forever when the
+    // agent came back while we were disconnected (the start_publication went to no socket).
+    this.paused = false;
     this.flushPending();
   }
 

@@ -1,0 +1,279 @@
+/**
+ * The UI end to end, in Chromium, in web mode against the embedded sandbox: list and filter
+ * instances, open two sessions, type and read output in the terminal, resize, survive an
+ * injected disconnect with the scrollback intact, see the charts update, switch profile, and
+ * no console errors or CSP violations on the way. Screenshots: test/artifacts/ui/*.png.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canStartSession } from '../../main/sandbox/fleet.js';
+import { startSandbox, type SandboxHandle } from '../../main/sandbox/server.js';
+import { CHROMIUM, startUi, type UiHarness } from './harness.js';
+
+const haveChromium = existsSync(CHROMIUM);
+
+async function bufferText(page: Page, sessionId: string): Promise<string> {
+  return page.evaluate((id) => window.__ec2connectTest?.bufferText(id) ?? '', sessionId);
+}
+
+async function waitForText(
+  page: Page,
+  sessionId: string,
+  needle: string | RegExp,
+  timeoutMs = 15_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await bufferText(page, sessionId);
+    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
+    if (Date.now() > deadline)
+      throw new Error(
+        `terminal ${sessionId} never showed ${String(needle)}; it shows:\n${JSON.stringify(text.slice(-400))}`,
+      );
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Type into the terminal of the active pane, as a user would. */
+async function typeInto(page: Page, sessionId: string, text: string): Promise<void> {
+  await page.locator(`[data-testid="terminal-pane"][data-session-id="${sessionId}"] .xterm`).click();
+  await page.keyboard.type(text, { delay: 5 });
+}
+
+async function activeSessionIds(page: Page): Promise<string[]> {
+  return page
+    .locator('[data-testid="tab"]')
+    .evaluateAll((tabs) => tabs.map((t) => t.getAttribute('data-session-id') ?? ''));
+}
+
+describe.skipIf(!haveChromium)('the workspace in Chromium (web mode)', () => {
+  let ui: UiHarness;
+  let page: Page;
+  let staging: SandboxHandle;
+  let awsDir: string;
+  const saved = { config: process.env.AWS_CONFIG_FILE, creds: process.env.AWS_SHARED_CREDENTIALS_FILE };
+  let first = '';
+  let second = '';
+
+  beforeAll(async () => {
+    // A second AWS for the profile switch: a standalone sandbox behind a profile of the AWS config.
+    staging = await startSandbox({ port: 0, region: 'eu-west-1' });
+    awsDir = await mkdtemp(path.join(os.tmpdir(), 'ec2c-ui-aws-'));
+    process.env.AWS_CONFIG_FILE = path.join(awsDir, 'config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(awsDir, 'credentials');
+    await writeFile(
+      process.env.AWS_CONFIG_FILE,
+      `[profile staging]\nregion = eu-west-1\nendpoint_url = ${staging.endpoint}\n`,
+    );
+    await writeFile(
+      process.env.AWS_SHARED_CREDENTIALS_FILE,
+      `[staging]\naws_access_key_id = ${staging.credentials.accessKeyId}\naws_secret_access_key = ${staging.credentials.secretAccessKey}\n`,
+    );
+    ui = await startUi({ metricsIntervalMs: 500 });
+    page = ui.page;
+  }, 60_000);
+
+  afterAll(async () => {
+    await ui?.close();
+    await staging?.close();
+    for (const [k, v] of [
+      ['AWS_CONFIG_FILE', saved.config],
+      ['AWS_SHARED_CREDENTIALS_FILE', saved.creds],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    if (awsDir) await rm(awsDir, { recursive: true, force: true });
+  });
+
+  it('lists the instances and filters them by text, tag and state', async () => {
+    const rows = page.locator('[data-testid="instance-row"]');
+    await rows.first().waitFor();
+    const total = ui.sandbox.fleet.list().length;
+    await expect.poll(() => rows.count()).toBe(total);
+    await ui.screenshot('01-instances');
+
+    const filter = page.getByTestId('instance-filter');
+    await filter.fill('db-');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.allInnerTexts()).toEqual([
+      expect.stringContaining('db-primary'),
+      expect.stringContaining('db-replica'),
+    ]);
+    await filter.fill('Environment=staging');
+    const staged = ui.sandbox.fleet.list().filter((i) => i.tags.Environment === 'staging');
+    expect(staged.length).toBeGreaterThan(0);
+    await expect.poll(() => rows.count()).toBe(staged.length);
+    expect(await rows.first().innerText()).toContain(staged.map((i) => i.tags.Name).sort()[0]);
+    await filter.fill('');
+    await page.getByTestId('state-stopped').click();
+    await expect
+      .poll(() => rows.count())
+      .toBe(ui.sandbox.fleet.list().filter((i) => i.state === 'stopped').length);
+    await ui.screenshot('02-filter-stopped');
+    await page.getByTestId('state-all').click();
+    await expect.poll(() => rows.count()).toBe(total);
+
+    // An instance that cannot take a session says why.
+    const stopped = page.locator('[data-testid="instance-row"]', { hasText: 'worker-2' });
+    expect(await stopped.getByTestId('instance-reason').innerText()).toMatch(/stopped/);
+  });
+
+  it('opens a session from the keyboard, runs a command and shows its output', async () => {
+    const filter = page.getByTestId('instance-filter');
+    await filter.fill('api-1');
+    await filter.press('Enter');
+    const tab = page.locator('[data-testid="tab"][data-state="open"]');
+    await tab.first().waitFor({ timeout: 15_000 });
+    [first] = await activeSessionIds(page);
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    await waitForText(page, first!, '$');
+    await typeInto(page, first!, 'echo "ui-$((6*7))"\n');
+    await waitForText(page, first!, 'ui-42');
+    await ui.screenshot('03-session');
+  });
+
+  it('opens a second session by double-click, in its own tab', async () => {
+    const filter = page.getByTestId('instance-filter');
+    await filter.fill('bastion');
+    await page.locator('[data-testid="instance-row"]', { hasText: 'bastion' }).dblclick();
+    await expect
+      .poll(async () => (await activeSessionIds(page)).filter(Boolean).length, { timeout: 15_000 })
+      .toBe(2);
+    second = (await activeSessionIds(page)).find((id) => id && id !== first)!;
+    await waitForText(page, second, '$');
+    await typeInto(page, second, 'hostname\n');
+    await waitForText(page, second, /bastion|ip-10-0-0-5/);
+    expect(ui.workspace.sessionCount()).toBe(2);
+    expect(await page.getByTestId('session-count').innerText()).toMatch(/2/);
+    await ui.screenshot('04-two-sessions');
+  });
+
+  it('resizes the remote terminal with the window', async () => {
+    await page.locator(`[data-testid="tab"][data-session-id="${first}"]`).click();
+    await typeInto(page, first, 'echo "size=$(stty size)"\n');
+    const before = /size=(\d+) (\d+)/.exec(await waitForText(page, first, /size=\d+ \d+/))!;
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.waitForTimeout(400);
+    await typeInto(page, first, 'echo "size2=$(stty size)"\n');
+    const after = /size2=(\d+) (\d+)/.exec(await waitForText(page, first, /size2=\d+ \d+/))!;
+    expect(Number(after[2])).toBeLessThan(Number(before[2]));
+    expect(Number(after[1])).toBeLessThan(Number(before[1]));
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.waitForTimeout(300);
+  });
+
+  it('survives a disconnect: shows the reconnect overlay, keeps the scrollback, and works again', async () => {
+    await typeInto(page, first, 'seq 1 200 | sed "s/^/line-/"; echo marker-$((7*6))\n');
+    await waitForText(page, first, 'marker-42');
+    const info = ui.workspace.handlers;
+    const session = (await info['sessions.list'](undefined)).find((s) => s.id === first)!;
+    const instanceId = session.instanceId;
+    // The agent goes offline, so reconnect attempts fail for a while: the overlay stays up.
+    ui.sandbox.fleet.update(instanceId, { pingStatus: 'ConnectionLost' });
+    ui.sandbox.faults.dropSockets(session.awsSessionId);
+    const overlay = page.locator(
+      `[data-testid="terminal-pane"][data-session-id="${first}"] [data-testid="reconnect-overlay"]`,
+    );
+    await overlay.waitFor({ timeout: 10_000 });
+    await expect.poll(() => overlay.getByTestId('reconnect-text').innerText()).toMatch(/attempt \d+ of \d+/i);
+    await ui.screenshot('05-reconnecting');
+    ui.sandbox.fleet.update(instanceId, { pingStatus: 'Online' });
+    await overlay.waitFor({ state: 'hidden', timeout: 15_000 });
+    const text = await bufferText(page, first);
+    expect(text).toContain('ui-42');
+    expect(text).toContain('line-1\n');
+    expect(text).toContain('line-200');
+    await typeInto(page, first, 'echo back-$((2+3))\n');
+    await waitForText(page, first, 'back-5');
+    await ui.screenshot('06-reconnected');
+  });
+
+  it('draws live latency and throughput charts', async () => {
+    await page.getByTestId('view-performance').click();
+    await page.getByTestId('performance-view').waitFor();
+    const cards = page.getByTestId('performance-card');
+    await expect.poll(() => cards.count()).toBeGreaterThanOrEqual(3); // all sessions + 2
+    // Some traffic, so the throughput lines move.
+    await page.locator(`[data-testid="tab"][data-session-id="${second}"]`).click();
+    await typeInto(page, second, 'for i in $(seq 1 20); do seq 1 2000; sleep 0.1; done\n');
+    const charts = page.getByTestId('line-chart');
+    await expect.poll(() => charts.count()).toBeGreaterThanOrEqual(6);
+    const history = async (): Promise<number> =>
+      (await ui.workspace.handlers['metrics.history'](undefined)).sessions.reduce(
+        (n, s) => n + s.samples.length,
+        0,
+      );
+    const n0 = await history();
+    const card = cards.first();
+    const before = await card.innerText();
+    await expect.poll(history, { timeout: 10_000 }).toBeGreaterThan(n0 + 4);
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).not.toBe(before);
+    await ui.screenshot('07-performance');
+  });
+
+  it('switches profile and region, and lists that profile’s instances without a restart', async () => {
+    await page.getByTestId('view-instances').click();
+    await page.getByTestId('instance-filter').fill('');
+    await page.getByTestId('profile-select').selectOption('staging');
+    await expect
+      .poll(() => page.getByTestId('region-select').inputValue(), { timeout: 15_000 })
+      .toBe('eu-west-1');
+    await page.getByTestId('profile-switching').waitFor({ state: 'hidden', timeout: 5_000 });
+    const stagingIds = new Set(staging.fleet.list().map((i) => i.instanceId));
+    const rows = page.locator('[data-testid="instance-row"]');
+    await expect
+      .poll(
+        async () => {
+          const ids = await rows.evaluateAll((els) =>
+            els.map((e) => e.getAttribute('data-instance-id') ?? ''),
+          );
+          return ids.length > 0 && ids.every((id) => stagingIds.has(id));
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    // A session on the new profile goes to the other AWS.
+    const target = staging.fleet.list().find((i) => canStartSession(i) && i.platformType === 'Linux')!;
+    const filter = page.getByTestId('instance-filter');
+    await filter.fill(target.instanceId);
+    await filter.press('Enter');
+    await expect
+      .poll(async () => (await activeSessionIds(page)).filter(Boolean).length, { timeout: 15_000 })
+      .toBe(3);
+    const third = (await activeSessionIds(page)).find((id) => id && id !== first && id !== second)!;
+    await waitForText(page, third, '$');
+    expect(staging.registry.list('Active')).toHaveLength(1);
+    await ui.screenshot('08-staging-profile');
+    // The sandbox sessions kept running.
+    await typeInto(page, third, 'echo staging-ok\n');
+    await waitForText(page, third, 'staging-ok');
+  });
+
+  it('reattaches to running sessions with their scrollback after a page reload', async () => {
+    const reloaded = await ui.openPage();
+    await reloaded.locator('[data-testid="tab"]').nth(2).waitFor({ timeout: 15_000 });
+    await waitForText(reloaded, first, 'back-5');
+    await ui.screenshot('09-reloaded', reloaded);
+    await reloaded.close();
+  });
+
+  it('closes sessions from their tabs and reports no console errors or CSP violations', async () => {
+    for (let i = 0; i < 3; i++) {
+      await page.locator('[data-testid="tab"]').first().getByTestId('tab-close').click();
+    }
+    await expect.poll(() => ui.workspace.sessionCount(), { timeout: 15_000 }).toBe(0);
+    await page.getByTestId('workbench-empty').waitFor();
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('follows a light OS theme', async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+    await ui.screenshot('10-light');
+  });
+});

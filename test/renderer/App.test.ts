@@ -1,0 +1,180 @@
+// @vitest-environment happy-dom
+import { mount, type VueWrapper } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import App from '../../renderer/App.vue';
+import { useAppStore } from '../../renderer/stores/app.js';
+import { flush, resetFakeBridge, type FakeBridge } from './helpers/fake-bridge.js';
+import { appInfo, instanceList, profileList, session, settings } from './helpers/fixtures.js';
+import { installMatchMedia, type FakeMediaQuery } from './helpers/match-media.js';
+import { resetSessionsMock } from './helpers/sessions-mock.js';
+import type { Settings } from '../../preload/api.js';
+
+vi.mock('../../renderer/bridge/index.js', async () =>
+  (await import('./helpers/fake-bridge.js')).bridgeModule(),
+);
+vi.mock('../../renderer/stores/sessions.js', async () =>
+  (await import('./helpers/sessions-mock.js')).sessionsModule(),
+);
+vi.mock('../../renderer/terminal/TerminalWorkbench.vue', async () => {
+  const { defineComponent, h } = await import('vue');
+  return { default: defineComponent({ render: () => h('div', { 'data-testid': 'terminal-workbench' }) }) };
+});
+vi.mock('uplot', async () => (await import('./helpers/uplot-mock.js')).uplotModule());
+vi.mock('uplot/dist/uPlot.min.css', () => ({}));
+
+let bridge: FakeBridge;
+let mq: FakeMediaQuery;
+let stored: Settings;
+let wrapper: VueWrapper | undefined;
+
+beforeEach(() => {
+  bridge = resetFakeBridge();
+  setActivePinia(createPinia());
+  localStorage.clear();
+  mq = installMatchMedia(true);
+  stored = settings();
+  bridge
+    .handle('app.info', appInfo())
+    .handle('profiles.list', profileList())
+    .handle('instances.list', instanceList())
+    .handle('metrics.history', { intervalMs: 1000, sessions: [] })
+    .handle('settings.get', () => structuredClone(stored))
+    .handle('settings.update', (patch) => {
+      stored = { ...stored, ...patch } as Settings;
+      return structuredClone(stored);
+    });
+});
+
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = undefined;
+  mq.uninstall();
+  document.body.innerHTML = '';
+  delete document.documentElement.dataset.theme;
+});
+
+async function mountApp(): Promise<VueWrapper> {
+  wrapper = mount(App, { attachTo: document.body });
+  await flush();
+  return wrapper;
+}
+
+const panelView = (w: VueWrapper) => w.find('[data-testid="side-panel"]').attributes('data-view');
+
+function press(key: string, mods: KeyboardEventInit = {}, target: EventTarget = document.body): void {
+  target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, ...mods }));
+}
+
+describe('App', () => {
+  it('lays out the workspace: activity bar, side view, terminal workbench, status bar', async () => {
+    const s = session();
+    resetSessionsMock([s, session({ state: 'closed' })]);
+    const w = await mountApp();
+    expect(w.findAll('[data-testid^="view-"]').map((b) => b.attributes('data-testid'))).toEqual([
+      'view-instances',
+      'view-sessions',
+      'view-performance',
+      'view-settings',
+    ]);
+    expect(panelView(w)).toBe('instances');
+    expect(w.find('[data-testid="terminal-workbench"]').exists()).toBe(true);
+    expect(w.findAll('[data-testid="instance-row"]')).toHaveLength(7);
+    expect(w.find('[data-testid="session-count"]').text()).toBe('1 session');
+    expect(w.find('[data-testid="badge-sessions"]').text()).toBe('1');
+    expect(w.find('[data-testid="transport"]').text()).toBe('Web mode');
+    expect(w.find('[data-testid="profile-select"]').exists()).toBe(true);
+  });
+
+  it('switches views from the activity bar; the active icon hides the panel', async () => {
+    resetSessionsMock();
+    const w = await mountApp();
+    await w.find('[data-testid="view-performance"]').trigger('click');
+    expect(panelView(w)).toBe('performance');
+    expect(w.find('[data-testid="performance-empty"]').exists()).toBe(true);
+    await w.find('[data-testid="view-performance"]').trigger('click');
+    expect(useAppStore().sidePanelVisible).toBe(false);
+    await w.find('[data-testid="view-settings"]').trigger('click');
+    expect(panelView(w)).toBe('settings');
+  });
+
+  it('carries out app.command events', async () => {
+    resetSessionsMock();
+    const w = await mountApp();
+    bridge.emit('app.command', { command: 'show-sessions' });
+    await flush();
+    expect(panelView(w)).toBe('sessions');
+    bridge.emit('app.command', { command: 'show-settings' });
+    await flush();
+    expect(panelView(w)).toBe('settings');
+    bridge.emit('app.command', { command: 'focus-filter' });
+    await flush();
+    expect(panelView(w)).toBe('instances');
+    expect(document.activeElement?.getAttribute('data-testid')).toBe('instance-filter');
+    bridge.emit('app.command', { command: 'split-right' }); // the workbench's, ignored here
+    await flush();
+    expect(panelView(w)).toBe('instances');
+  });
+
+  it('handles shortcuts, and only Ctrl+Shift ones inside a terminal', async () => {
+    resetSessionsMock();
+    const w = await mountApp();
+    press('S', { ctrlKey: true, shiftKey: true });
+    await flush();
+    expect(panelView(w)).toBe('sessions');
+
+    const term = document.createElement('div');
+    term.className = 'xterm';
+    const textarea = document.createElement('textarea');
+    term.appendChild(textarea);
+    document.body.appendChild(term);
+    press('k', { ctrlKey: true }, textarea);
+    await flush();
+    expect(panelView(w)).toBe('sessions');
+    press('E', { ctrlKey: true, shiftKey: true }, textarea);
+    await flush();
+    expect(panelView(w)).toBe('instances');
+
+    press(',', { ctrlKey: true });
+    await flush();
+    expect(panelView(w)).toBe('settings');
+    press('/');
+    await flush();
+    expect(panelView(w)).toBe('instances');
+    expect(document.activeElement?.getAttribute('data-testid')).toBe('instance-filter');
+  });
+
+  it('sets data-theme from the OS while the theme is system, live, and from the toggle', async () => {
+    resetSessionsMock();
+    const w = await mountApp();
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    mq.set(false);
+    await flush();
+    expect(document.documentElement.dataset.theme).toBe('light');
+    mq.set(true);
+    await flush();
+    expect(document.documentElement.dataset.theme).toBe('dark');
+
+    await w.find('[data-testid="theme-toggle"]').trigger('click');
+    await flush();
+    expect(bridge.callsTo('settings.update')).toEqual([{ theme: 'light' }]);
+    expect(document.documentElement.dataset.theme).toBe('light');
+    mq.set(false);
+    mq.set(true);
+    await flush();
+    expect(document.documentElement.dataset.theme).toBe('light');
+  });
+
+  it('shows session notices as toasts', async () => {
+    resetSessionsMock();
+    const w = await mountApp();
+    bridge.emit('session.notice', {
+      sessionId: null,
+      kind: 'network-lost',
+      message: 'web-1: network lost',
+      at: new Date().toISOString(),
+    });
+    await flush();
+    expect(w.find('[data-testid="toast"]').text()).toContain('web-1: network lost');
+  });
+});

@@ -1,0 +1,76 @@
+// @vitest-environment happy-dom
+import { createPinia, setActivePinia } from 'pinia';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_VISIBLE, toneOf, useNoticesStore } from '../../../renderer/stores/notices.js';
+import { resetFakeBridge, type FakeBridge } from '../helpers/fake-bridge.js';
+
+vi.mock('../../../renderer/bridge/index.js', async () =>
+  (await import('../helpers/fake-bridge.js')).bridgeModule(),
+);
+
+const notice = (kind: 'network-lost' | 'reconnected' | 'limit', message: string) => ({
+  sessionId: null,
+  kind,
+  message,
+  at: '2026-11-25T12:00:00.000Z',
+});
+
+describe('useNoticesStore', () => {
+  let bridge: FakeBridge;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    bridge = resetFakeBridge();
+    setActivePinia(createPinia());
+  });
+
+  afterEach(() => vi.useRealTimers());
+
+  it('turns session.notice events into kind-coloured toasts', () => {
+    const store = useNoticesStore();
+    store.init();
+    bridge.emit('session.notice', notice('network-lost', 'web-1: network lost, reconnecting'));
+    expect(store.toasts).toHaveLength(1);
+    expect(store.toasts[0]).toMatchObject({
+      kind: 'network-lost',
+      tone: 'bad',
+      title: 'Connection lost',
+      message: 'web-1: network lost, reconnecting',
+    });
+    expect(toneOf('reconnected')).toBe('ok');
+    expect(toneOf('limit')).toBe('warn');
+  });
+
+  it('shows at most four, the oldest leaving first', () => {
+    const store = useNoticesStore();
+    store.init();
+    for (let i = 1; i <= 6; i++) bridge.emit('session.notice', notice('limit', `n${i}`));
+    expect(store.toasts.map((t) => t.message)).toEqual(['n3', 'n4', 'n5', 'n6']);
+    expect(MAX_VISIBLE).toBe(4);
+  });
+
+  it('dismisses itself after a while, but not while hovered', () => {
+    const store = useNoticesStore();
+    store.init();
+    bridge.emit('session.notice', notice('reconnected', 'back'));
+    vi.advanceTimersByTime(4000);
+    expect(store.toasts).toHaveLength(1);
+    vi.advanceTimersByTime(1500);
+    expect(store.toasts).toHaveLength(0);
+
+    bridge.emit('session.notice', notice('network-lost', 'lost'));
+    store.pause();
+    vi.advanceTimersByTime(60_000);
+    expect(store.toasts).toHaveLength(1);
+    store.resume();
+    vi.advanceTimersByTime(10_001);
+    expect(store.toasts).toHaveLength(0);
+  });
+
+  it('stops listening on dispose', () => {
+    const store = useNoticesStore();
+    store.init();
+    store.dispose();
+    expect(bridge.listenerCount('session.notice')).toBe(0);
+  });
+});

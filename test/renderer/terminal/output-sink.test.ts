@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ACK_THRESHOLD_BYTES,
+  OutputSink,
+  utf8Tail,
+  type OutputBatch,
+} from '../../../renderer/terminal/output-sink.js';
+
+/** A terminal whose parsing the test drives, and a manual timer. */
+function harness(options: { buffering?: boolean; startOffset?: number } = {}) {
+  const written: string[] = [];
+  const callbacks: Array<() => void> = [];
+  const acks: number[] = [];
+  let timer: (() => void) | undefined;
+  let timersSet = 0;
+  const sink = new OutputSink({
+    ...options,
+    write: (data, parsed) => {
+      written.push(data);
+      callbacks.push(parsed);
+    },
+    ack: (bytes) => acks.push(bytes),
+    setTimer: (fn) => {
+      timersSet++;
+      timer = fn;
+      return fn;
+    },
+    clearTimer: () => {
+      timer = undefined;
+    },
+  });
+  return {
+    sink,
+    written,
+    acks,
+    timersSet: () => timersSet,
+    parseAll: () => {
+      while (callbacks.length > 0) callbacks.shift()!();
+    },
+    parse: (n: number) => {
+      for (let i = 0; i < n && callbacks.length > 0; i++) callbacks.shift()!();
+    },
+    fireTimer: () => {
+      const fn = timer;
+      timer = undefined;
+      fn?.();
+    },
+  };
+}
+
+function batches(sizes: number[], start = 0): OutputBatch[] {
+  let offset = start;
+  return sizes.map((bytes, i) => {
+    const b = { offset, bytes, data: `[${i}:${'x'.repeat(Math.max(0, bytes - 4))}]`.slice(0, bytes) };
+    offset += bytes;
+    return b;
+  });
+}
+
+describe('OutputSink: write and acknowledge', () => {
+  it('acknowledges only what xterm has parsed', () => {
+    const h = harness();
+    for (const b of batches([100, 200, 300])) h.sink.push(b);
+    expect(h.written).toHaveLength(3);
+    h.fireTimer();
+    expect(h.acks).toEqual([]); // nothing parsed yet
+    h.parse(2);
+    h.fireTimer();
+    expect(h.acks).toEqual([300]);
+    h.parse(1);
+    h.fireTimer();
+    expect(h.acks).toEqual([300, 300]);
+  });
+
+  it('coalesces: one ack per timer tick, whatever the number of batches', () => {
+    const h = harness();
+    for (const b of batches(new Array(50).fill(100))) h.sink.push(b);
+    h.parseAll();
+    expect(h.acks).toEqual([]);
+    expect(h.timersSet()).toBe(1);
+    h.fireTimer();
+    expect(h.acks).toEqual([5000]);
+  });
+
+  it('acknowledges at once when 64 KiB are waiting', () => {
+    const h = harness();
+    const big = ACK_THRESHOLD_BYTES / 4;
+    for (const b of batches([big, big, big, big, 10])) h.sink.push(b);
+    h.parseAll();
+    expect(h.acks).toEqual([ACK_THRESHOLD_BYTES]);
+    h.fireTimer();
+    expect(h.acks).toEqual([ACK_THRESHOLD_BYTES, 10]);
+    expect(h.sink.stats.ackedBytes).toBe(ACK_THRESHOLD_BYTES + 10);
+  });
+
+  it('a batch carrying only part of a character (empty data) is acknowledged without a write', () => {
+    const h = harness();
+    h.sink.push({ offset: 0, bytes: 5, data: 'hello' });
+    h.sink.push({ offset: 5, bytes: 2, data: '' });
+    h.sink.push({ offset: 7, bytes: 4, data: '€x' });
+    expect(h.written).toEqual(['hello', '€x']);
+    h.parseAll();
+    h.fireTimer();
+    expect(h.acks).toEqual([11]);
+  });
+
+  it('never drops output: every byte written is acknowledged exactly once', () => {
+    const h = harness();
+    let total = 0;
+    for (const b of batches(Array.from({ length: 500 }, (_, i) => 1 + ((i * 7919) % 4000)))) {
+      h.sink.push(b);
+      total += b.bytes;
+      if (b.offset % 3 === 0) h.parse(1);
+    }
+    h.parseAll();
+    h.fireTimer();
+    expect(h.acks.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(h.written).toHaveLength(500);
+  });
+
+  it('dispose(true) sends what is pending; later callbacks are ignored', () => {
+    const h = harness();
+    for (const b of batches([10, 20])) h.sink.push(b);
+    h.parse(1);
+    h.sink.dispose(true);
+    expect(h.acks).toEqual([10]);
+    h.parseAll();
+    h.fireTimer();
+    expect(h.acks).toEqual([10]);
+    h.sink.push({ offset: 30, bytes: 5, data: 'later' });
+    expect(h.written).toHaveLength(2);
+  });
+});
+
+describe('OutputSink: attaching after a replay', () => {
+  it('holds events until the replay is written, then applies only those ending after it', () => {
+    const h = harness({ buffering: true });
+    const all = batches([100, 100, 100, 100]); // 0-100, 100-200, 200-300, 300-400
+    h.sink.push(all[0]!);
+    h.sink.push(all[1]!);
+    h.sink.push(all[2]!);
+    expect(h.written).toEqual([]);
+    // The replay covered the first two batches (output up to offset 200).
+    h.sink.startLive(200);
+    h.sink.push(all[3]!);
+    expect(h.written).toEqual([all[2]!.data, all[3]!.data]);
+    expect(h.sink.stats.skipped).toBe(2);
+    h.parseAll();
+    h.fireTimer();
+    // The replay acknowledged everything up to 200; only what came after is acknowledged.
+    expect(h.acks).toEqual([200]);
+    expect(h.sink.offset).toBe(400);
+  });
+
+  it('skips events that end exactly at the replay end; applies one that starts there', () => {
+    const h = harness({ buffering: true });
+    h.sink.push({ offset: 0, bytes: 50, data: 'a'.repeat(50) });
+    h.sink.startLive(50);
+    h.sink.push({ offset: 50, bytes: 10, data: 'b'.repeat(10) });
+    expect(h.written).toEqual(['b'.repeat(10)]);
+  });
+
+  it('events that arrive late (after going live) but are older than the replay are skipped', () => {
+    const h = harness({ buffering: true });
+    h.sink.startLive(300);
+    for (const b of batches([100, 100, 100, 50])) h.sink.push(b);
+    expect(h.written).toEqual([batches([100, 100, 100, 50])[3]!.data]);
+  });
+
+  it('a batch straddling the replay end is cut to its new bytes (and counted)', () => {
+    const h = harness({ buffering: true });
+    h.sink.push({ offset: 0, bytes: 10, data: 'abcdefghij' });
+    h.sink.startLive(6);
+    expect(h.written).toEqual(['ghij']);
+    expect(h.sink.stats.straddled).toBe(1);
+    h.parseAll();
+    h.fireTimer();
+    expect(h.acks).toEqual([4]);
+  });
+
+  it('a new session starts live from 0', () => {
+    const h = harness();
+    h.sink.push({ offset: 0, bytes: 3, data: 'hi\n' });
+    expect(h.written).toEqual(['hi\n']);
+  });
+});
+
+describe('utf8Tail', () => {
+  it('returns the last bytes from a character boundary', () => {
+    expect(utf8Tail('abc€', 3)).toBe('€');
+    expect(utf8Tail('abc€', 4)).toBe('c€');
+    expect(utf8Tail('abc€', 2)).toBe(''); // inside the euro sign: nothing whole
+    expect(utf8Tail('abc', 10)).toBe('abc');
+  });
+});
