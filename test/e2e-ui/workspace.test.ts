@@ -153,6 +153,37 @@ describe.skipIf(!haveChromium)('the workspace in Chromium (web mode)', () => {
     await ui.screenshot('04-two-sessions');
   });
 
+  it('pastes 300 KB whole and in order, after asking because it is long', async () => {
+    const lines = Array.from(
+      { length: 6000 },
+      (_, i) => `paste-${String(i).padStart(5, '0')} ${'x'.repeat(38)}`,
+    );
+    const text = `${lines.join('\n')}\n`;
+    await typeInto(page, second, 'stty -echo; cksum; stty echo\n');
+    await page.waitForTimeout(300);
+    await page.evaluate(
+      ({ id, data }) => {
+        const pane = document.querySelector(`[data-testid="terminal-pane"][data-session-id="${id}"]`)!;
+        const target = pane.querySelector('textarea') ?? pane;
+        const dt = new DataTransfer();
+        dt.setData('text/plain', data);
+        target.dispatchEvent(
+          new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }),
+        );
+      },
+      { id: second, data: text },
+    );
+    await page.getByTestId('paste-confirm').waitFor();
+    await ui.screenshot('04b-paste-confirm');
+    await page.getByTestId('paste-ok').click();
+    // End of input for cksum: Ctrl-D on an empty line.
+    await page.waitForTimeout(500);
+    await page.keyboard.press('Control+d');
+    const { execFileSync } = await import('node:child_process');
+    const expected = execFileSync('cksum', { input: text }).toString().trim();
+    await waitForText(page, second, expected, 30_000);
+  });
+
   it('resizes the remote terminal with the window', async () => {
     await page.locator(`[data-testid="tab"][data-session-id="${first}"]`).click();
     await typeInto(page, first, 'echo "size=$(stty size)"\n');

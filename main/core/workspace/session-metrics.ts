@@ -64,6 +64,16 @@ export class SessionMetrics implements Disposable {
     this.now = options.now ?? Date.now;
   }
 
+  /** Sessions tracked (for diagnostics and leak tests). */
+  get size(): number {
+    return this.tracked.size;
+  }
+
+  /** True while the sampling timer runs. */
+  get sampling(): boolean {
+    return this.timer !== undefined;
+  }
+
   get interval(): number {
     return this.intervalMs;
   }

@@ -499,6 +499,25 @@ export class Workspace implements WorkspaceService {
     return this.onBattery;
   }
 
+  /** What the workspace holds right now (diagnostics, and the leak tests). */
+  diagnostics(): {
+    sessions: number;
+    outputBuffers: number;
+    metricsTracked: number;
+    metricsSampling: boolean;
+    closedRemembered: number;
+    resolvedProfiles: number;
+  } {
+    return {
+      sessions: this.manager.size,
+      outputBuffers: this.batcher.size,
+      metricsTracked: this.metrics.size,
+      metricsSampling: this.metrics.sampling,
+      closedRemembered: this.closedInfo.size,
+      resolvedProfiles: this.ready.size,
+    };
+  }
+
   /** The active profile's resolved form (tests, the CLI's web command). */
   activeProfile(): ResolvedProfile | undefined {
     return this.ready.get(key(this.active.profile, this.active.region));

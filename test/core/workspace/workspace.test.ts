@@ -291,3 +291,41 @@ describe('Workspace profiles and settings', () => {
     expect(await again.handlers['settings.get'](undefined)).toEqual(next);
   });
 });
+
+describe('Workspace lifecycle', () => {
+  it('releases every buffer, timer and handle of the sessions it closes', async () => {
+    const { ws, rec, instanceId } = await start({ metricsIntervalMs: 50 });
+    const h = ws.handlers;
+    const handles = (): number => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
+    let baseline = 0;
+    for (let round = 0; round < 4; round++) {
+      const opened = await Promise.all(Array.from({ length: 8 }, () => h['sessions.open']({ instanceId })));
+      await Promise.all(opened.map((s) => h['sessions.write']({ sessionId: s.id, data: 'seq 1 2000\r' })));
+      await rec.until('output on every session', () => opened.every((s) => rec.text(s.id).includes('2000')));
+      expect(ws.diagnostics()).toMatchObject({
+        sessions: 8,
+        outputBuffers: 8,
+        metricsTracked: 8,
+        metricsSampling: true,
+      });
+      // Close half by request and half by the shell exiting.
+      await Promise.all(opened.slice(0, 4).map((s) => h['sessions.close']({ sessionId: s.id })));
+      await Promise.all(opened.slice(4).map((s) => h['sessions.write']({ sessionId: s.id, data: 'exit\r' })));
+      await rec.until('all closed', () => ws.sessionCount() === 0);
+      // After the first round the HTTP keep-alive pool is warm (one socket per concurrent call,
+      // reused): from then on nothing may grow with the number of sessions opened and closed.
+      if (round === 0) {
+        await new Promise((r) => setTimeout(r, 300));
+        baseline = handles();
+      }
+    }
+    expect(ws.diagnostics()).toMatchObject({
+      sessions: 0,
+      outputBuffers: 0,
+      metricsTracked: 0,
+      metricsSampling: false,
+    });
+    expect(ws.diagnostics().closedRemembered).toBeLessThanOrEqual(100);
+    await rec.until('handles back to the warm baseline', () => handles() <= baseline, 5_000);
+  });
+});
