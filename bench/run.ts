@@ -8,6 +8,8 @@
  *     the same bytes in 1 KiB frames, and the client's own CPU cost per MB
  *   - the client alone against a replay agent that sends pre-encoded messages and ignores acks
  *   - 200 concurrent sessions, memory per session, idle CPU, dead-connection detection (sessions.ts)
+ *   - the UI in Chromium: terminal render throughput, responsiveness with 20 busy sessions (ui.ts;
+ *     `--no-ui` skips it, and it is skipped when there is no Chromium)
  * Writes bench/results/latest.json and prints a table.
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +25,7 @@ import { DataChannel } from '../main/core/ssm/data-channel.js';
 import { CLIENT_VERSION } from '../main/core/version.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 import { runSessionsBench } from './sessions.js';
+import { runUiBench, uiBenchUnavailable } from './ui.js';
 
 interface PeerInfo {
   endpoint: string;
@@ -367,6 +370,17 @@ async function main(): Promise<void> {
   cp.dispose();
   figures.push(...(await runSessionsBench(info, quick ? 40 : 200)));
   await peer.stop();
+  const noUi = args.has('--no-ui') ? '--no-ui was given' : uiBenchUnavailable();
+  if (noUi) process.stdout.write(`UI benchmarks skipped: ${noUi}\n`);
+  else {
+    try {
+      figures.push(...(await runUiBench({ quick })));
+    } catch (err) {
+      // Keep the figures measured so far; the run still fails.
+      process.stderr.write(`UI benchmarks failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  }
 
   const result = {
     date: new Date().toISOString(),
