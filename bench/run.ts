@@ -8,6 +8,8 @@
  *     the same bytes in 1 KiB frames, and the client's own CPU cost per MB
  *   - the client alone against a replay agent that sends pre-encoded messages and ignores acks
  *   - 200 concurrent sessions, memory per session, idle CPU, dead-connection detection (sessions.ts)
+ *   - the history store: metric rows/s through its queue vs raw inserts, CPU at 20 busy sessions
+ *     (store.ts; `--no-store` skips it)
  *   - the UI in Chromium: terminal render throughput, responsiveness with 20 busy sessions (ui.ts;
  *     `--no-ui` skips it, and it is skipped when there is no Chromium)
  * Writes bench/results/latest.json and prints a table.
@@ -26,6 +28,7 @@ import { CLIENT_VERSION } from '../main/core/version.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 import { runSessionsBench } from './sessions.js';
 import { runUiBench, uiBenchUnavailable } from './ui.js';
+import { runStoreBench } from './store.js';
 
 interface PeerInfo {
   endpoint: string;
@@ -370,6 +373,9 @@ async function main(): Promise<void> {
   cp.dispose();
   figures.push(...(await runSessionsBench(info, quick ? 40 : 200)));
   await peer.stop();
+  if (args.has('--no-store'))
+    process.stdout.write('history store benchmarks skipped: --no-store was given\n');
+  else figures.push(...(await runStoreBench({ quick })));
   const noUi = args.has('--no-ui') ? '--no-ui was given' : uiBenchUnavailable();
   if (noUi) process.stdout.write(`UI benchmarks skipped: ${noUi}\n`);
   else {

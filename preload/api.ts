@@ -131,6 +131,11 @@ export const InstanceListSchema = z.object({
   instances: z.array(InstanceSummarySchema),
   /** ISO time of the AWS calls behind this list. */
   fetchedAt: z.iso.datetime(),
+  /**
+   * True when this is the list saved by an earlier run (fast start-up); a fresh one follows as an
+   * `instances.updated` event.
+   */
+  cached: z.boolean().optional(),
 });
 export type InstanceList = z.infer<typeof InstanceListSchema>;
 
@@ -264,6 +269,74 @@ export const MetricsHistorySchema = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Session history (the local SQLite store)
+// ---------------------------------------------------------------------------------------------
+
+/** How a recorded session ended; `open` while it runs, `unknown` when EC2 Connect stopped without recording its end. */
+export const SessionOutcomeSchema = z.enum(['open', 'ended', 'terminated', 'failed', 'unknown']);
+export type SessionOutcome = z.infer<typeof SessionOutcomeSchema>;
+
+export const HistorySessionSchema = z.object({
+  id: z.string().min(1).max(100),
+  awsSessionId: z.string(),
+  instanceId: z.string(),
+  instanceName: z.string(),
+  profile: z.string(),
+  region: z.string(),
+  /** Which EC2 Connect recorded it. */
+  source: z.enum(['app', 'web', 'cli']),
+  /** The local user, and the AWS principal when known (`alice (arn:aws:sts::...:assumed-role/...)`). */
+  user: z.string(),
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime().nullable(),
+  outcome: SessionOutcomeSchema,
+  endReason: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  bytesIn: z.number().nonnegative(),
+  bytesOut: z.number().nonnegative(),
+  reconnects: z.number().int().nonnegative(),
+  openMs: z.number().nonnegative().nullable(),
+});
+export type HistorySession = z.infer<typeof HistorySessionSchema>;
+
+export const HistoryFilterSchema = z.strictObject({
+  /** Matches the instance id or name (substring, case-insensitive). */
+  instance: z.string().max(200).optional(),
+  profile: z.string().max(128).optional(),
+  /** Sessions started at or after / before these times. */
+  from: z.iso.datetime().optional(),
+  to: z.iso.datetime().optional(),
+  outcome: SessionOutcomeSchema.optional(),
+  /** Page size (default 100). */
+  limit: z.number().int().min(1).max(1000).optional(),
+  /** Paging: sessions started strictly before this time (the last row's startedAt). */
+  before: z.iso.datetime().optional(),
+});
+export type HistoryFilter = z.infer<typeof HistoryFilterSchema>;
+
+/** Whether history is being recorded, and why not. */
+export const HistoryStatusSchema = z.object({
+  available: z.boolean(),
+  /** Set when the store is off: the disk is full, the folder is read-only, ... */
+  problem: z.string().nullable(),
+  file: z.string().nullable(),
+});
+
+export const HistoryEventSchema = z.object({
+  at: z.iso.datetime(),
+  kind: z.string(),
+  detail: z.string(),
+});
+
+export const HistoryMetricsPointSchema = z.object({
+  t: z.number(),
+  latencyP50: z.number().nullable(),
+  latencyP99: z.number().nullable(),
+  inBytesPerSec: z.number().nonnegative(),
+  outBytesPerSec: z.number().nonnegative(),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Channels (renderer -> main, request/response)
 // ---------------------------------------------------------------------------------------------
 
@@ -366,6 +439,32 @@ export const channels = {
     response: MetricsHistorySchema,
     description: 'Recent connection metrics of every open session (the charts start from this).',
   },
+  'history.list': {
+    request: HistoryFilterSchema.optional(),
+    response: z.object({ status: HistoryStatusSchema, sessions: z.array(HistorySessionSchema) }),
+    description: 'Recorded sessions, newest first, filtered by instance, profile, time and outcome.',
+  },
+  'history.get': {
+    request: z.strictObject({
+      sessionId: z.string().min(1).max(100),
+      /** Most metric points wanted (downsampled to fit; default 300). */
+      maxPoints: z.number().int().min(10).max(5000).optional(),
+    }),
+    response: z.object({
+      session: HistorySessionSchema,
+      events: z.array(HistoryEventSchema),
+      metrics: z.object({
+        bucketMs: z.number().int().positive(),
+        points: z.array(HistoryMetricsPointSchema),
+      }),
+    }),
+    description: 'One recorded session with its events and its metrics (downsampled for a chart).',
+  },
+  'history.reopen': {
+    request: z.strictObject({ sessionId: z.string().min(1).max(100) }),
+    response: SessionInfoSchema,
+    description: 'Open a new session to the instance (and profile and region) of a recorded one.',
+  },
 } as const satisfies Record<string, ChannelSpec>;
 
 export type Channel = keyof typeof channels;
@@ -420,6 +519,7 @@ export const AppCommandSchema = z.enum([
   'show-sessions',
   'show-performance',
   'show-settings',
+  'show-history',
   'focus-filter',
 ]);
 export type AppCommand = z.infer<typeof AppCommandSchema>;
@@ -455,6 +555,10 @@ export const events = {
   /** The active profile or region changed (here or in another window). */
   'app.profileChanged': AppInfoSchema,
   'settings.changed': SettingsSchema,
+  /** A fresh instance list after a cached one was served (fast start-up). */
+  'instances.updated': InstanceListSchema,
+  /** A session was recorded or its record changed (the History view refreshes). */
+  'history.changed': z.object({ sessionId: z.string() }),
   /** A menu item, tray item or global shortcut of the desktop shell. */
   'app.command': z.object({
     command: AppCommandSchema,

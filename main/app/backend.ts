@@ -8,6 +8,7 @@ import type { Logger } from '../core/log/logger.js';
 import { SETTINGS_FILE } from '../core/util/app-paths.js';
 import type { WorkspaceService } from '../core/workspace/types.js';
 import { Workspace } from '../core/workspace/workspace.js';
+import { DATABASE_FILE, defaultDatabaseFile, openHistoryStore } from '../core/store/index.js';
 
 export interface RunningBackend {
   workspace: WorkspaceService;
@@ -24,6 +25,15 @@ export async function startBackend(
     ...(env.EC2_CONNECT_REGION ? { region: env.EC2_CONNECT_REGION } : {}),
     ...(env.EC2_CONNECT_ENDPOINT ? { endpoint: env.EC2_CONNECT_ENDPOINT } : {}),
     ...(options.userDataDir ? { settingsFile: path.join(options.userDataDir, SETTINGS_FILE) } : {}),
+    // EC2_CONNECT_DB wins; otherwise sessions.db beside the settings.
+    history: openHistoryStore({
+      file:
+        env.EC2_CONNECT_DB || !options.userDataDir
+          ? defaultDatabaseFile(env)
+          : path.join(options.userDataDir, DATABASE_FILE),
+      logger,
+    }),
+    historySource: 'app',
     logger,
   });
   const info = await workspace.handlers['app.info'](undefined);

@@ -109,8 +109,9 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
     submenu: [
       command('Instances', 'show-instances', 'CmdOrCtrl+1'),
       command('Sessions', 'show-sessions', 'CmdOrCtrl+2'),
-      command('Performance', 'show-performance', 'CmdOrCtrl+3'),
-      command('Settings', 'show-settings', 'CmdOrCtrl+4'),
+      command('History', 'show-history', 'CmdOrCtrl+3'),
+      command('Performance', 'show-performance', 'CmdOrCtrl+4'),
+      command('Settings', 'show-settings', 'CmdOrCtrl+5'),
       command('Filter Instances', 'focus-filter'),
       separator,
       command('Find…', 'find', 'CmdOrCtrl+Shift+F'),

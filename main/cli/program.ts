@@ -6,6 +6,7 @@ import { registerListCommand } from './commands/list.js';
 import { registerSessionsCommands } from './commands/sessions.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerAppCommands } from './commands/app.js';
+import { registerDatabaseCommands } from './commands/database.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,5 +26,6 @@ export function buildProgram(): Command {
   registerSessionsCommands(program);
   registerSandboxCommand(program);
   registerAppCommands(program);
+  registerDatabaseCommands(program);
   return program;
 }

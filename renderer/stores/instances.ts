@@ -6,7 +6,7 @@
  * Responses for a profile/region that is no longer active (a switch while loading) are dropped.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, watch } from 'vue';
+import { computed, onScopeDispose, ref, shallowRef, watch } from 'vue';
 import type { InstanceList } from '../../preload/api.js';
 import { getBridge } from '../bridge/index.js';
 import { describeError } from '../components/format.js';
@@ -166,6 +166,8 @@ export const useInstancesStore = defineStore('instances', () => {
   const entries = shallowRef<readonly IndexedInstance[]>([]);
   const listKey = ref<string | null>(null);
   const fetchedAt = ref<string | null>(null);
+  /** The list shown is the one saved by an earlier run; a fresh one is on its way. */
+  const cached = ref(false);
   const loading = ref(false);
   const error = ref<string | null>(null);
   const loadedOnce = ref(false);
@@ -209,6 +211,7 @@ export const useInstancesStore = defineStore('instances', () => {
       entries.value = sortInstances(list.instances).map(indexInstance);
       listKey.value = key;
       fetchedAt.value = list.fetchedAt;
+      cached.value = list.cached === true;
       error.value = null;
     } catch (err) {
       if (mine === seq) error.value = describeError(err);
@@ -223,6 +226,19 @@ export const useInstancesStore = defineStore('instances', () => {
   function refresh(): Promise<void> {
     return load({ refresh: true });
   }
+
+  // After a list saved by an earlier run (fast start-up), the main side sends the fresh one.
+  const offUpdated = getBridge().on('instances.updated', (list) => {
+    const key = contextKey(list.profile, list.region);
+    if (app.activeKey !== null && key !== app.activeKey) return;
+    applied = ++seq;
+    entries.value = sortInstances(list.instances).map(indexInstance);
+    listKey.value = key;
+    fetchedAt.value = list.fetchedAt;
+    cached.value = false;
+    error.value = null;
+  });
+  onScopeDispose(offUpdated);
 
   /** The list shown belongs to another profile/region than the active one. */
   const stale = computed(
@@ -249,6 +265,7 @@ export const useInstancesStore = defineStore('instances', () => {
     entries,
     listKey,
     fetchedAt,
+    cached,
     loading,
     error,
     loadedOnce,

@@ -1,12 +1,13 @@
 /**
  * The side views of the activity bar, in order. A view is one entry here: its id, title,
  * icon (24x24 stroke paths), component, the app.command that shows it and its shortcut.
- * Later views (History, Diagnostics) are added by appending an entry.
+ * Later views (Diagnostics) are added by adding an entry.
  */
 import type { Component } from 'vue';
 import type { AppCommand } from '../../preload/api.js';
 import InstancesView from './InstancesView.vue';
 import SessionsView from './SessionsView.vue';
+import HistoryView from './HistoryView.vue';
 import PerformanceView from './PerformanceView.vue';
 import SettingsView from './SettingsView.vue';
 
@@ -46,6 +47,14 @@ export const views: readonly ViewDef[] = [
     component: SessionsView,
     command: 'show-sessions',
     shortcut: { key: 's', shift: true },
+  },
+  {
+    id: 'history',
+    title: 'History',
+    icon: ['M3 12a9 9 0 1 0 9-9 9.75 9.75 0 0 0-6.74 2.74L3 8', 'M3 3v5h5', 'M12 7v5l4 2'],
+    component: HistoryView,
+    command: 'show-history',
+    shortcut: { key: 'h', shift: true },
   },
   {
     id: 'performance',

@@ -28,6 +28,8 @@ function cliEnv(): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env.HOME ?? ROOT,
+    // The test run's own data folder (vitest.config.ts), never the real ~/.config/ec2-connect.
+    ...(process.env.EC2_CONNECT_HOME ? { EC2_CONNECT_HOME: process.env.EC2_CONNECT_HOME } : {}),
     TERM: 'xterm-256color',
     LANG: process.env.LANG ?? 'C.UTF-8',
   };
@@ -287,6 +289,27 @@ describe('ec2-connect connect without a terminal', () => {
     expect(r.stderr).not.toContain('hi\n');
     // No session banners in the way of a script's output.
     expect(r.stderr).not.toMatch(/Starting session|Exiting session/);
+  }, 30_000);
+
+  it('records the session in the shared history, with how it ended', async () => {
+    const r = await runCli(['connect', '--instance-id', 'web-1', '--command', 'exit 3', '--non-interactive']);
+    expect(r.code).toBe(3);
+    const { defaultDatabaseFile, openHistoryStore } = await import('../../main/core/store/index.js');
+    const store = openHistoryStore({ file: defaultDatabaseFile() });
+    try {
+      const rows = store.listSessions({ instance: 'web-1' });
+      const row = rows.find((x) => x.exitCode === 3);
+      expect(row).toMatchObject({
+        source: 'cli',
+        instanceName: 'web-1',
+        outcome: 'ended',
+        profile: 'sandbox',
+      });
+      const detail = store.getSession(row!.id)!;
+      expect(detail.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['opened', 'closed']));
+    } finally {
+      store.close();
+    }
   }, 30_000);
 
   it('runs piped input in the shell and exits 0 when the input ends', async () => {

@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { findProjectRoot } from '../../main/cli/commands/app.js';
 import { startWebServer, type WebServerHandle } from '../../main/core/web/server.js';
 import { Workspace, type WorkspaceOptions } from '../../main/core/workspace/workspace.js';
+import { openHistoryStore } from '../../main/core/store/index.js';
 import type { SandboxHandle } from '../../main/sandbox/server.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -41,6 +42,12 @@ export async function startUi(
   const workspace = await Workspace.start({
     profile: 'sandbox',
     settingsFile: path.join(home, 'settings.json'),
+    // A history of its own (EC2_CONNECT_DB when a test sets one, else a temporary file).
+    history: openHistoryStore({
+      file: process.env.EC2_CONNECT_DB ?? path.join(home, 'sessions.db'),
+      flushIntervalMs: 100,
+    }),
+    historySource: 'web',
     manager: { reconnect: { baseDelayMs: 300, maxDelayMs: 1_000, jitter: 0, maxAttempts: 5 } },
     ...options,
   });

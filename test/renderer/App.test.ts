@@ -74,6 +74,7 @@ describe('App', () => {
     expect(w.findAll('[data-testid^="view-"]').map((b) => b.attributes('data-testid'))).toEqual([
       'view-instances',
       'view-sessions',
+      'view-history',
       'view-performance',
       'view-settings',
     ]);

@@ -20,6 +20,7 @@ import type { Command } from 'commander';
 import { startWebServer } from '../../core/web/server.js';
 import { SETTINGS_FILE, appDataDir } from '../../core/util/app-paths.js';
 import { Workspace } from '../../core/workspace/workspace.js';
+import { defaultDatabaseFile, openHistoryStore } from '../../core/store/index.js';
 import { addAwsOptions, loggerFor, type AwsOptions } from '../options.js';
 
 interface WebOptions extends AwsOptions {
@@ -282,6 +283,8 @@ export async function runWeb(opts: WebOptions): Promise<number> {
     ...(opts.region ? { region: opts.region } : {}),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     settingsFile: path.join(appDataDir(), SETTINGS_FILE),
+    history: openHistoryStore({ file: defaultDatabaseFile(), logger }),
+    historySource: 'web',
     logger,
   });
   let server;

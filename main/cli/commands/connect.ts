@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
 import type { ControlPlane } from '../../core/ssm/control-plane.js';
 import { SsmSession, type SessionClosed } from '../../core/ssm/session.js';
+import { openCliHistory, recordCliSession } from '../history.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../core/util/lifecycle.js';
 import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
 
@@ -83,6 +84,7 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
   const logger = loggerFor(opts);
   const resolved = await profileFor(opts, logger);
   const store = new DisposableStore();
+  const history = openCliHistory(logger);
   try {
     const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
     const stdout = process.stdout;
@@ -105,6 +107,17 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
       rows: stdout.isTTY ? stdout.rows : 24,
     });
     store.add(session);
+    if (history) {
+      store.add(
+        recordCliSession(history, session, {
+          instanceId: target,
+          instanceName: opts.instanceId === target ? target : opts.instanceId,
+          profile: resolved.profile,
+          region: resolved.region,
+          openMs: session.timings.startSessionMs + session.timings.connectMs + session.timings.handshakeMs,
+        }),
+      );
+    }
     if (!opts.nonInteractive)
       process.stderr.write(`\nStarting session with SessionId: ${session.sessionId}\n\n`);
     const closed = await attachTerminal(session, store, Boolean(opts.nonInteractive));
@@ -122,6 +135,7 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     return EXIT_CONNECTION_FAILED;
   } finally {
     store.dispose();
+    history?.close();
     await resolved.dispose();
   }
 }

@@ -50,6 +50,8 @@ import { OutputBatcher, type OutputBatcherOptions } from './output-batcher.js';
 import { discoverProfiles, type ProfileDiscovery } from './profiles.js';
 import { SessionMetrics } from './session-metrics.js';
 import { SettingsStore } from './settings-store.js';
+import { SessionRecorder } from './session-recorder.js';
+import type { HistoryStore } from '../store/types.js';
 import type { RecentInstance, WorkspaceNotification, WorkspaceService } from './types.js';
 
 export interface WorkspaceOptions {
@@ -71,6 +73,10 @@ export interface WorkspaceOptions {
   metricsIntervalMs?: number;
   /** How long an instance list is served from memory without `refresh` (default 15 s). */
   instanceCacheMs?: number;
+  /** The history store (issue 6); the workspace records into it and closes it on close(). */
+  history?: HistoryStore;
+  /** What the history records as the source of sessions (default 'app'). */
+  historySource?: 'app' | 'web';
 }
 
 interface ReconnectInfo {
@@ -81,6 +87,15 @@ interface ReconnectInfo {
 }
 
 const key = (profile: string, region: string): string => `${profile}\u0000${region}`;
+
+/** A saved instance list older than this is not shown at start-up. */
+const SAVED_LIST_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+const NO_HISTORY = {
+  available: false,
+  problem: 'Session history is not recorded in this process.',
+  file: null,
+} as const;
 
 export class Workspace implements WorkspaceService {
   private readonly log: Logger;
@@ -104,6 +119,8 @@ export class Workspace implements WorkspaceService {
   private recents: RecentInstance[] = [];
   private onBattery = false;
   private closing: Promise<void> | undefined;
+  private readonly history: HistoryStore | undefined;
+  private readonly recorder: SessionRecorder | undefined;
 
   private readonly _onEvent = this.store.add(new Emitter<BridgeEvent>());
   readonly onEvent: Event<BridgeEvent> = this._onEvent.event;
@@ -135,9 +152,24 @@ export class Workspace implements WorkspaceService {
     this.metrics = this.store.add(
       new SessionMetrics({
         ...(options.metricsIntervalMs ? { intervalMs: options.metricsIntervalMs } : {}),
-        onTick: (tick) => this.emit('metrics.tick', tick),
+        onTick: (tick) => {
+          this.emit('metrics.tick', tick);
+          this.recorder?.recordTick(tick);
+        },
       }),
     );
+    this.history = options.history;
+    if (this.history) {
+      this.recorder = this.store.add(
+        new SessionRecorder({
+          store: this.history,
+          manager: this.manager,
+          source: options.historySource ?? 'app',
+          nameOf: (id) => this.names.get(id) ?? id,
+          onChanged: (sessionId) => this.emit('history.changed', { sessionId }),
+        }),
+      );
+    }
     this.wireManager();
     this.handlers = this.createHandlers();
   }
@@ -185,6 +217,12 @@ export class Workspace implements WorkspaceService {
     this.resolved.set(key(profile, r.region), pending);
     this.ready.set(key(profile, r.region), r);
     return r;
+  }
+
+  /** The start-up endpoint override belongs to the start-up profile only. */
+  private endpointFor(profile: string): string | undefined {
+    const startup = this.options.profile ?? defaultProfileName();
+    return profile === startup ? this.options.endpoint : undefined;
   }
 
   private appInfo(): AppInfo {
@@ -244,11 +282,35 @@ export class Workspace implements WorkspaceService {
     const cached = this.instanceCache.get(k);
     const maxAge = this.options.instanceCacheMs ?? 15_000;
     if (!refresh && cached && Date.now() - Date.parse(cached.fetchedAt) < maxAge) return cached;
+    if (!refresh && !cached) {
+      // Fast start-up: the list an earlier run saved, while a fresh one is fetched.
+      const saved = this.history?.cachedInstances(profile, region);
+      if (saved && Date.now() - saved.fetchedAt < SAVED_LIST_MAX_AGE_MS) {
+        this.fetchInstances(profile, region).then(
+          (fresh) => this.emit('instances.updated', fresh),
+          (err: unknown) =>
+            this.log.warn({ err, profile, region }, 'refreshing the saved instance list failed'),
+        );
+        return {
+          profile,
+          region,
+          instances: saved.instances,
+          fetchedAt: new Date(saved.fetchedAt).toISOString(),
+          cached: true,
+        };
+      }
+    }
+    return this.fetchInstances(profile, region);
+  }
+
+  private async fetchInstances(profile: string, region: string): Promise<InstanceList> {
     const resolved = await this.resolveProfile(profile, region);
     const instances: InstanceSummary[] = await resolved.controlPlane.listInstances();
     for (const i of instances) this.names.set(i.instanceId, i.name || i.instanceId);
-    const list: InstanceList = { profile, region, instances, fetchedAt: new Date().toISOString() };
-    this.instanceCache.set(k, list);
+    const fetchedAt = Date.now();
+    const list: InstanceList = { profile, region, instances, fetchedAt: new Date(fetchedAt).toISOString() };
+    this.instanceCache.set(key(profile, region), list);
+    this.history?.cacheInstances(profile, region, instances, fetchedAt);
     return list;
   }
 
@@ -360,9 +422,14 @@ export class Workspace implements WorkspaceService {
     if (decided) this._onNotification.fire(decided);
   }
 
-  private async openSession(instanceId: string, cols?: number, rows?: number): Promise<SessionInfo> {
-    const { profile, region } = this.active;
-    await this.resolveProfile(profile, region);
+  private async openSession(
+    instanceId: string,
+    cols?: number,
+    rows?: number,
+    on: { profile: string; region: string } = this.active,
+  ): Promise<SessionInfo> {
+    const { profile, region } = on;
+    await this.resolveProfile(profile, region, this.endpointFor(profile));
     if (!this.names.has(instanceId)) {
       // Opened without listing first (a recent instance from the tray): name it if we can.
       const cached = this.instanceCache.get(key(profile, region));
@@ -461,6 +528,35 @@ export class Workspace implements WorkspaceService {
         return next;
       },
       'metrics.history': async () => this.metrics.history(),
+      'history.list': async (filter) => {
+        if (!this.history) return { status: NO_HISTORY, sessions: [] };
+        return { status: this.history.status, sessions: this.history.listSessions(filter ?? {}) };
+      },
+      'history.get': async ({ sessionId, maxPoints }) => {
+        const detail = this.history?.getSession(sessionId, maxPoints ?? 300);
+        if (!detail)
+          throw new Error(
+            `No recorded session has the id ${sessionId}; it may have been removed by the retention clean-up.`,
+          );
+        return detail;
+      },
+      'history.reopen': async ({ sessionId }) => {
+        const detail = this.history?.getSession(sessionId, 10);
+        if (!detail)
+          throw new Error(
+            `No recorded session has the id ${sessionId}; it may have been removed by the retention clean-up.`,
+          );
+        const { instanceId, profile, region, instanceName } = detail.session;
+        if (!this.names.has(instanceId)) this.names.set(instanceId, instanceName || instanceId);
+        if (profile !== SANDBOX_PROFILE && profile !== this.active.profile) {
+          const found = await this.discoverFn(this.sandboxRegion);
+          if (!found.profiles.some((p) => p.name === profile))
+            throw new Error(
+              `That session used the profile "${profile}", which is no longer in your AWS config; add it back, or connect from the Instances view.`,
+            );
+        }
+        return this.openSession(instanceId, undefined, undefined, { profile, region });
+      },
     };
   }
 
@@ -528,6 +624,8 @@ export class Workspace implements WorkspaceService {
       await this.manager.shutdown();
       this.batcher.flush();
       this.store.dispose();
+      // After the manager: its last events (every session's end) are in the queue.
+      this.history?.close();
       const all = [...new Set(this.resolved.values())];
       this.resolved.clear();
       this.ready.clear();

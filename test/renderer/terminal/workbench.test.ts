@@ -22,6 +22,7 @@ installBridge(bridge);
 
 const { useSessionsStore } = await import('../../../renderer/stores/sessions.js');
 const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
+const { useInstancesStore } = await import('../../../renderer/stores/instances.js');
 const { default: TerminalWorkbench } = await import('../../../renderer/terminal/TerminalWorkbench.vue');
 
 let pinia: Pinia;
@@ -300,6 +301,7 @@ describe('TerminalWorkbench', () => {
     wrapper = undefined;
     store().$dispose();
     useSettingsStore().dispose();
+    useInstancesStore().$dispose();
     expect(bridge.listenerCount()).toBe(0);
     const count = (spy: typeof add, type: string) => spy.mock.calls.filter((c) => c[0] === type).length;
     expect(count(remove, 'keydown')).toBe(count(add, 'keydown'));

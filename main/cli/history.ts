@@ -1,0 +1,75 @@
+/**
+ * `ec2-connect connect` records its session in the same history as the app (source `cli`):
+ * the session row, its connection events and how it ended. The store is shared with a running
+ * app (WAL, busy timeout); when it is unavailable, connecting works the same, without history.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../core/log/logger.js';
+import type { SsmSession } from '../core/ssm/session.js';
+import { defaultDatabaseFile, openHistoryStore, type HistoryStore } from '../core/store/index.js';
+import { DisposableStore, type Disposable } from '../core/util/lifecycle.js';
+import { localUser } from '../core/workspace/session-recorder.js';
+
+export interface CliRecordMeta {
+  instanceId: string;
+  instanceName: string;
+  profile: string;
+  region: string;
+  openMs: number;
+}
+
+/** Open the history store for a CLI process (EC2_CONNECT_NO_HISTORY=1 turns it off). */
+export function openCliHistory(logger: Logger): HistoryStore | undefined {
+  if (process.env.EC2_CONNECT_NO_HISTORY === '1') return undefined;
+  // No periodic clean-up in a short-lived CLI process: the app (or `database cleanup`) does it.
+  const store = openHistoryStore({ file: defaultDatabaseFile(), logger, cleanupIntervalHours: 0 });
+  if (!store.status.available) logger.warn({ problem: store.status.problem }, 'session history is off');
+  return store;
+}
+
+/** Record one session; dispose (after it closed) to stop listening. */
+export function recordCliSession(store: HistoryStore, session: SsmSession, meta: CliRecordMeta): Disposable {
+  const id = randomUUID();
+  const subs = new DisposableStore();
+  let bytesIn = 0;
+  const event = (kind: string, detail: string): void =>
+    store.recordEvent({ sessionId: id, at: Date.now(), kind, detail });
+  store.recordSessionStart({
+    id,
+    awsSessionId: session.sessionId,
+    instanceId: meta.instanceId,
+    instanceName: meta.instanceName,
+    profile: meta.profile,
+    region: meta.region,
+    source: 'cli',
+    user: localUser(),
+    startedAt: Date.now() - Math.round(meta.openMs),
+    openMs: Math.round(meta.openMs * 10) / 10,
+  });
+  event('opened', `session ${session.sessionId} opened in ${Math.round(meta.openMs)} ms`);
+  subs.add(session.onOutput((b) => (bytesIn += b.length)));
+  subs.add(session.onStderr((b) => (bytesIn += b.length)));
+  subs.add(session.onStateChange((state) => event('state', state)));
+  subs.add(session.onConnectionEvent((e) => event(e.kind, e.detail)));
+  subs.add(
+    session.onReconnectAttempt((a) =>
+      event('reconnect-attempt', `attempt ${a.attempt} of ${a.maxAttempts} in ${a.delayMs} ms (${a.cause})`),
+    ),
+  );
+  subs.add(
+    session.onClosed((closed) => {
+      event('closed', closed.reason);
+      store.recordSessionEnd(id, {
+        endedAt: Date.now(),
+        outcome: closed.how,
+        endReason: closed.reason,
+        exitCode: closed.exitCode ?? null,
+        bytesIn,
+        bytesOut: session.channel.stats.payloadBytesOut,
+        reconnects: session.reconnects,
+      });
+      store.flush();
+    }),
+  );
+  return subs;
+}

@@ -1,0 +1,122 @@
+/**
+ * Records what the session manager does into the history store: a row per session (who,
+ * where, when, how it ended, bytes), its events (state changes, reconnect attempts,
+ * connection notices, the close) and its metrics samples. Every write is queued by the store
+ * and committed in batches, so nothing here touches the output path.
+ */
+import os from 'node:os';
+import type { SessionManager } from '../sessions/session-manager.js';
+import type { HistoryStore } from '../store/types.js';
+import { DisposableStore, type Disposable } from '../util/lifecycle.js';
+import type { MetricsTick } from './session-metrics.js';
+
+export interface SessionRecorderOptions {
+  store: HistoryStore;
+  manager: SessionManager;
+  source: 'app' | 'web' | 'cli';
+  /** Who: the local user (and the AWS principal, when known). */
+  user?: string;
+  /** The instance's name for a session (from the instance list). */
+  nameOf: (instanceId: string) => string;
+  /** A session's record started or ended (the History view refreshes). */
+  onChanged?: (sessionId: string) => void;
+}
+
+export function localUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
+
+export class SessionRecorder implements Disposable {
+  private readonly subscriptions = new DisposableStore();
+  private readonly user: string;
+
+  constructor(private readonly o: SessionRecorderOptions) {
+    this.user = o.user ?? localUser();
+    const { manager, store } = o;
+    this.subscriptions.add(
+      manager.onOpened((info) => {
+        store.recordSessionStart({
+          id: info.id,
+          awsSessionId: info.awsSessionId,
+          instanceId: info.instanceId,
+          instanceName: o.nameOf(info.instanceId),
+          profile: info.profile,
+          region: info.region,
+          source: o.source,
+          user: this.user,
+          startedAt: Date.parse(info.openedAt),
+          openMs: Math.round(info.openMs * 10) / 10,
+        });
+        this.event(info.id, 'opened', `session ${info.awsSessionId} opened in ${Math.round(info.openMs)} ms`);
+        o.onChanged?.(info.id);
+      }),
+    );
+    this.subscriptions.add(manager.onStateChanged(({ id, state }) => this.event(id, 'state', state)));
+    this.subscriptions.add(
+      manager.onReconnectAttempt(({ id, attempt, maxAttempts, delayMs, cause }) =>
+        this.event(
+          id,
+          'reconnect-attempt',
+          `attempt ${attempt} of ${maxAttempts} in ${delayMs} ms (${cause})`,
+        ),
+      ),
+    );
+    this.subscriptions.add(manager.onConnectionEvent(({ id, kind, detail }) => this.event(id, kind, detail)));
+    this.subscriptions.add(
+      manager.onInactiveWarning(({ id, closesInMs }) =>
+        this.event(id, 'inactive-warning', `closes in ${Math.round(closesInMs / 1000)} s without activity`),
+      ),
+    );
+    this.subscriptions.add(
+      manager.onClosed((info) => {
+        const closed = info.closed;
+        this.event(info.id, 'closed', closed?.reason ?? 'closed');
+        store.recordSessionEnd(info.id, {
+          endedAt: Date.now(),
+          outcome: closed?.how ?? 'ended',
+          endReason: closed?.reason ?? null,
+          exitCode: closed?.exitCode ?? null,
+          bytesIn: info.bytesIn,
+          bytesOut: info.bytesOut,
+          reconnects: info.reconnects,
+        });
+        o.onChanged?.(info.id);
+      }),
+    );
+  }
+
+  /** One metrics tick: a sample per session, and the sessions' counters brought up to date. */
+  recordTick(tick: MetricsTick): void {
+    this.o.store.recordMetrics(
+      tick.samples.map((s) => ({
+        sessionId: s.sessionId,
+        t: s.t,
+        latencyP50: s.latencyP50,
+        latencyP99: s.latencyP99,
+        inBytesPerSec: s.inBytesPerSec,
+        outBytesPerSec: s.outBytesPerSec,
+      })),
+    );
+    for (const s of tick.samples) {
+      const info = this.o.manager.get(s.sessionId);
+      if (info)
+        this.o.store.recordSessionCounters(s.sessionId, {
+          bytesIn: info.bytesIn,
+          bytesOut: info.bytesOut,
+          reconnects: info.reconnects,
+        });
+    }
+  }
+
+  private event(sessionId: string, kind: string, detail: string): void {
+    this.o.store.recordEvent({ sessionId, at: Date.now(), kind, detail });
+  }
+
+  dispose(): void {
+    this.subscriptions.dispose();
+  }
+}
