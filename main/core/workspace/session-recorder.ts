@@ -14,8 +14,10 @@ export interface SessionRecorderOptions {
   store: HistoryStore;
   manager: SessionManager;
   source: 'app' | 'web' | 'cli';
-  /** Who: the local user (and the AWS principal, when known). */
+  /** The local user (default: the OS account). */
   user?: string;
+  /** The AWS principal (ARN) of a profile and region, when known: recorded beside the local user. */
+  principalOf?: (profile: string, region: string) => string | undefined;
   /** The instance's name for a session (from the instance list). */
   nameOf: (instanceId: string) => string;
   /** A session's record started or ended (the History view refreshes). */
@@ -47,7 +49,7 @@ export class SessionRecorder implements Disposable {
           profile: info.profile,
           region: info.region,
           source: o.source,
-          user: this.user,
+          user: this.userFor(info.profile, info.region),
           startedAt: Date.parse(info.openedAt),
           openMs: Math.round(info.openMs * 10) / 10,
         });
@@ -110,6 +112,11 @@ export class SessionRecorder implements Disposable {
           reconnects: info.reconnects,
         });
     }
+  }
+
+  private userFor(profile: string, region: string): string {
+    const principal = this.o.principalOf?.(profile, region);
+    return principal ? `${this.user} (${principal})` : this.user;
   }
 
   private event(sessionId: string, kind: string, detail: string): void {

@@ -113,6 +113,8 @@ export class Workspace implements WorkspaceService {
   private readonly metrics: SessionMetrics;
   private readonly notifications: NotificationPolicy;
   private readonly names = new Map<string, string>();
+  /** The AWS principal of each resolved profile/region (for the history's "who"). */
+  private readonly principals = new Map<string, string>();
   private readonly reconnecting = new Map<string, ReconnectInfo>();
   private readonly closedInfo = new Map<string, SessionInfo>();
   private readonly instanceCache = new Map<string, InstanceList>();
@@ -166,6 +168,7 @@ export class Workspace implements WorkspaceService {
           manager: this.manager,
           source: options.historySource ?? 'app',
           nameOf: (id) => this.names.get(id) ?? id,
+          principalOf: (profile, region) => this.principals.get(key(profile, region)),
           onChanged: (sessionId) => this.emit('history.changed', { sessionId }),
         }),
       );
@@ -214,8 +217,17 @@ export class Workspace implements WorkspaceService {
       pending.catch(() => this.resolved.delete(wanted));
     }
     const r = await pending;
-    this.resolved.set(key(profile, r.region), pending);
-    this.ready.set(key(profile, r.region), r);
+    const k = key(profile, r.region);
+    this.resolved.set(k, pending);
+    if (!this.ready.has(k) && this.history) {
+      // Who the sessions run as, for the history (once per profile; a failure only leaves it out).
+      r.controlPlane.getCallerIdentity().then(
+        (id) => this.principals.set(k, id.arn),
+        (err: unknown) =>
+          this.log.debug({ err, profile }, 'GetCallerIdentity failed; history records the local user only'),
+      );
+    }
+    this.ready.set(k, r);
     return r;
   }
 

@@ -86,6 +86,7 @@ describe('Workspace history', () => {
       outcome: 'terminated',
       endReason: 'closed by the user',
     });
+    expect(row.user).toMatch(/ \(arn:aws:(iam|sts)::\d{12}:.+\)$/);
     expect(row.bytesIn).toBeGreaterThan(14_000);
     expect(row.bytesOut).toBeGreaterThan(5);
     expect(Date.parse(row.endedAt!)).toBeGreaterThanOrEqual(Date.parse(row.startedAt));
