@@ -117,3 +117,33 @@ export async function startUi(
     },
   };
 }
+
+/** The text of a session's terminal (through the renderer's test hook). */
+export async function bufferText(page: Page, sessionId: string): Promise<string> {
+  return page.evaluate((id) => window.__ec2connectTest?.bufferText(id) ?? '', sessionId);
+}
+
+/** Wait until a session's terminal shows `needle`; the error shows what it does show. */
+export async function waitForText(
+  page: Page,
+  sessionId: string,
+  needle: string | RegExp,
+  timeoutMs = 15_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await bufferText(page, sessionId);
+    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
+    if (Date.now() > deadline)
+      throw new Error(
+        `terminal ${sessionId} never showed ${String(needle)}; it shows:\n${JSON.stringify(text.slice(-400))}`,
+      );
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Type into a session's terminal, as a user would. */
+export async function typeInto(page: Page, sessionId: string, text: string): Promise<void> {
+  await page.locator(`[data-testid="terminal-pane"][data-session-id="${sessionId}"] .xterm`).click();
+  await page.keyboard.type(text, { delay: 5 });
+}

@@ -11,36 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, startUi, type UiHarness } from './harness.js';
+import { CHROMIUM, startUi, typeInto, waitForText, type UiHarness } from './harness.js';
 
 const haveChromium = existsSync(CHROMIUM);
-
-async function bufferText(page: Page, sessionId: string): Promise<string> {
-  return page.evaluate((id) => window.__ec2connectTest?.bufferText(id) ?? '', sessionId);
-}
-
-async function waitForText(
-  page: Page,
-  sessionId: string,
-  needle: string | RegExp,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await bufferText(page, sessionId);
-    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
-    if (Date.now() > deadline)
-      throw new Error(
-        `terminal ${sessionId} never showed ${String(needle)}; it shows:\n${JSON.stringify(text.slice(-400))}`,
-      );
-    await page.waitForTimeout(50);
-  }
-}
-
-async function typeInto(page: Page, sessionId: string, text: string): Promise<void> {
-  await page.locator(`[data-testid="terminal-pane"][data-session-id="${sessionId}"] .xterm`).click();
-  await page.keyboard.type(text, { delay: 5 });
-}
 
 async function tabSessionIds(page: Page): Promise<string[]> {
   return (

@@ -5,44 +5,14 @@
  * no console errors or CSP violations on the way. Screenshots: test/artifacts/ui/*.png.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canStartSession } from '../../main/sandbox/fleet.js';
-import { startSandbox, type SandboxHandle } from '../../main/sandbox/server.js';
-import { CHROMIUM, startUi, type UiHarness } from './harness.js';
+import type { SandboxHandle } from '../../main/sandbox/server.js';
+import { sandboxBehindProfile, type SandboxProfile } from '../helpers/aws-profile.js';
+import { CHROMIUM, bufferText, startUi, typeInto, waitForText, type UiHarness } from './harness.js';
 
 const haveChromium = existsSync(CHROMIUM);
-
-async function bufferText(page: Page, sessionId: string): Promise<string> {
-  return page.evaluate((id) => window.__ec2connectTest?.bufferText(id) ?? '', sessionId);
-}
-
-async function waitForText(
-  page: Page,
-  sessionId: string,
-  needle: string | RegExp,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await bufferText(page, sessionId);
-    if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) return text;
-    if (Date.now() > deadline)
-      throw new Error(
-        `terminal ${sessionId} never showed ${String(needle)}; it shows:\n${JSON.stringify(text.slice(-400))}`,
-      );
-    await page.waitForTimeout(50);
-  }
-}
-
-/** Type into the terminal of the active pane, as a user would. */
-async function typeInto(page: Page, sessionId: string, text: string): Promise<void> {
-  await page.locator(`[data-testid="terminal-pane"][data-session-id="${sessionId}"] .xterm`).click();
-  await page.keyboard.type(text, { delay: 5 });
-}
 
 async function activeSessionIds(page: Page): Promise<string[]> {
   return page
@@ -54,40 +24,21 @@ describe.skipIf(!haveChromium)('the workspace in Chromium (web mode)', () => {
   let ui: UiHarness;
   let page: Page;
   let staging: SandboxHandle;
-  let awsDir: string;
-  const saved = { config: process.env.AWS_CONFIG_FILE, creds: process.env.AWS_SHARED_CREDENTIALS_FILE };
+  let profile: SandboxProfile;
   let first = '';
   let second = '';
 
   beforeAll(async () => {
     // A second AWS for the profile switch: a standalone sandbox behind a profile of the AWS config.
-    staging = await startSandbox({ port: 0, region: 'eu-west-1' });
-    awsDir = await mkdtemp(path.join(os.tmpdir(), 'ec2c-ui-aws-'));
-    process.env.AWS_CONFIG_FILE = path.join(awsDir, 'config');
-    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(awsDir, 'credentials');
-    await writeFile(
-      process.env.AWS_CONFIG_FILE,
-      `[profile staging]\nregion = eu-west-1\nendpoint_url = ${staging.endpoint}\n`,
-    );
-    await writeFile(
-      process.env.AWS_SHARED_CREDENTIALS_FILE,
-      `[staging]\naws_access_key_id = ${staging.credentials.accessKeyId}\naws_secret_access_key = ${staging.credentials.secretAccessKey}\n`,
-    );
+    profile = await sandboxBehindProfile('staging');
+    staging = profile.sandbox;
     ui = await startUi({ metricsIntervalMs: 500 });
     page = ui.page;
   }, 60_000);
 
   afterAll(async () => {
     await ui?.close();
-    await staging?.close();
-    for (const [k, v] of [
-      ['AWS_CONFIG_FILE', saved.config],
-      ['AWS_SHARED_CREDENTIALS_FILE', saved.creds],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    if (awsDir) await rm(awsDir, { recursive: true, force: true });
+    await profile?.close();
   });
 
   it('lists the instances and filters them by text, tag and state', async () => {

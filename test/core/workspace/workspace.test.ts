@@ -3,12 +3,13 @@
  * batches with offsets, flow control, reconnects with attempt counts, cancel, limits,
  * notifications, replay, settings, and switching to a profile of the AWS config files.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeEvent, EventPayload, SessionInfo } from '../../../preload/api.js';
-import { startSandbox, type SandboxHandle } from '../../../main/sandbox/server.js';
+import type { SandboxHandle } from '../../../main/sandbox/server.js';
+import { sandboxBehindProfile, type SandboxProfile } from '../../helpers/aws-profile.js';
 import { canStartSession } from '../../../main/sandbox/fleet.js';
 import { Workspace, type WorkspaceOptions } from '../../../main/core/workspace/workspace.js';
 import type { WorkspaceNotification } from '../../../main/core/workspace/types.js';
@@ -214,33 +215,15 @@ describe('Workspace connections', () => {
 describe('Workspace profiles and settings', () => {
   let other: SandboxHandle;
   let dir: string;
-  const saved = { config: process.env.AWS_CONFIG_FILE, creds: process.env.AWS_SHARED_CREDENTIALS_FILE };
+  let profile: SandboxProfile;
 
   beforeAll(async () => {
-    // A second AWS: a standalone sandbox that a profile of the AWS config points at with
-    // endpoint_url, signed with keys from the credentials file (the SDK's own profile handling).
-    other = await startSandbox({ port: 0, region: 'eu-west-1' });
+    profile = await sandboxBehindProfile('staging');
+    other = profile.sandbox;
     dir = await mkdtemp(path.join(os.tmpdir(), 'ec2c-ws-'));
-    process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
-    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
-    await writeFile(
-      process.env.AWS_CONFIG_FILE,
-      `[profile staging]\nregion = eu-west-1\nendpoint_url = ${other.endpoint}\n`,
-    );
-    await writeFile(
-      process.env.AWS_SHARED_CREDENTIALS_FILE,
-      `[staging]\naws_access_key_id = ${other.credentials.accessKeyId}\naws_secret_access_key = ${other.credentials.secretAccessKey}\n`,
-    );
   });
   afterAll(async () => {
-    for (const [k, v] of [
-      ['AWS_CONFIG_FILE', saved.config],
-      ['AWS_SHARED_CREDENTIALS_FILE', saved.creds],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await other.close();
+    await profile.close();
     await rm(dir, { recursive: true, force: true });
   });
 
