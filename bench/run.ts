@@ -13,6 +13,10 @@
  *   - the UI in Chromium: terminal render throughput, responsiveness with 20 busy sessions (ui.ts;
  *     `--no-ui` skips it, and it is skipped when there is no Chromium)
  * Writes bench/results/latest.json and prints a table.
+ *
+ * Flags: --quick, --no-ui, --no-store; --compare <baseline.json> (exit 1 when a figure's median
+ * regressed by more than its tolerance; see compare.ts), --max-regression <ratio> (overrides the
+ * baseline's default), --save-baseline <file> (write this run as a baseline).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +24,7 @@ import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { ControlPlane } from '../main/core/ssm/control-plane.js';
 import { SsmSession } from '../main/core/ssm/session.js';
@@ -29,6 +34,7 @@ import { round, summarize, type Summary } from './lib/stats.js';
 import { runSessionsBench } from './sessions.js';
 import { runUiBench, uiBenchUnavailable } from './ui.js';
 import { runStoreBench } from './store.js';
+import { compareWithBaseline, loadBaseline, makeBaseline, parseRatio, type BaselineFile } from './compare.js';
 
 interface PeerInfo {
   endpoint: string;
@@ -55,8 +61,26 @@ interface Figure {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = new Set(process.argv.slice(2));
-const quick = args.has('--quick');
+const { values: args } = parseArgs({
+  args: process.argv.slice(2),
+  strict: false,
+  options: {
+    quick: { type: 'boolean' },
+    'no-ui': { type: 'boolean' },
+    'no-store': { type: 'boolean' },
+    compare: { type: 'string' },
+    'max-regression': { type: 'string' },
+    'save-baseline': { type: 'string' },
+  },
+});
+/** A string-valued flag; with strict: false a flag given without its value comes back as true. */
+function stringArg(name: 'compare' | 'max-regression' | 'save-baseline'): string | undefined {
+  const v = args[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new Error(`--${name} needs a value`);
+  return v;
+}
+const quick = args.quick === true;
 const N_OPEN = quick ? 5 : 20;
 const N_ECHO = quick ? 100 : 1000;
 const N_THROUGHPUT = quick ? 1 : 3;
@@ -156,6 +180,13 @@ async function throughputRun(
 }
 
 async function main(): Promise<void> {
+  // Check the comparison flags before spending minutes on the run.
+  const compareFile = stringArg('compare');
+  const maxRegressionArg = stringArg('max-regression');
+  const maxRegression = maxRegressionArg === undefined ? undefined : parseRatio(maxRegressionArg);
+  const saveBaseline = stringArg('save-baseline');
+  const baseline: BaselineFile | undefined = compareFile ? loadBaseline(compareFile) : undefined;
+
   const peer = await startPeer();
   const { info } = peer;
   const cp = new ControlPlane({
@@ -373,10 +404,9 @@ async function main(): Promise<void> {
   cp.dispose();
   figures.push(...(await runSessionsBench(info, quick ? 40 : 200)));
   await peer.stop();
-  if (args.has('--no-store'))
-    process.stdout.write('history store benchmarks skipped: --no-store was given\n');
+  if (args['no-store']) process.stdout.write('history store benchmarks skipped: --no-store was given\n');
   else figures.push(...(await runStoreBench({ quick })));
-  const noUi = args.has('--no-ui') ? '--no-ui was given' : uiBenchUnavailable();
+  const noUi = args['no-ui'] ? '--no-ui was given' : uiBenchUnavailable();
   if (noUi) process.stdout.write(`UI benchmarks skipped: ${noUi}\n`);
   else {
     try {
@@ -438,6 +468,19 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`open breakdown (median ms): ${JSON.stringify(result.openBreakdownMedianMs)}\n`);
   process.stdout.write(`wrote ${join(outDir, 'latest.json')}\n`);
+
+  if (saveBaseline) {
+    writeFileSync(saveBaseline, JSON.stringify(makeBaseline(result, maxRegression), null, 2) + '\n');
+    process.stdout.write(`wrote baseline ${saveBaseline}\n`);
+  }
+  if (baseline && compareFile) {
+    const cmp = compareWithBaseline(baseline, result, compareFile, maxRegression);
+    process.stdout.write(cmp.text);
+    if (cmp.failure) {
+      process.stderr.write(cmp.failure);
+      process.exitCode = 1;
+    }
+  }
 }
 
 main().catch((err: unknown) => {
