@@ -54,8 +54,8 @@ describe('OutputBatcher', () => {
           for (const x of batches) {
             expect(x.offset).toBe(offset);
             offset += x.bytes;
-            // No lone surrogate halves or replacement characters from a split sequence.
-            expect(x.data).not.toContain('\ufffd');
+            // No replacement characters from a split sequence (unless the text itself has one).
+            if (!text.includes('\ufffd')) expect(x.data).not.toContain('\ufffd');
           }
           expect(offset).toBe(bytes.length);
         },
