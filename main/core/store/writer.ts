@@ -105,11 +105,19 @@ export class WriteQueue {
 
   push(op: WriteOp): void {
     if (this.off) return;
+    if (this.enqueue(op)) this.afterPush();
+  }
+
+  /**
+   * Append an op to the queue, or fold it into the waiting one it replaces: a session's
+   * counters and a profile's instance cache only need their latest values. False when folded.
+   */
+  private enqueue(op: WriteOp): boolean {
     if (op.kind === 'counters') {
       const waiting = this.countersById.get(op.id);
       if (waiting) {
         waiting.counters = op.counters;
-        return;
+        return false;
       }
       this.countersById.set(op.id, op);
     } else if (op.kind === 'cache') {
@@ -118,12 +126,12 @@ export class WriteQueue {
       if (waiting) {
         waiting.data = op.data;
         waiting.fetchedAt = op.fetchedAt;
-        return;
+        return false;
       }
       this.cacheByKey.set(key, op);
     }
     this.ops.push(op);
-    this.afterPush();
+    return true;
   }
 
   pushMetrics(items: QueuedMetric[]): void {
@@ -242,27 +250,8 @@ export class WriteQueue {
     this.ops = [];
     this.countersById.clear();
     this.cacheByKey.clear();
-    for (const op of [...ops, ...newer]) {
-      // Re-coalesce: a newer counters/cache entry replaces the requeued one's values in its place.
-      if (op.kind === 'counters') {
-        const w = this.countersById.get(op.id);
-        if (w) {
-          w.counters = op.counters;
-          continue;
-        }
-        this.countersById.set(op.id, op);
-      } else if (op.kind === 'cache') {
-        const key = `${op.profile}\0${op.region}`;
-        const w = this.cacheByKey.get(key);
-        if (w) {
-          w.data = op.data;
-          w.fetchedAt = op.fetchedAt;
-          continue;
-        }
-        this.cacheByKey.set(key, op);
-      }
-      this.ops.push(op);
-    }
+    // Re-coalesce: a newer counters/cache entry replaces the requeued one's values in its place.
+    for (const op of [...ops, ...newer]) this.enqueue(op);
     this.metrics = metrics.concat(this.metrics.slice(this.head));
     this.head = 0;
     const over = this.pending - this.options.maxQueue;
