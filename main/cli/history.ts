@@ -8,7 +8,7 @@ import type { Logger } from '../core/log/logger.js';
 import type { SsmSession } from '../core/ssm/session.js';
 import { defaultDatabaseFile, openHistoryStore, type HistoryStore } from '../core/store/index.js';
 import { DisposableStore, type Disposable } from '../core/util/lifecycle.js';
-import { localUser } from '../core/workspace/session-recorder.js';
+import { localUser, openedDetail, reconnectAttemptDetail } from '../core/workspace/session-recorder.js';
 
 export interface CliRecordMeta {
   instanceId: string;
@@ -46,16 +46,12 @@ export function recordCliSession(store: HistoryStore, session: SsmSession, meta:
     startedAt: Date.now() - Math.round(meta.openMs),
     openMs: Math.round(meta.openMs * 10) / 10,
   });
-  event('opened', `session ${session.sessionId} opened in ${Math.round(meta.openMs)} ms`);
+  event('opened', openedDetail(session.sessionId, meta.openMs));
   subs.add(session.onOutput((b) => (bytesIn += b.length)));
   subs.add(session.onStderr((b) => (bytesIn += b.length)));
   subs.add(session.onStateChange((state) => event('state', state)));
   subs.add(session.onConnectionEvent((e) => event(e.kind, e.detail)));
-  subs.add(
-    session.onReconnectAttempt((a) =>
-      event('reconnect-attempt', `attempt ${a.attempt} of ${a.maxAttempts} in ${a.delayMs} ms (${a.cause})`),
-    ),
-  );
+  subs.add(session.onReconnectAttempt((a) => event('reconnect-attempt', reconnectAttemptDetail(a))));
   subs.add(
     session.onClosed((closed) => {
       event('closed', closed.reason);

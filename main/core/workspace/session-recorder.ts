@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import type { SessionManager } from '../sessions/session-manager.js';
+import type { ReconnectAttempt } from '../ssm/session.js';
 import type { HistoryStore } from '../store/types.js';
 import { DisposableStore, type Disposable } from '../util/lifecycle.js';
 import type { MetricsTick } from './session-metrics.js';
@@ -22,6 +23,15 @@ export interface SessionRecorderOptions {
   nameOf: (instanceId: string) => string;
   /** A session's record started or ended (the History view refreshes). */
   onChanged?: (sessionId: string) => void;
+}
+
+/** History event texts shared by the app's recorder and the CLI's (main/cli/history.ts). */
+export function openedDetail(awsSessionId: string, openMs: number): string {
+  return `session ${awsSessionId} opened in ${Math.round(openMs)} ms`;
+}
+
+export function reconnectAttemptDetail(a: ReconnectAttempt): string {
+  return `attempt ${a.attempt} of ${a.maxAttempts} in ${a.delayMs} ms (${a.cause})`;
 }
 
 export function localUser(): string {
@@ -53,19 +63,13 @@ export class SessionRecorder implements Disposable {
           startedAt: Date.parse(info.openedAt),
           openMs: Math.round(info.openMs * 10) / 10,
         });
-        this.event(info.id, 'opened', `session ${info.awsSessionId} opened in ${Math.round(info.openMs)} ms`);
+        this.event(info.id, 'opened', openedDetail(info.awsSessionId, info.openMs));
         o.onChanged?.(info.id);
       }),
     );
     this.subscriptions.add(manager.onStateChanged(({ id, state }) => this.event(id, 'state', state)));
     this.subscriptions.add(
-      manager.onReconnectAttempt(({ id, attempt, maxAttempts, delayMs, cause }) =>
-        this.event(
-          id,
-          'reconnect-attempt',
-          `attempt ${attempt} of ${maxAttempts} in ${delayMs} ms (${cause})`,
-        ),
-      ),
+      manager.onReconnectAttempt((a) => this.event(a.id, 'reconnect-attempt', reconnectAttemptDetail(a))),
     );
     this.subscriptions.add(manager.onConnectionEvent(({ id, kind, detail }) => this.event(id, kind, detail)));
     this.subscriptions.add(
