@@ -183,7 +183,7 @@ export class Workspace implements WorkspaceService {
     try {
       await ws.settings.load();
       const profile = options.profile ?? defaultProfileName();
-      const resolved = await ws.resolveProfile(profile, options.region, options.endpoint);
+      const resolved = await ws.resolveProfile(profile, options.region);
       ws.active = { profile, region: resolved.region, endpoint: resolved.endpoint };
       if (resolved.sandbox) ws.sandboxRegion = resolved.region;
       return ws;
@@ -197,11 +197,8 @@ export class Workspace implements WorkspaceService {
   // Profiles
   // -------------------------------------------------------------------------------------------
 
-  private async resolveProfile(
-    profile: string,
-    region?: string,
-    endpoint?: string,
-  ): Promise<ResolvedProfile> {
+  private async resolveProfile(profile: string, region?: string): Promise<ResolvedProfile> {
+    const endpoint = this.endpointFor(profile);
     // Before resolution the region may be unknown (the sandbox picks its own); look up by the
     // requested one, then store under the resolved one too.
     const wanted = key(profile, region ?? '');
@@ -271,12 +268,7 @@ export class Workspace implements WorkspaceService {
     }
     const wantedRegion =
       region ?? entry?.region ?? (profile === SANDBOX_PROFILE ? this.sandboxRegion : this.active.region);
-    // The start-up endpoint override belongs to the start-up profile only.
-    const endpoint =
-      profile === this.options.profile || (!this.options.profile && profile === defaultProfileName())
-        ? this.options.endpoint
-        : undefined;
-    const resolved = await this.resolveProfile(profile, wantedRegion, endpoint);
+    const resolved = await this.resolveProfile(profile, wantedRegion);
     this.active = { profile, region: resolved.region, endpoint: resolved.endpoint };
     this.log.info({ profile, region: resolved.region }, 'active profile changed');
     const info = this.appInfo();
@@ -441,7 +433,7 @@ export class Workspace implements WorkspaceService {
     on: { profile: string; region: string } = this.active,
   ): Promise<SessionInfo> {
     const { profile, region } = on;
-    await this.resolveProfile(profile, region, this.endpointFor(profile));
+    await this.resolveProfile(profile, region);
     if (!this.names.has(instanceId)) {
       // Opened without listing first (a recent instance from the tray): name it if we can.
       const cached = this.instanceCache.get(key(profile, region));
