@@ -34,6 +34,7 @@ import { round, summarize, type Summary } from './lib/stats.js';
 import { runSessionsBench } from './sessions.js';
 import { runUiBench, uiBenchUnavailable } from './ui.js';
 import { runStoreBench } from './store.js';
+import { runMonitorBench } from './monitor.js';
 import { compareWithBaseline, loadBaseline, makeBaseline, parseRatio, type BaselineFile } from './compare.js';
 
 interface PeerInfo {
@@ -404,6 +405,7 @@ async function main(): Promise<void> {
   cp.dispose();
   figures.push(...(await runSessionsBench(info, quick ? 40 : 200)));
   await peer.stop();
+  figures.push(...(await runMonitorBench({ quick })));
   if (args['no-store']) process.stdout.write('history store benchmarks skipped: --no-store was given\n');
   else figures.push(...(await runStoreBench({ quick })));
   const noUi = args['no-ui'] ? '--no-ui was given' : uiBenchUnavailable();

@@ -205,6 +205,24 @@ export const NotificationSettingsSchema = z.object({
   minIntervalSeconds: z.number().int().min(0).max(3600),
 });
 
+/** Low-power mode: `auto` turns it on while on battery or over a resource limit. */
+export const LowPowerModeSchema = z.enum(['auto', 'on', 'off']);
+export type LowPowerMode = z.infer<typeof LowPowerModeSchema>;
+
+/** The resource governor's configuration (issue 7); EC2_CONNECT_* variables override it. */
+export const ResourceSettingsSchema = z.object({
+  /** monitoring_interval: how often CPU and memory are sampled, in ms (tripled in low-power mode). */
+  monitoringIntervalMs: z.number().int().min(250).max(600_000),
+  /** max_memory_mb: resident memory of EC2 Connect's own processes, MiB; 0 = no limit. */
+  maxMemoryMb: z.number().int().min(0).max(1_048_576),
+  /** max_cpu_percent: CPU of EC2 Connect's own processes as a share of the whole machine (all cores = 100); 0 = no limit. */
+  maxCpuPercent: z.number().min(0).max(100),
+  lowPower: LowPowerModeSchema,
+  /** Serve Prometheus text on http://127.0.0.1:<port>/metrics; 0 = off (the default). */
+  prometheusPort: z.number().int().min(0).max(65_535),
+});
+export type ResourceSettings = z.infer<typeof ResourceSettingsSchema>;
+
 export const SettingsSchema = z.object({
   theme: ThemeSchema,
   fontFamily: z.string().min(1).max(200),
@@ -219,8 +237,17 @@ export const SettingsSchema = z.object({
   pasteWarningLines: z.number().int().min(0).max(100_000),
   copyOnSelect: z.boolean(),
   notifications: NotificationSettingsSchema,
+  resources: ResourceSettingsSchema,
 });
 export type Settings = z.infer<typeof SettingsSchema>;
+
+export const DEFAULT_RESOURCE_SETTINGS: ResourceSettings = {
+  monitoringIntervalMs: 5000,
+  maxMemoryMb: 1536,
+  maxCpuPercent: 80,
+  lowPower: 'auto',
+  prometheusPort: 0,
+};
 
 export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
@@ -240,11 +267,13 @@ export const DEFAULT_SETTINGS: Settings = {
     endedElsewhere: true,
     minIntervalSeconds: 30,
   },
+  resources: DEFAULT_RESOURCE_SETTINGS,
 };
 
 /** A partial update of the settings (nested objects partial too). */
 export const SettingsPatchSchema = SettingsSchema.extend({
   notifications: NotificationSettingsSchema.partial(),
+  resources: ResourceSettingsSchema.partial(),
 })
   .partial()
   .strict();
@@ -256,10 +285,15 @@ export const SessionMetricsSampleSchema = z.object({
   t: z.number(),
   /** Round trip of input (from acknowledgement timing) in the interval, ms; null when no input was sent. */
   latencyP50: z.number().nonnegative().nullable(),
+  latencyP95: z.number().nonnegative().nullable(),
   latencyP99: z.number().nonnegative().nullable(),
   /** Output received and input sent, bytes per second over the interval. */
   inBytesPerSec: z.number().nonnegative(),
   outBytesPerSec: z.number().nonnegative(),
+  /** Data-channel messages sent again in the interval (unacknowledged in time). */
+  retransmissions: z.number().int().nonnegative(),
+  /** Reconnections completed in the interval. */
+  reconnects: z.number().int().nonnegative(),
 });
 export type SessionMetricsSample = z.infer<typeof SessionMetricsSampleSchema>;
 
@@ -267,6 +301,141 @@ export const MetricsHistorySchema = z.object({
   intervalMs: z.number().int().positive(),
   sessions: z.array(z.object({ sessionId: SessionIdSchema, samples: z.array(SessionMetricsSampleSchema) })),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Resources: process sampling, the governor, low-power mode, endpoint probes (issue 7)
+// ---------------------------------------------------------------------------------------------
+
+/** main (this process), renderer/gpu/utility (Electron's), pty (sandbox shells), child (other). */
+export const ProcessRoleSchema = z.string().min(1).max(40);
+
+export const ProcessStatSchema = z.object({
+  pid: z.number().int().positive(),
+  role: ProcessRoleSchema,
+  /** Percent of one core over the last interval. */
+  cpuPercent: z.number().nonnegative(),
+  /** Resident set size. */
+  memoryBytes: z.number().int().nonnegative(),
+  /** False for processes that are not EC2 Connect's own (the sandbox's shells): shown, not governed. */
+  governed: z.boolean(),
+});
+export type ProcessStat = z.infer<typeof ProcessStatSchema>;
+
+/** A TCP (and TLS) connect time to an AWS endpoint in use. */
+export const EndpointProbeSchema = z.object({
+  /** What the endpoint is for. */
+  service: z.enum(['ssm', 'ssmmessages', 'ec2', 'sts']),
+  profile: z.string(),
+  region: z.string(),
+  /** host:port */
+  endpoint: z.string(),
+  ok: z.boolean(),
+  /** Connect (+ TLS handshake) time, ms; null when it failed. */
+  latencyMs: z.number().nonnegative().nullable(),
+  error: z.string().nullable(),
+  at: z.iso.datetime(),
+});
+export type EndpointProbe = z.infer<typeof EndpointProbeSchema>;
+
+/** One sample of the processes, at the monitoring interval. */
+export const ResourceSampleSchema = z.object({
+  /** Epoch ms. */
+  t: z.number(),
+  intervalMs: z.number().int().positive(),
+  processes: z.array(ProcessStatSchema),
+  /** Sum over the governed processes: CPU as a share of the machine (all cores = 100). */
+  cpuPercent: z.number().nonnegative(),
+  memoryBytes: z.number().int().nonnegative(),
+  /** The main process's V8 heap. */
+  heapUsedBytes: z.number().int().nonnegative(),
+  cores: z.number().int().positive(),
+});
+export type ResourceSample = z.infer<typeof ResourceSampleSchema>;
+
+/** Graded: each level includes the actions of the ones before it. */
+export const GovernorLevelSchema = z.enum(['normal', 'warn', 'slow-ui', 'trim', 'refuse']);
+export type GovernorLevel = z.infer<typeof GovernorLevelSchema>;
+
+export const LowPowerReasonSchema = z.enum(['config', 'env', 'battery', 'limits']);
+export type LowPowerReason = z.infer<typeof LowPowerReasonSchema>;
+
+export const GovernorStateSchema = z.object({
+  level: GovernorLevelSchema,
+  /** Use over limit: the higher of memory and CPU (1 = at the limit); null with no limits set. */
+  pressure: z.number().nonnegative().nullable(),
+  memory: z.object({
+    usedBytes: z.number().int().nonnegative(),
+    limitBytes: z.number().int().positive().nullable(),
+  }),
+  cpu: z.object({
+    /** Averaged over the last samples, share of the machine. */
+    percent: z.number().nonnegative(),
+    limitPercent: z.number().positive().nullable(),
+  }),
+  /** Why the level is what it is, in words (null when normal). */
+  reason: z.string().nullable(),
+  /** When the level last changed. */
+  since: z.iso.datetime(),
+  /** The message new sessions are refused with, while refusing. */
+  refusal: z.string().nullable(),
+  lowPower: z.object({
+    active: z.boolean(),
+    mode: LowPowerModeSchema,
+    reasons: z.array(LowPowerReasonSchema),
+  }),
+  /** What the renderer should do now. */
+  ui: z.object({
+    /** Charts and status figures redraw at most this often. */
+    updateIntervalMs: z.number().int().positive(),
+    /** Lines of scrollback background terminals are trimmed to; null = the setting. */
+    backgroundScrollback: z.number().int().positive().nullable(),
+    /** Costly rendering (WebGL, cursor blink) is off. */
+    economy: z.boolean(),
+  }),
+  /** Where each limit came from. */
+  sources: z.object({
+    maxMemoryMb: z.enum(['default', 'settings', 'env']),
+    maxCpuPercent: z.enum(['default', 'settings', 'env']),
+    lowPower: z.enum(['default', 'settings', 'env']),
+    monitoringIntervalMs: z.enum(['default', 'settings', 'env']),
+  }),
+});
+export type GovernorState = z.infer<typeof GovernorStateSchema>;
+
+/** One change of the governor's level, for the log in the Performance view. */
+export const GovernorChangeSchema = z.object({
+  at: z.iso.datetime(),
+  from: GovernorLevelSchema,
+  to: GovernorLevelSchema,
+  message: z.string(),
+});
+export type GovernorChange = z.infer<typeof GovernorChangeSchema>;
+
+export const LeakStatusSchema = z.object({
+  /** Heap growth over the watch window (0.5 = +50 %); null until the window is full enough. */
+  growthRatio: z.number().nullable(),
+  warning: z.boolean(),
+  summary: z.string(),
+  gcPauseMaxMs: z.number().nonnegative(),
+  gcCount: z.number().int().nonnegative(),
+  handles: z.number().int().nonnegative(),
+});
+export type LeakStatus = z.infer<typeof LeakStatusSchema>;
+
+export const ResourceSnapshotSchema = z.object({
+  sample: ResourceSampleSchema.nullable(),
+  /** Recent samples, oldest first (the charts start from these). */
+  history: z.array(ResourceSampleSchema),
+  governor: GovernorStateSchema,
+  changes: z.array(GovernorChangeSchema),
+  probes: z.array(EndpointProbeSchema),
+  leak: LeakStatusSchema,
+  /** The Prometheus endpoint when on. */
+  prometheus: z.string().nullable(),
+  /** Configuration problems now (an invalid EC2_CONNECT_* value, the Prometheus port in use). */
+  problems: z.array(z.string()).optional(),
+});
+export type ResourceSnapshot = z.infer<typeof ResourceSnapshotSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Session history (the local SQLite store)
@@ -439,6 +608,25 @@ export const channels = {
     response: MetricsHistorySchema,
     description: 'Recent connection metrics of every open session (the charts start from this).',
   },
+  'metrics.export': {
+    request: z.strictObject({
+      format: z.enum(['csv', 'prometheus']),
+      /** One session's samples; all open sessions when absent. */
+      sessionId: SessionIdSchema.optional(),
+    }),
+    response: z.object({ filename: z.string(), contentType: z.string(), text: z.string() }),
+    description: 'The recent connection metrics as CSV, or every metric as Prometheus text.',
+  },
+  'resources.get': {
+    request: NoParamsSchema,
+    response: ResourceSnapshotSchema,
+    description: 'Processes, the governor state and its recent changes, endpoint probes, the leak watch.',
+  },
+  'resources.probe': {
+    request: NoParamsSchema,
+    response: z.array(EndpointProbeSchema),
+    description: 'Measure the latency of the endpoints in use now.',
+  },
   'history.list': {
     request: HistoryFilterSchema.optional(),
     response: z.object({ status: HistoryStatusSchema, sessions: z.array(HistorySessionSchema) }),
@@ -502,6 +690,8 @@ export const ConnectionNoticeKindSchema = z.enum([
   'inactive-warning',
   /** A session could not be opened because of a limit. */
   'limit',
+  /** The resource governor hit a limit, recovered, or the leak watch warned (sessionId null). */
+  'resources',
 ]);
 export type ConnectionNoticeKind = z.infer<typeof ConnectionNoticeKindSchema>;
 
@@ -552,6 +742,12 @@ export const events = {
     intervalMs: z.number().int().positive(),
     samples: z.array(SessionMetricsSampleSchema.extend({ sessionId: SessionIdSchema })),
   }),
+  /** CPU and memory of every process, at the monitoring interval. */
+  'resources.tick': ResourceSampleSchema,
+  /** The governor changed level or low-power mode turned on or off. */
+  'governor.changed': z.object({ state: GovernorStateSchema, change: GovernorChangeSchema.nullable() }),
+  /** Fresh endpoint latency figures. */
+  'probes.updated': z.array(EndpointProbeSchema),
   /** The active profile or region changed (here or in another window). */
   'app.profileChanged': AppInfoSchema,
   'settings.changed': SettingsSchema,

@@ -4,10 +4,12 @@
  * environment (see main/cli/commands/app.ts).
  */
 import path from 'node:path';
+import type { ProcessStat } from '../../preload/api.js';
 import type { Logger } from '../core/log/logger.js';
 import { SETTINGS_FILE } from '../core/util/app-paths.js';
 import type { WorkspaceService } from '../core/workspace/types.js';
 import { Workspace } from '../core/workspace/workspace.js';
+import { startStatusServer, statusDir } from '../core/monitor/status-server.js';
 import { DATABASE_FILE, defaultDatabaseFile, openHistoryStore } from '../core/store/index.js';
 
 export interface RunningBackend {
@@ -18,7 +20,11 @@ export interface RunningBackend {
 export async function startBackend(
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
-  options: { userDataDir?: string } = {},
+  options: {
+    userDataDir?: string;
+    /** Electron's renderer, GPU and utility processes, for the resource monitor. */
+    processes?: () => ProcessStat[];
+  } = {},
 ): Promise<RunningBackend> {
   const workspace = await Workspace.start({
     // EC2_CONNECT_PROFILE is the default profile (see defaultProfileName).
@@ -34,9 +40,29 @@ export async function startBackend(
       logger,
     }),
     historySource: 'app',
+    ...(options.processes ? { resources: { externalProcesses: options.processes } } : {}),
     logger,
   });
   const info = await workspace.handlers['app.info'](undefined);
   logger.info({ profile: info.profile, region: info.region, endpoint: info.endpoint }, 'back end ready');
-  return { workspace, close: () => workspace.close() };
+  // For `ec2-connect resources`: the live state on a local socket (0600); the app works without it.
+  const status = await startStatusServer({
+    dir: statusDir(env),
+    kind: 'desktop',
+    handlers: workspace.handlers,
+    logger,
+  }).catch((err: unknown) => {
+    logger.warn(
+      { err },
+      'the status socket could not be started; `ec2-connect resources` will not see the app',
+    );
+    return undefined;
+  });
+  return {
+    workspace,
+    close: async () => {
+      await status?.dispose();
+      await workspace.close();
+    },
+  };
 }

@@ -29,6 +29,7 @@ import { appDataDir } from '../core/util/app-paths.js';
 import { DisposableStore, toDisposable } from '../core/util/lifecycle.js';
 import { CLIENT_VERSION, PRODUCT_NAME } from '../core/version.js';
 import { startBackend, type RunningBackend } from './backend.js';
+import { electronProcesses } from './process-metrics.js';
 import { createCommandSender, forwardWorkspaceEvents } from './events.js';
 import { registerBridgeIpc } from './ipc.js';
 import { DISPOSE_TIMEOUT_MS, once, runShutdown } from './lifecycle.js';
@@ -189,7 +190,10 @@ function run(): void {
       serveRenderer(rendererDir, csp);
 
       const userDataDir = app.getPath('userData');
-      backend = startBackend(logger, process.env, { userDataDir });
+      backend = startBackend(logger, process.env, {
+        userDataDir,
+        processes: () => electronProcesses(app),
+      });
       backend.catch((err: unknown) => logger.error({ err }, 'back end failed to start'));
       // Requests wait for the back end; if it failed they get an UNAVAILABLE error with the reason.
       const pending = backend;

@@ -7,6 +7,8 @@ import { registerSessionsCommands } from './commands/sessions.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerDatabaseCommands } from './commands/database.js';
+import { registerMetricsCommand } from './commands/metrics.js';
+import { registerResourcesCommand } from './commands/resources.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -27,5 +29,7 @@ export function buildProgram(): Command {
   registerSandboxCommand(program);
   registerAppCommands(program);
   registerDatabaseCommands(program);
+  registerMetricsCommand(program);
+  registerResourcesCommand(program);
   return program;
 }

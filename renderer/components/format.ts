@@ -7,14 +7,14 @@ export function describeError(err: unknown): string {
   return e.errorName ? `${e.errorName}: ${e.detail}` : e.detail;
 }
 
-const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
-/** 1536 -> "1.5 KB" (powers of 1024, at most one decimal, none for bytes; at most three digits). */
+/** 1536 -> "1.5 KiB" (powers of 1024, at most one decimal, none for bytes; at most three digits). */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '–';
   let value = bytes;
   let unit = 0;
-  // Switch units at 1000 so figures keep at most three digits (1000 B -> 1.0 KB).
+  // Switch units at 1000 so figures keep at most three digits (1000 B -> 1.0 KiB).
   while (value >= 1000 && unit < BYTE_UNITS.length - 1) {
     value /= 1024;
     unit++;

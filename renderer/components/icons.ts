@@ -29,4 +29,6 @@ export const icons = {
   desktop: ['M3 4h18v12H3z', 'M8 20h8', 'M12 16v4'],
   info: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M12 11v5', 'M12 8h.01'],
   check: ['M5 12l5 5 9-10'],
+  battery: ['M3 8h15v8H3z', 'M21 11v2', 'M6 11v2'],
+  gauge: ['M12 14l4-4', 'M3.34 19a10 10 0 1 1 17.32 0'],
 } as const;

@@ -21,13 +21,30 @@ export interface MetricsRing {
   readonly capacity: number;
   x: number[];
   p50: (number | null)[];
+  p95: (number | null)[];
   p99: (number | null)[];
   inRate: number[];
   outRate: number[];
+  /** Counts in each interval. */
+  retransmissions: number[];
+  reconnects: number[];
 }
 
+/** The columns of a ring, in one place (push, trim and read all go through this list). */
+const COLUMNS = ['x', 'p50', 'p95', 'p99', 'inRate', 'outRate', 'retransmissions', 'reconnects'] as const;
+
 export function createRing(capacity: number = MAX_SAMPLES): MetricsRing {
-  return { capacity, x: [], p50: [], p99: [], inRate: [], outRate: [] };
+  return {
+    capacity,
+    x: [],
+    p50: [],
+    p95: [],
+    p99: [],
+    inRate: [],
+    outRate: [],
+    retransmissions: [],
+    reconnects: [],
+  };
 }
 
 export function ringSize(ring: MetricsRing): number {
@@ -41,35 +58,52 @@ export function pushSample(ring: MetricsRing, sample: SessionMetricsSample): boo
   if (n > 0 && x <= ring.x[n - 1]!) return false;
   ring.x.push(x);
   ring.p50.push(sample.latencyP50);
+  ring.p95.push(sample.latencyP95);
   ring.p99.push(sample.latencyP99);
   ring.inRate.push(sample.inBytesPerSec);
   ring.outRate.push(sample.outBytesPerSec);
+  ring.retransmissions.push(sample.retransmissions);
+  ring.reconnects.push(sample.reconnects);
   if (ring.x.length > ring.capacity) {
     const extra = ring.x.length - ring.capacity;
-    ring.x.splice(0, extra);
-    ring.p50.splice(0, extra);
-    ring.p99.splice(0, extra);
-    ring.inRate.splice(0, extra);
-    ring.outRate.splice(0, extra);
+    for (const column of COLUMNS) (ring[column] as unknown[]).splice(0, extra);
   }
   return true;
 }
 
-export function lastSample(ring: MetricsRing): SessionMetricsSample | null {
-  const i = ring.x.length - 1;
-  if (i < 0) return null;
+/** The i-th sample of a ring (0 = oldest). */
+export function sampleAt(ring: MetricsRing, i: number): SessionMetricsSample {
   return {
     t: ring.x[i]! * 1000,
     latencyP50: ring.p50[i]!,
+    latencyP95: ring.p95[i]!,
     latencyP99: ring.p99[i]!,
     inBytesPerSec: ring.inRate[i]!,
     outBytesPerSec: ring.outRate[i]!,
+    retransmissions: ring.retransmissions[i]!,
+    reconnects: ring.reconnects[i]!,
   };
 }
 
+export function lastSample(ring: MetricsRing): SessionMetricsSample | null {
+  const i = ring.x.length - 1;
+  return i < 0 ? null : sampleAt(ring, i);
+}
+
+/** Retransmissions and reconnects over the whole ring (the last 5 minutes). */
+export function ringTotals(ring: MetricsRing | undefined): { retransmissions: number; reconnects: number } {
+  let retransmissions = 0;
+  let reconnects = 0;
+  if (ring) {
+    for (const n of ring.retransmissions) retransmissions += n;
+    for (const n of ring.reconnects) reconnects += n;
+  }
+  return { retransmissions, reconnects };
+}
+
 /**
- * One sample for all sessions of a tick: throughput summed, p50 the mean of the sessions that
- * sent input, p99 the worst.
+ * One sample for all sessions of a tick: throughput, retransmissions and reconnects summed, p50
+ * the mean of the sessions that sent input, p95 and p99 the worst.
  */
 export function combineSamples(samples: readonly SessionMetricsSample[]): SessionMetricsSample | null {
   if (samples.length === 0) return null;
@@ -78,23 +112,34 @@ export function combineSamples(samples: readonly SessionMetricsSample[]): Sessio
   let outRate = 0;
   let p50Sum = 0;
   let p50Count = 0;
+  let p95: number | null = null;
   let p99: number | null = null;
+  let retransmissions = 0;
+  let reconnects = 0;
+  const worst = (a: number | null, b: number | null): number | null =>
+    b === null ? a : a === null ? b : Math.max(a, b);
   for (const s of samples) {
     t = Math.max(t, s.t);
     inRate += s.inBytesPerSec;
     outRate += s.outBytesPerSec;
+    retransmissions += s.retransmissions;
+    reconnects += s.reconnects;
     if (s.latencyP50 !== null) {
       p50Sum += s.latencyP50;
       p50Count++;
     }
-    if (s.latencyP99 !== null) p99 = p99 === null ? s.latencyP99 : Math.max(p99, s.latencyP99);
+    p95 = worst(p95, s.latencyP95);
+    p99 = worst(p99, s.latencyP99);
   }
   return {
     t,
     latencyP50: p50Count > 0 ? p50Sum / p50Count : null,
+    latencyP95: p95,
     latencyP99: p99,
     inBytesPerSec: inRate,
     outBytesPerSec: outRate,
+    retransmissions,
+    reconnects,
   };
 }
 
@@ -120,13 +165,13 @@ export function combineHistory(
 
 export type ChartKind = 'latency' | 'throughput';
 
-/** uPlot's AlignedData for one chart: [x, series 1, series 2]. */
+/** uPlot's AlignedData for one chart: latency [x, p50, p95, p99], throughput [x, in, out]. */
 export function chartData(
   ring: MetricsRing | undefined,
   kind: ChartKind,
 ): [number[], ...(number | null)[][]] {
-  if (!ring) return [[], [], []];
-  return kind === 'latency' ? [ring.x, ring.p50, ring.p99] : [ring.x, ring.inRate, ring.outRate];
+  if (!ring) return kind === 'latency' ? [[], [], [], []] : [[], [], []];
+  return kind === 'latency' ? [ring.x, ring.p50, ring.p95, ring.p99] : [ring.x, ring.inRate, ring.outRate];
 }
 
 type History = ResponseOf<'metrics.history'>;
@@ -165,30 +210,14 @@ export const useMetricsStore = defineStore('metrics', () => {
       // Keep ticks that arrived while the history was on its way.
       const existing = rings.get(s.sessionId);
       if (existing) {
-        for (let i = 0; i < existing.x.length; i++) {
-          pushSample(ring, {
-            t: existing.x[i]! * 1000,
-            latencyP50: existing.p50[i]!,
-            latencyP99: existing.p99[i]!,
-            inBytesPerSec: existing.inRate[i]!,
-            outBytesPerSec: existing.outRate[i]!,
-          });
-        }
+        for (let i = 0; i < existing.x.length; i++) pushSample(ring, sampleAt(existing, i));
       }
       ringFor(s.sessionId);
       rings.set(s.sessionId, ring);
     }
     const all = createRing();
     for (const sample of combineHistory(history.sessions, history.intervalMs)) pushSample(all, sample);
-    for (let i = 0; i < combined.x.length; i++) {
-      pushSample(all, {
-        t: combined.x[i]! * 1000,
-        latencyP50: combined.p50[i]!,
-        latencyP99: combined.p99[i]!,
-        inBytesPerSec: combined.inRate[i]!,
-        outBytesPerSec: combined.outRate[i]!,
-      });
-    }
+    for (let i = 0; i < combined.x.length; i++) pushSample(all, sampleAt(combined, i));
     combined = all;
     version.value++;
   }
@@ -246,6 +275,11 @@ export const useMetricsStore = defineStore('metrics', () => {
     return r ? lastSample(r) : null;
   }
 
+  /** Retransmissions and reconnects over the samples kept (the last 5 minutes). */
+  function totals(id: string): { retransmissions: number; reconnects: number } {
+    return ringTotals(ring(id));
+  }
+
   return {
     version,
     sessionIds,
@@ -260,5 +294,6 @@ export const useMetricsStore = defineStore('metrics', () => {
     ring,
     data,
     latest,
+    totals,
   };
 });

@@ -32,12 +32,28 @@ const TITLES: Record<ToastKind, string> = {
   'ended-elsewhere': 'Session ended',
   'inactive-warning': 'Inactive session',
   limit: 'Limit reached',
+  resources: 'Resources',
   info: 'Note',
   error: 'Error',
 };
 
-export function toneOf(kind: ToastKind): ToastTone {
+/** A resources notice that says things got better (under the limits again, easing off, low power off). */
+const BETTER = /\b(back under|back to normal|recovered|easing off|low-power mode is off)\b/i;
+
+/** The title of a resources notice: what it is about (a limit, a recovery, low power, the leak watch). */
+export function resourcesTitle(message: string): string {
+  if (/\b(back under|back to normal|recovered)\b/i.test(message)) return 'Back to normal';
+  if (/\beasing off\b/i.test(message)) return 'Easing off';
+  if (/\blow-power mode\b/i.test(message)) return 'Low-power mode';
+  if (/\b(leak|heap|memory keeps growing)\b/i.test(message)) return 'Memory leak watch';
+  if (/\blimit\b/i.test(message)) return 'Resource limit';
+  return 'Resources';
+}
+
+export function toneOf(kind: ToastKind, message = ''): ToastTone {
   switch (kind) {
+    case 'resources':
+      return BETTER.test(message) ? 'ok' : 'warn';
     case 'reconnected':
     case 'agent-back':
       return 'ok';
@@ -83,12 +99,12 @@ export const useNoticesStore = defineStore('notices', () => {
     sessionId?: string | null;
     at?: string;
   }): Toast {
-    const tone = toneOf(input.kind);
+    const tone = toneOf(input.kind, input.message);
     const toast: Toast = {
       id: nextId++,
       kind: input.kind,
       tone,
-      title: input.title ?? TITLES[input.kind],
+      title: input.title ?? (input.kind === 'resources' ? resourcesTitle(input.message) : TITLES[input.kind]),
       message: input.message,
       sessionId: input.sessionId ?? null,
       at: input.at ?? new Date().toISOString(),

@@ -39,6 +39,7 @@ import {
   type SavedWorkbench,
   type SplitDirection,
 } from '../terminal/layout.js';
+import { terminalPolicy } from '../terminal/governor.js';
 import { PaneController, type FindDirection, type Size } from '../terminal/pane-controller.js';
 import { readTerminalTheme, watchTheme } from '../terminal/theme.js';
 import type { RendererInUse } from '../terminal/xterm-kit.js';
@@ -46,6 +47,7 @@ import { useInstancesStore } from './instances.js';
 import { useSettingsStore } from './settings.js';
 import { useAppStore } from './app.js';
 import { useNoticesStore } from './notices.js';
+import { useResourcesStore } from './resources.js';
 
 export type InstanceSummary = InstanceList['instances'][number];
 export type InstanceRef = Pick<InstanceSummary, 'instanceId' | 'name'>;
@@ -118,6 +120,7 @@ export const useSessionsStore = defineStore('sessions', () => {
   const instancesStore = useInstancesStore();
   const appStore = useAppStore();
   const noticesStore = useNoticesStore();
+  const resourcesStore = useResourcesStore();
 
   const sessions = reactive<Record<string, SessionInfo>>({});
   const list = computed(() => Object.values(sessions));
@@ -847,6 +850,23 @@ export const useSessionsStore = defineStore('sessions', () => {
   watch(
     () => settingsStore.theme,
     () => void nextTick(applyTheme),
+  );
+
+  /**
+   * The resource governor's terminal policy: economy rendering everywhere, and the scrollback
+   * of terminals in background tabs trimmed; undone as tabs come to the front or the governor
+   * lifts it.
+   */
+  function governTerminals(): void {
+    const ui = resourcesStore.terminalPolicy;
+    for (const [paneId, ctrl] of controllers) {
+      const pane = panes[paneId];
+      ctrl.setGovernor(terminalPolicy(ui, !!pane && pane.tabId === activeTabId.value));
+    }
+  }
+  watch(
+    [() => resourcesStore.terminalPolicy, activeTabId, () => Object.keys(panes).join(' ')],
+    governTerminals,
   );
 
   const testHook = {

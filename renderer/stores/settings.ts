@@ -100,6 +100,7 @@ export const useSettingsStore = defineStore('settings', () => {
       ...before,
       ...p,
       notifications: { ...before.notifications, ...(p.notifications ?? {}) },
+      resources: { ...before.resources, ...(p.resources ?? {}) },
     } as Settings;
     saving.value = true;
     try {

@@ -16,6 +16,7 @@ import type { Ec2ConnectBridge, Settings } from '../../preload/api.js';
 import { InputQueue } from './input-queue.js';
 import { countLines, needsPasteConfirmation, reservedForApp } from './keys.js';
 import { OutputSink, type OutputBatch } from './output-sink.js';
+import { NO_POLICY, type TerminalPolicy } from './governor.js';
 import type { SearchColors } from './theme.js';
 import type { ITheme } from '@xterm/xterm';
 import { createTerminalKit, type RendererInUse, type SearchResults, type TerminalKit } from './xterm-kit.js';
@@ -98,6 +99,8 @@ export class PaneController {
     Settings,
     'fontFamily' | 'fontSize' | 'lineHeight' | 'scrollback' | 'cursorBlink' | 'renderer'
   >;
+  /** What the resource governor asks of this terminal (see setGovernor). */
+  private policy: TerminalPolicy = NO_POLICY;
   private disposed = false;
 
   constructor(
@@ -400,11 +403,39 @@ export class PaneController {
     if (a.fontFamily !== s.fontFamily) term.options.fontFamily = s.fontFamily;
     if (a.fontSize !== s.fontSize) term.options.fontSize = s.fontSize;
     if (a.lineHeight !== s.lineHeight) term.options.lineHeight = s.lineHeight;
-    if (a.scrollback !== s.scrollback) term.options.scrollback = s.scrollback;
-    if (a.cursorBlink !== s.cursorBlink) term.options.cursorBlink = s.cursorBlink;
-    if (a.renderer !== s.renderer) this.kit.setRenderer(s.renderer);
+    const rendererChanged = a.renderer !== s.renderer;
     this.applied = { ...s };
+    // Scrollback, cursor blink and renderer as the settings say, unless the governor holds them.
+    this.enforce(rendererChanged);
     if (refit) this.scheduleFit(0);
+  }
+
+  /**
+   * The resource governor's policy for this terminal (renderer/terminal/governor.ts). Economy
+   * switches to xterm's DOM renderer and stops the cursor blinking; a scrollback cap trims the
+   * scrollback (older lines are gone for good). Lifting either restores the settings' values.
+   */
+  setGovernor(policy: TerminalPolicy): void {
+    if (this.disposed) return;
+    const economyChanged = policy.economy !== this.policy.economy;
+    this.policy = { ...policy };
+    this.enforce(economyChanged);
+  }
+
+  get governorPolicy(): TerminalPolicy {
+    return this.policy;
+  }
+
+  /** Make the terminal's options match the settings under the governor's policy. */
+  private enforce(renderer: boolean): void {
+    const term = this.kit.term;
+    const { economy, scrollbackCap } = this.policy;
+    if (renderer) this.kit.setRenderer(economy ? 'dom' : this.applied.renderer);
+    const blink = economy ? false : this.applied.cursorBlink;
+    if (term.options.cursorBlink !== blink) term.options.cursorBlink = blink;
+    const scrollback =
+      scrollbackCap === null ? this.applied.scrollback : Math.min(scrollbackCap, this.applied.scrollback);
+    if (term.options.scrollback !== scrollback) term.options.scrollback = scrollback;
   }
 
   applyTheme(theme: ITheme): void {

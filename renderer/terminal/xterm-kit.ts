@@ -3,16 +3,19 @@
  * happy-dom has no canvas measurements).
  *
  * Renderers and the page's Content-Security-Policy (`style-src 'self'`, no 'unsafe-inline'):
- * xterm's DOM renderer injects <style> elements (and, with minimumContrastRatio > 1, style=""
- * attributes), which the policy blocks, so it is never created by accident here:
+ * xterm's DOM renderer injects <style> elements (and, with minimumContrastRatio > 1 or 24-bit
+ * colours, style="" attributes), which the policy blocks, so its <style> elements never reach
+ * the page:
  * - the renderer addon (WebGL, else canvas) is loaded *before* `open`, so xterm never builds its
- *   default DOM renderer;
- * - whenever xterm would build a throw-away DOM renderer (disposing a renderer addon on a
- *   renderer switch or WebGL context loss, or disposing the terminal), the terminal's element is
- *   taken out of the document first, so the injected <style> elements never reach the page;
- * - 'dom' is used only when the settings ask for it. Its <style> elements are still refused by
- *   the policy (and reported as violations), so their rules are mirrored into constructable
- *   stylesheets (document.adoptedStyleSheets), which the policy does not govern.
+ *   default DOM renderer in the page (with 'dom' wanted, the terminal opens on canvas and
+ *   switches right after);
+ * - every renderer switch (and WebGL context loss, and disposing the terminal) happens with the
+ *   terminal's element out of the document, so the <style> elements a DOM renderer creates
+ *   meanwhile are never checked by the policy;
+ * - the DOM renderer (the 'dom' setting, or the resource governor's economy mode) keeps its
+ *   <style> elements out of the document for good: their rules are mirrored into constructable
+ *   stylesheets (document.adoptedStyleSheets, which the policy does not govern) and follow their
+ *   text (InlineStyleMirror).
  * The canvas and WebGL renderers only set styles through the CSSOM, which the policy allows.
  */
 import { Terminal, type IDisposable, type ITerminalOptions } from '@xterm/xterm';
@@ -137,13 +140,21 @@ export function isWebLink(uri: string): boolean {
 }
 
 /**
- * Mirrors the rules of the <style> elements under `root` (xterm's DOM renderer writes its colours
- * and row sizes into two of them per terminal) into constructable stylesheets adopted by the
- * document: same rules, no inline <style> for the CSP to refuse.
+ * Takes the <style> elements under `root` out of the document (xterm's DOM renderer writes its
+ * colours and row sizes into two of them per terminal) and mirrors their rules into
+ * constructable stylesheets adopted by the document: the same rules, with no inline <style> in
+ * the page for the policy to refuse. xterm keeps its references and writes to the detached
+ * elements; each one is observed, and its sheet follows. A <style> that reaches the page anyway
+ * (inserted while the terminal is on it) is taken out as soon as it is seen. The sheets live
+ * until `dispose` (the kit disposes the mirror whenever the DOM renderer goes).
  */
 export class InlineStyleMirror {
-  private readonly sheets = new Map<HTMLStyleElement, { sheet: CSSStyleSheet; text: string }>();
+  private readonly sheets = new Map<
+    HTMLStyleElement,
+    { sheet: CSSStyleSheet; text: string; observer: MutationObserver }
+  >();
   private readonly observer: MutationObserver;
+  private disposed = false;
 
   static supported(doc: Document): boolean {
     return (
@@ -155,46 +166,58 @@ export class InlineStyleMirror {
 
   constructor(private readonly root: HTMLElement) {
     this.observer = new MutationObserver(() => this.sync());
-    this.observer.observe(root, { childList: true, subtree: true, characterData: true });
+    this.observer.observe(root, { childList: true, subtree: true });
     this.sync();
   }
 
+  /** Take in the <style> elements now under the root (call before putting the root on the page). */
   sync(): void {
+    if (this.disposed) return;
+    let added = false;
+    for (const el of this.root.querySelectorAll('style')) {
+      if (!this.sheets.has(el)) {
+        const observer = new MutationObserver(() => this.update(el));
+        observer.observe(el, { childList: true, characterData: true, subtree: true });
+        this.sheets.set(el, { sheet: new CSSStyleSheet(), text: '', observer });
+        added = true;
+      }
+      this.update(el);
+      el.remove();
+    }
+    if (added) this.adopt();
+  }
+
+  /** How many <style> elements it holds (tests). */
+  get size(): number {
+    return this.sheets.size;
+  }
+
+  private update(el: HTMLStyleElement): void {
+    const entry = this.sheets.get(el);
+    if (!entry) return;
+    const text = el.textContent ?? '';
+    if (entry.text === text) return;
+    entry.sheet.replaceSync(text);
+    entry.text = text;
+  }
+
+  private adopt(): void {
     const doc = this.root.ownerDocument;
-    const present = new Set(this.root.querySelectorAll('style'));
-    const gone: CSSStyleSheet[] = [];
-    let changed = false;
-    for (const [el, entry] of this.sheets) {
-      if (!present.has(el)) {
-        this.sheets.delete(el);
-        gone.push(entry.sheet);
-        changed = true;
-      }
-    }
-    for (const el of present) {
-      const text = el.textContent ?? '';
-      let entry = this.sheets.get(el);
-      if (!entry) {
-        entry = { sheet: new CSSStyleSheet(), text: '' };
-        this.sheets.set(el, entry);
-        changed = true;
-      }
-      if (entry.text !== text) {
-        entry.sheet.replaceSync(text);
-        entry.text = text;
-      }
-    }
-    if (changed) {
-      const mine = new Set([...this.sheets.values()].map((e) => e.sheet));
-      const others = doc.adoptedStyleSheets.filter((sheet) => !gone.includes(sheet) && !mine.has(sheet));
-      doc.adoptedStyleSheets = [...others, ...mine];
-    }
+    const mine = new Set([...this.sheets.values()].map((e) => e.sheet));
+    const others = doc.adoptedStyleSheets.filter((sheet) => !mine.has(sheet));
+    doc.adoptedStyleSheets = [...others, ...mine];
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.observer.disconnect();
     const doc = this.root.ownerDocument;
-    const mine = new Set([...this.sheets.values()].map((e) => e.sheet));
+    const mine = new Set<CSSStyleSheet>();
+    for (const entry of this.sheets.values()) {
+      entry.observer.disconnect();
+      mine.add(entry.sheet);
+    }
     this.sheets.clear();
     doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((sheet) => !mine.has(sheet));
   }
@@ -245,9 +268,19 @@ class XtermKit implements TerminalKit {
     // falls back to its DOM renderer) there is no canvas: switch to the canvas renderer.
     if (this.inUse === 'webgl' && !this.term.element?.querySelector('canvas')) {
       this.webglBroken = true;
-      this.applyRenderer();
+      this.mirrorStyles(); // that DOM renderer's <style> elements, until the switch
     }
+    // Also the DOM renderer, when wanted: opened on canvas, it is built now, off the page.
+    this.applyRenderer();
     this.updateStyleMirror();
+  }
+
+  /** Adopt the <style> elements a DOM renderer put into the terminal, whatever renderer is in use. */
+  private mirrorStyles(): void {
+    const el = this.term.element;
+    if (!el || this.disposed || !InlineStyleMirror.supported(el.ownerDocument)) return;
+    this.styleMirror ??= new InlineStyleMirror(el);
+    this.styleMirror.sync();
   }
 
   /** The DOM renderer's styles reach the page only through the mirror. */
@@ -255,8 +288,10 @@ class XtermKit implements TerminalKit {
     const el = this.term.element;
     const want =
       this.inUse === 'dom' && !this.disposed && !!el && InlineStyleMirror.supported(el.ownerDocument);
-    if (want && !this.styleMirror) this.styleMirror = new InlineStyleMirror(el!);
-    else if (!want && this.styleMirror) {
+    if (want) {
+      this.styleMirror ??= new InlineStyleMirror(el!);
+      this.styleMirror.sync();
+    } else if (this.styleMirror) {
       this.styleMirror.dispose();
       this.styleMirror = undefined;
     }
@@ -295,7 +330,8 @@ class XtermKit implements TerminalKit {
 
   private applyRenderer(): void {
     if (this.disposed) return;
-    const want = this.wanted();
+    // Before open, 'dom' waits on canvas: xterm's open would build the DOM renderer in the page.
+    const want = !this.opened && this.wanted() === 'dom' ? 'canvas' : this.wanted();
     if (want === this.inUse) return;
     this.offPage(() => {
       const old = this.rendererAddon;
@@ -334,13 +370,14 @@ class XtermKit implements TerminalKit {
   }
 
   /**
-   * Run `fn` with the terminal's element out of the document, so a throw-away DOM renderer
-   * built meanwhile by xterm never puts its <style> elements into the page (CSP).
+   * Run `fn` with the terminal's element out of the document, so the <style> elements of a DOM
+   * renderer built meanwhile by xterm (a throw-away one, or the one wanted) never reach the
+   * page (CSP): the style mirror takes them before the element goes back.
    */
   private offPage(fn: () => void): void {
     const el = this.term.element;
     const parent = el?.parentNode;
-    if (!el || !parent || this.inUse === 'dom' || this.wanted() === 'dom') {
+    if (!el || !parent) {
       fn();
       return;
     }
@@ -351,6 +388,7 @@ class XtermKit implements TerminalKit {
     try {
       fn();
     } finally {
+      this.updateStyleMirror();
       parent.insertBefore(el, next);
       if (hadFocus) this.term.focus();
     }

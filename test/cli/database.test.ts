@@ -86,7 +86,7 @@ describe('ec2-connect database', () => {
     expect(s).toMatchObject({
       exists: true,
       file,
-      schemaVersion: 2,
+      schemaVersion: 3, // migration v3 (issue 7): metrics p95/retransmits/reconnects, process_metrics
       journalMode: 'wal',
       rows: { sessions: 3, session_events: 6, metrics: 300, instance_cache: 0 },
       oldestSession: new Date(now - 50 * DAY).toISOString(),

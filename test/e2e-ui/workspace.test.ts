@@ -104,7 +104,7 @@ describe.skipIf(!haveChromium)('the workspace in Chromium (web mode)', () => {
     await ui.screenshot('04-two-sessions');
   });
 
-  it('pastes 300 KB whole and in order, after asking because it is long', async () => {
+  it('pastes 300 KiB whole and in order, after asking because it is long', async () => {
     const lines = Array.from(
       { length: 6000 },
       (_, i) => `paste-${String(i).padStart(5, '0')} ${'x'.repeat(38)}`,

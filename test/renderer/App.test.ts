@@ -6,6 +6,7 @@ import App from '../../renderer/App.vue';
 import { useAppStore } from '../../renderer/stores/app.js';
 import { flush, resetFakeBridge, type FakeBridge } from './helpers/fake-bridge.js';
 import { appInfo, instanceList, profileList, session, settings } from './helpers/fixtures.js';
+import { governorAt, governorState, snapshot } from './helpers/resources-fixtures.js';
 import { installMatchMedia, type FakeMediaQuery } from './helpers/match-media.js';
 import { resetSessionsMock } from './helpers/sessions-mock.js';
 import type { Settings } from '../../preload/api.js';
@@ -39,6 +40,7 @@ beforeEach(() => {
     .handle('profiles.list', profileList())
     .handle('instances.list', instanceList())
     .handle('metrics.history', { intervalMs: 1000, sessions: [] })
+    .handle('resources.get', snapshot())
     .handle('settings.get', () => structuredClone(stored))
     .handle('settings.update', (patch) => {
       stored = { ...stored, ...patch } as Settings;
@@ -177,5 +179,56 @@ describe('App', () => {
     });
     await flush();
     expect(w.find('[data-testid="toast"]').text()).toContain('web-1: network lost');
+  });
+
+  it('shows the governor level and low-power mode in the status bar; the level opens Performance', async () => {
+    resetSessionsMock();
+    // The main side's state: what events announce, and what resources.get answers.
+    let current = governorState();
+    const govern = (state: typeof current) => {
+      current = state;
+      bridge.emit('governor.changed', { state, change: null });
+    };
+    bridge.handle('resources.get', () => snapshot({ governor: current }));
+    const w = await mountApp();
+    expect(w.find('[data-testid="status-governor"]').exists()).toBe(false);
+    expect(w.find('[data-testid="status-low-power"]').exists()).toBe(false);
+
+    govern(governorAt('refuse'));
+    await flush();
+    const badge = w.get('[data-testid="status-governor"]');
+    expect(badge.text()).toBe('Refusing sessions');
+    expect(badge.classes()).toContain('bad');
+    expect(badge.attributes('title')).toContain('over the 300 MiB limit');
+    const lowPower = w.get('[data-testid="status-low-power"]');
+    expect(lowPower.text()).toBe('Low power');
+    expect(lowPower.attributes('title')).toContain('a resource limit was reached');
+    await badge.trigger('click');
+    expect(panelView(w)).toBe('performance');
+
+    await flush();
+    govern(governorState({ lowPower: { active: true, mode: 'on', reasons: ['config'] } }));
+    await flush();
+    expect(w.find('[data-testid="status-governor"]').exists()).toBe(false);
+    expect(w.get('[data-testid="status-low-power"]').attributes('title')).toContain('turned on in Settings');
+    govern(governorState());
+    await flush();
+    expect(w.find('[data-testid="status-low-power"]').exists()).toBe(false);
+  });
+
+  it('shows resources notices as toasts', async () => {
+    resetSessionsMock();
+    const w = await mountApp();
+    bridge.emit('session.notice', {
+      sessionId: null,
+      kind: 'resources',
+      message: 'Memory 390 MiB is over the 300 MiB limit: new sessions are refused',
+      at: new Date().toISOString(),
+    });
+    await flush();
+    const toast = w.get('[data-testid="toast"]');
+    expect(toast.attributes('data-kind')).toBe('resources');
+    expect(toast.text()).toContain('Resource limit');
+    expect(toast.classes()).toContain('warn');
   });
 });

@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startWebServer } from '../../core/web/server.js';
+import { startStatusServer, statusDir } from '../../core/monitor/status-server.js';
 import { SETTINGS_FILE, appDataDir } from '../../core/util/app-paths.js';
 import { Workspace } from '../../core/workspace/workspace.js';
 import { defaultDatabaseFile, openHistoryStore } from '../../core/store/index.js';
@@ -302,6 +303,19 @@ export async function runWeb(opts: WebOptions): Promise<number> {
   }
   const web = server;
   const forward = workspace.onEvent((e) => web.emit(e.name, e.payload));
+  // For `ec2-connect resources`: the live state on a local socket (0600); web mode works without it.
+  const status = await startStatusServer({
+    dir: statusDir(),
+    kind: 'web',
+    handlers: workspace.handlers,
+    logger,
+  }).catch((err: unknown) => {
+    logger.warn(
+      { err },
+      'the status socket could not be started; `ec2-connect resources` will not see this process',
+    );
+    return undefined;
+  });
 
   const info = await workspace.handlers['app.info'](undefined);
   process.stderr.write(
@@ -316,6 +330,7 @@ export async function runWeb(opts: WebOptions): Promise<number> {
   const signal = await waitForShutdown();
   process.stderr.write(`\n${signal}: closing sessions and shutting down ...\n`);
   forward.dispose();
+  await status?.dispose();
   await server.close();
   await workspace.close();
   return 0;

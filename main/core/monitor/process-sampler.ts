@@ -18,7 +18,7 @@ export type ProcessRole = 'main' | 'child' | (string & {});
 export interface ProcessStat {
   pid: number;
   role: ProcessRole;
-  /** Percent of one core over the last interval (can exceed 100 on several cores; 0 on a pid's first sample). */
+  /** Percent of one core over the last interval (can exceed 100 on several cores); on a pid's first sample, its average since it started. */
   cpuPercent: number;
   /** Resident set size in bytes. */
   memoryBytes: number;
@@ -56,6 +56,8 @@ export interface ProcessSamplerOptions {
   /** Injected for tests. */
   now?: () => number;
   memoryUsage?: () => HeapStats;
+  /** Called before each sample (the owner brings the pid set up to date). */
+  beforeSample?: () => void;
 }
 
 export const DEFAULT_MONITORING_INTERVAL_MS = 5000;
@@ -75,6 +77,7 @@ export class ProcessSampler implements Disposable {
   private readonly usage: UsageFn;
   private readonly now: () => number;
   private readonly memoryUsage: () => HeapStats;
+  private readonly beforeSample: (() => void) | undefined;
   private intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<ProcessSample> | undefined;
@@ -99,6 +102,7 @@ export class ProcessSampler implements Disposable {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.memoryUsage = options.memoryUsage ?? (() => process.memoryUsage());
+    this.beforeSample = options.beforeSample;
     // pidusage keeps each pid's previous reading (and its open /proc fd) for `maxage`: it must
     // outlive an interval or every reading starts over (cpu 0), yet let dead pids' fds go soon.
     this.usage =
@@ -173,6 +177,11 @@ export class ProcessSampler implements Disposable {
   }
 
   private async collect(): Promise<ProcessSample> {
+    try {
+      this.beforeSample?.();
+    } catch (err) {
+      this.logger.warn({ err }, 'updating the sampled pids failed');
+    }
     const extra = [...this.extra];
     const pids = [process.pid, ...extra.map(([pid]) => pid)];
     const heap = this.memoryUsage();

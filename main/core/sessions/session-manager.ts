@@ -60,6 +60,10 @@ export interface ManagedSessionInfo {
   bytesIn: number;
   bytesOut: number;
   reconnects: number;
+  /** Data-channel messages resent so far (a lossy or slow path). */
+  retransmissions: number;
+  /** host:port of the data channel's WebSocket (the ssmmessages endpoint), for latency probes. */
+  dataChannelEndpoint: string;
   openedAt: string;
   /** StartSession to handshake complete, in ms. */
   openMs: number;
@@ -210,6 +214,8 @@ export class SessionManager implements Disposable {
       bytesIn: 0,
       bytesOut: 0,
       reconnects: 0,
+      retransmissions: 0,
+      dataChannelEndpoint: '',
       openedAt: now,
       openMs: performance.now() - t0,
       lastActivityAt: now,
@@ -332,7 +338,13 @@ export class SessionManager implements Disposable {
   /** The public view of a session, with the derived fields brought up to date. */
   private snapshot(e: Entry): ManagedSessionInfo {
     const lastActivityAt = new Date(Date.now() - (performance.now() - e.lastActivity)).toISOString();
-    return { ...e.info, reconnects: e.session.reconnects, lastActivityAt };
+    return {
+      ...e.info,
+      reconnects: e.session.reconnects,
+      retransmissions: e.session.channel.stats.retransmissions,
+      dataChannelEndpoint: endpointOf(e.session.channel.url),
+      lastActivityAt,
+    };
   }
 
   list(): ManagedSessionInfo[] {
@@ -436,5 +448,16 @@ export class SessionManager implements Disposable {
     ]) {
       em.dispose();
     }
+  }
+}
+
+/** host:port of a ws(s) URL, with the scheme's default port made explicit. */
+function endpointOf(url: string): string {
+  try {
+    const u = new URL(url);
+    const port = u.port || (u.protocol === 'ws:' || u.protocol === 'http:' ? '80' : '443');
+    return `${u.hostname}:${port}`;
+  } catch {
+    return '';
   }
 }

@@ -189,6 +189,11 @@ export class DataChannel implements Disposable {
   get exitCode(): number | undefined {
     return this._exitCode;
   }
+  /** The WebSocket URL in use (it can change on reconnection); carries no credentials. */
+  get url(): string {
+    return this.streamUrl;
+  }
+
   get stats(): StreamStats {
     return this.endpoint.stats;
   }

@@ -94,6 +94,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'metrics: p95 latency, retransmissions and reconnects per sample; per-role process metrics',
+    up(db) {
+      db.exec(`
+        ALTER TABLE metrics ADD COLUMN latency_p95 REAL;
+        ALTER TABLE metrics ADD COLUMN retransmits INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE metrics ADD COLUMN reconnects INTEGER NOT NULL DEFAULT 0;
+
+        -- One row per process role (main, renderer, gpu, pty, ...) per downsampled interval:
+        -- cpu_percent is the sum over the role's processes in percent of one core, memory_bytes their summed RSS.
+        CREATE TABLE process_metrics (
+          id           INTEGER PRIMARY KEY,
+          t            INTEGER NOT NULL,
+          role         TEXT NOT NULL,
+          processes    INTEGER NOT NULL,
+          cpu_percent  REAL NOT NULL,
+          memory_bytes INTEGER NOT NULL
+        );
+        CREATE INDEX process_metrics_t ON process_metrics (t);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,9 +1,11 @@
 /**
  * The reads the UI needs, each backed by an index: recent sessions (filtered, paged), one session
- * with its events, and metrics of a session over a time range downsampled into buckets for a chart.
+ * with its events, metrics of a session over a time range downsampled into buckets for a chart,
+ * per-role process metrics likewise, and a per-session metrics summary.
  */
 import type Database from 'better-sqlite3';
 import type { HistoryFilter, HistorySession, SessionOutcome } from '../../../preload/api.js';
+import type { MetricsRange, MetricsSummary, ProcessMetricsPoint, ProcessMetricsSeries } from './types.js';
 
 /** Name of the SQL function (registered per connection) telling whether a session's owner process lives. */
 export const OWNER_ALIVE_FN = 'ec2c_owner_alive';
@@ -80,8 +82,8 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
-/** Sessions newest first, with the HistoryFilter semantics of preload/api.ts. */
-export function listSessions(db: Database.Database, filter: HistoryFilter = {}): HistorySession[] {
+/** Session rows newest first, with the HistoryFilter semantics of preload/api.ts. */
+function listSessionRows(db: Database.Database, filter: HistoryFilter = {}): SessionRow[] {
   const where: string[] = [];
   const params: Record<string, string | number> = {};
   if (filter.instance) {
@@ -133,7 +135,25 @@ export function listSessions(db: Database.Database, filter: HistoryFilter = {}):
     `SELECT ${SESSION_COLUMNS} FROM sessions` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
     ' ORDER BY started_at DESC, seq DESC LIMIT @limit';
-  return (db.prepare(sql).all(params) as SessionRow[]).map(toHistorySession);
+  return db.prepare(sql).all(params) as SessionRow[];
+}
+
+/** Sessions newest first, with the HistoryFilter semantics of preload/api.ts. */
+export function listSessions(db: Database.Database, filter: HistoryFilter = {}): HistorySession[] {
+  return listSessionRows(db, filter).map(toHistorySession);
+}
+
+/** Sessions whose id starts with `prefix` (case-sensitive), newest first, at most `limit`. */
+export function findSessionsByIdPrefix(db: Database.Database, prefix: string, limit = 10): HistorySession[] {
+  if (prefix === '') return [];
+  // A range on the UNIQUE index of id: every id that starts with the prefix sorts in [prefix, prefix + U+10FFFF).
+  const rows = db
+    .prepare(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id >= @lo AND id < @hi
+        ORDER BY started_at DESC, seq DESC LIMIT @limit`,
+    )
+    .all({ lo: prefix, hi: prefix + '\u{10FFFF}', limit: Math.max(1, Math.trunc(limit)) }) as SessionRow[];
+  return rows.filter((r) => r.id.startsWith(prefix)).map(toHistorySession);
 }
 
 export function getSessionRow(db: Database.Database, id: string): SessionRow | undefined {
@@ -154,9 +174,12 @@ export interface MetricsPoint {
   /** Start of the bucket, epoch ms. */
   t: number;
   latencyP50: number | null;
+  latencyP95: number | null;
   latencyP99: number | null;
   inBytesPerSec: number;
   outBytesPerSec: number;
+  retransmissions: number;
+  reconnects: number;
   cpuPercent: number | null;
   memoryBytes: number | null;
 }
@@ -169,7 +192,8 @@ export interface MetricsSeries {
 /**
  * Samples of one series (a session's seq, or 0 for process-wide) between `from` and `to`
  * (inclusive, epoch ms), in at most `maxPoints` buckets of `bucketMs` starting at the first
- * sample: p50 and throughput averaged, p99 the maximum, CPU averaged, memory the maximum.
+ * sample: p50 and throughput averaged, p95 and p99 the maximum, retransmissions and reconnects
+ * summed, CPU averaged, memory the maximum.
  */
 export function metricsSeries(
   db: Database.Database,
@@ -186,17 +210,22 @@ export function metricsSeries(
   const bucketMs = Math.max(MIN_BUCKET_MS, Math.ceil((span.hi - span.lo + 1) / maxPoints));
   const rows = db
     .prepare(
-      `SELECT CAST((t - @t0) / @bucket AS INTEGER) AS b, avg(latency_p50) AS p50, max(latency_p99) AS p99,
-              avg(in_bps) AS inBps, avg(out_bps) AS outBps, avg(cpu_percent) AS cpu, max(memory_bytes) AS mem
+      `SELECT CAST((t - @t0) / @bucket AS INTEGER) AS b, avg(latency_p50) AS p50, max(latency_p95) AS p95,
+              max(latency_p99) AS p99, avg(in_bps) AS inBps, avg(out_bps) AS outBps,
+              total(retransmits) AS retx, total(reconnects) AS reconn,
+              avg(cpu_percent) AS cpu, max(memory_bytes) AS mem
          FROM metrics WHERE session_seq = @seq AND t >= @t0 AND t <= @hi
         GROUP BY b ORDER BY b`,
     )
     .all({ t0: span.lo, bucket: bucketMs, seq, hi: span.hi }) as Array<{
     b: number;
     p50: number | null;
+    p95: number | null;
     p99: number | null;
     inBps: number | null;
     outBps: number | null;
+    retx: number;
+    reconn: number;
     cpu: number | null;
     mem: number | null;
   }>;
@@ -205,11 +234,113 @@ export function metricsSeries(
     points: rows.map((r) => ({
       t: span.lo! + r.b * bucketMs,
       latencyP50: r.p50,
+      latencyP95: r.p95,
       latencyP99: r.p99,
       inBytesPerSec: Math.max(0, r.inBps ?? 0),
       outBytesPerSec: Math.max(0, r.outBps ?? 0),
+      retransmissions: Math.max(0, Math.round(r.retx)),
+      reconnects: Math.max(0, Math.round(r.reconn)),
       cpuPercent: r.cpu,
       memoryBytes: r.mem,
     })),
   };
+}
+
+/** The order process roles are listed in; other roles follow, by name. */
+export const ROLE_ORDER = ['main', 'renderer', 'gpu', 'utility', 'pty', 'child'] as const;
+
+function compareRoles(a: string, b: string): number {
+  const ia = (ROLE_ORDER as readonly string[]).indexOf(a);
+  const ib = (ROLE_ORDER as readonly string[]).indexOf(b);
+  if (ia !== ib) return (ia < 0 ? ROLE_ORDER.length : ia) - (ib < 0 ? ROLE_ORDER.length : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Per-role process samples between `from` and `to` (inclusive, epoch ms), in at most `maxPoints`
+ * buckets of `bucketMs` (at least 1 s) starting at the first sample of any role: CPU averaged,
+ * memory and the process count the maximum. Every role uses the same buckets, so points line up.
+ */
+export function processMetricsSeries(db: Database.Database, range: MetricsRange = {}): ProcessMetricsSeries {
+  const maxPoints = Math.max(1, Math.min(100_000, Math.trunc(range.maxPoints ?? DEFAULT_MAX_POINTS)));
+  const from = range.from ?? Number.MIN_SAFE_INTEGER;
+  const to = range.to ?? Number.MAX_SAFE_INTEGER;
+  const span = db
+    .prepare('SELECT min(t) AS lo, max(t) AS hi FROM process_metrics WHERE t >= ? AND t <= ?')
+    .get(from, to) as { lo: number | null; hi: number | null };
+  if (span.lo === null || span.hi === null) return { bucketMs: MIN_BUCKET_MS, series: [] };
+  const bucketMs = Math.max(MIN_BUCKET_MS, Math.ceil((span.hi - span.lo + 1) / maxPoints));
+  const rows = db
+    .prepare(
+      `SELECT role, CAST((t - @t0) / @bucket AS INTEGER) AS b, avg(cpu_percent) AS cpu,
+              max(memory_bytes) AS mem, max(processes) AS n
+         FROM process_metrics WHERE t >= @t0 AND t <= @hi
+        GROUP BY role, b ORDER BY role, b`,
+    )
+    .all({ t0: span.lo, bucket: bucketMs, hi: span.hi }) as Array<{
+    role: string;
+    b: number;
+    cpu: number;
+    mem: number;
+    n: number;
+  }>;
+  const byRole = new Map<string, ProcessMetricsPoint[]>();
+  for (const r of rows) {
+    let points = byRole.get(r.role);
+    if (!points) byRole.set(r.role, (points = []));
+    points.push({
+      t: span.lo + r.b * bucketMs,
+      cpuPercent: Math.max(0, r.cpu),
+      memoryBytes: Math.max(0, Math.round(r.mem)),
+      processes: Math.max(0, Math.round(r.n)),
+    });
+  }
+  return {
+    bucketMs,
+    series: [...byRole.keys()].sort(compareRoles).map((role) => ({ role, points: byRole.get(role)! })),
+  };
+}
+
+/**
+ * Each session matching the filter (newest first, the listSessions rules and limit) with its
+ * connection metrics over all its samples: p50 averaged, p95 and p99 the maximum, throughput
+ * averaged, retransmissions and reconnects summed.
+ */
+export function metricsSummary(db: Database.Database, filter: HistoryFilter = {}): MetricsSummary[] {
+  const aggregate = db.prepare(
+    `SELECT count(*) AS n, avg(latency_p50) AS p50, max(latency_p95) AS p95, max(latency_p99) AS p99,
+            avg(in_bps) AS inBps, avg(out_bps) AS outBps, total(retransmits) AS retx, total(reconnects) AS reconn
+       FROM metrics WHERE session_seq = ?`,
+  );
+  return listSessionRows(db, filter).map((row) => {
+    const s = toHistorySession(row);
+    const m = aggregate.get(row.seq) as {
+      n: number;
+      p50: number | null;
+      p95: number | null;
+      p99: number | null;
+      inBps: number | null;
+      outBps: number | null;
+      retx: number;
+      reconn: number;
+    };
+    return {
+      sessionId: s.id,
+      instanceId: s.instanceId,
+      instanceName: s.instanceName,
+      profile: s.profile,
+      region: s.region,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      outcome: s.outcome,
+      samples: m.n,
+      latencyP50: m.p50,
+      latencyP95: m.p95,
+      latencyP99: m.p99,
+      inBytesPerSec: Math.max(0, m.inBps ?? 0),
+      outBytesPerSec: Math.max(0, m.outBps ?? 0),
+      retransmissions: Math.max(0, Math.round(m.retx)),
+      reconnects: Math.max(0, Math.round(m.reconn)),
+    };
+  });
 }

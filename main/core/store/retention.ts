@@ -1,8 +1,9 @@
 /**
  * Retention: `cleanup` removes sessions that ended (or, never ended and no longer live, started)
  * before a cutoff, with their events and metrics, plus events and metrics older than the cutoff
- * that belong to no session (process-wide samples included), in one transaction. `trimMetrics`
- * keeps the newest N samples of each series.
+ * that belong to no session (process-wide samples and per-role process metrics included), in one
+ * transaction. `trimMetrics` keeps the newest N samples of each series (each session, the
+ * process-wide series, each process role).
  */
 import type Database from 'better-sqlite3';
 
@@ -17,13 +18,17 @@ export interface CleanupResult {
   cutoff: number;
   sessions: number;
   events: number;
+  /** Metric rows removed: session and process-wide samples, and per-role process metrics (`processMetrics` of them). */
   metrics: number;
+  /** Of `metrics`, the rows of process_metrics. */
+  processMetrics?: number;
   instanceCache: number;
 }
 
 export interface TrimResult {
-  /** Series (sessions, and the process-wide one) that were over the limit. */
+  /** Series (sessions, the process-wide one, process roles) that were over the limit. */
   series: number;
+  /** Rows removed (per-role process metrics included). */
   metrics: number;
 }
 
@@ -54,6 +59,7 @@ export function cleanup(db: Database.Database, olderThanDays: number, now: numbe
     sessions: 0,
     events: 0,
     metrics: 0,
+    processMetrics: 0,
     instanceCache: 0,
   };
   db.transaction(() => {
@@ -84,12 +90,15 @@ export function cleanup(db: Database.Database, olderThanDays: number, now: numbe
     for (const seq of distinctValues<number>(db, 'metrics', 'session_seq', '> 0')) {
       if (!hasSeq.get(seq)) result.metrics += delOldMetrics.run(seq, cutoff).changes;
     }
+    const processRows = db.prepare('DELETE FROM process_metrics WHERE t < ?').run(cutoff).changes;
+    result.processMetrics = processRows;
+    result.metrics += processRows;
     result.instanceCache = db.prepare('DELETE FROM instance_cache WHERE fetched_at < ?').run(cutoff).changes;
   }).immediate();
   return result;
 }
 
-/** Keep the newest `maxPerSeries` samples of every session (and of the process-wide series). */
+/** Keep the newest `maxPerSeries` samples of every session, of the process-wide series and of each process role. */
 export function trimMetrics(db: Database.Database, maxPerSeries: number): TrimResult {
   const result: TrimResult = { series: 0, metrics: 0 };
   if (!(maxPerSeries > 0)) return result;
@@ -105,6 +114,23 @@ export function trimMetrics(db: Database.Database, maxPerSeries: number): TrimRe
       const last = nth.get(seq, n - 1) as { t: number; id: number } | undefined;
       if (!last) continue;
       const removed = del.run({ seq, t: last.t, id: last.id }).changes;
+      if (removed > 0) {
+        result.series++;
+        result.metrics += removed;
+      }
+    }
+    // process_metrics has no (role, t) index: few roles, so one ordered scan per role.
+    const roles = db.prepare('SELECT DISTINCT role FROM process_metrics').pluck().all() as string[];
+    const nthRole = db.prepare(
+      'SELECT t, id FROM process_metrics WHERE role = ? ORDER BY t DESC, id DESC LIMIT 1 OFFSET ?',
+    );
+    const delRole = db.prepare(
+      'DELETE FROM process_metrics WHERE role = @role AND (t < @t OR t = @t AND id < @id)',
+    );
+    for (const role of roles) {
+      const last = nthRole.get(role, n - 1) as { t: number; id: number } | undefined;
+      if (!last) continue;
+      const removed = delRole.run({ role, t: last.t, id: last.id }).changes;
       if (removed > 0) {
         result.series++;
         result.metrics += removed;

@@ -19,10 +19,14 @@ import { defaultDatabaseFile } from './paths.js';
 import {
   CONTAINS_FN,
   DEFAULT_MAX_POINTS,
+  MIN_BUCKET_MS,
   OWNER_ALIVE_FN,
+  findSessionsByIdPrefix,
   getSessionRow,
   listSessions,
   metricsSeries,
+  metricsSummary,
+  processMetricsSeries,
   sessionEvents,
   toHistorySession,
   type MetricsSeries,
@@ -37,14 +41,26 @@ import {
 import type {
   EventRecord,
   HistoryStore,
+  MetricsRange,
   MetricsRecord,
+  MetricsSummary,
+  ProcessMetricsRecord,
+  ProcessMetricsSeries,
   SessionCounters,
   SessionDetail,
   SessionEndRecord,
   SessionStartRecord,
   StoreStatus,
 } from './types.js';
-import { WriteQueue, type QueuedMetric, type WriteOp, type WriterStats } from './writer.js';
+import {
+  WriteQueue,
+  isProcessSample,
+  type QueuedMetric,
+  type QueuedProcessMetric,
+  type QueuedSample,
+  type WriteOp,
+  type WriterStats,
+} from './writer.js';
 
 export interface HistoryStoreOptions {
   /** The database file (default: EC2_CONNECT_DB, else sessions.db in the app-data folder). */
@@ -122,6 +138,10 @@ const nnum = (v: unknown): number | null => (typeof v === 'number' && Number.isF
 const int = (v: unknown): number => Math.round(num(v));
 const nint = (v: unknown): number | null =>
   typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : null;
+/** A count or amount that cannot be negative. */
+const nonneg = (v: unknown): number => Math.max(0, num(v));
+/** Longest process role stored (ProcessRoleSchema's limit). */
+const MAX_ROLE_LENGTH = 40;
 
 interface Statements {
   insertSession: Database.Statement;
@@ -131,6 +151,7 @@ interface Statements {
   event: Database.Statement;
   cache: Database.Statement;
   metric: Database.Statement;
+  processMetric: Database.Statement;
 }
 
 export class SqliteHistoryStore implements HistoryStore {
@@ -321,14 +342,35 @@ export class SqliteHistoryStore implements HistoryStore {
         sessionId: r.sessionId === null || r.sessionId === undefined ? null : str(r.sessionId),
         t: int(r.t),
         p50: nnum(r.latencyP50),
+        p95: nnum(r.latencyP95),
         p99: nnum(r.latencyP99),
         inBps: num(r.inBytesPerSec),
         outBps: num(r.outBytesPerSec),
+        retransmits: Math.round(nonneg(r.retransmissions)),
+        reconnects: Math.round(nonneg(r.reconnects)),
         cpu: nnum(r.cpuPercent),
         mem: nint(r.memoryBytes),
       };
     }
     this.writer.pushMetrics(items);
+  }
+
+  recordProcessMetrics(records: ProcessMetricsRecord[]): void {
+    if (!this.writable || !Array.isArray(records) || records.length === 0) return;
+    const items: QueuedProcessMetric[] = [];
+    for (const r of records) {
+      if (!r) continue;
+      const role = str(r.role).slice(0, MAX_ROLE_LENGTH);
+      if (!role) continue;
+      items.push({
+        role,
+        t: int(r.t),
+        processes: Math.round(nonneg(r.processes)),
+        cpu: nonneg(r.cpuPercent),
+        mem: Math.round(nonneg(r.memoryBytes)),
+      });
+    }
+    if (items.length) this.writer.pushMetrics(items);
   }
 
   cacheInstances(profile: string, region: string, instances: InstanceSummary[], fetchedAt: number): void {
@@ -377,8 +419,12 @@ export class SqliteHistoryStore implements HistoryStore {
          WHERE excluded.fetched_at >= instance_cache.fetched_at`,
       ),
       metric: db.prepare(
-        `INSERT INTO metrics (session_seq, t, latency_p50, latency_p99, in_bps, out_bps, cpu_percent, memory_bytes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO metrics (session_seq, t, latency_p50, latency_p95, latency_p99, in_bps, out_bps, retransmits,
+                              reconnects, cpu_percent, memory_bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      processMetric: db.prepare(
+        'INSERT INTO process_metrics (t, role, processes, cpu_percent, memory_bytes) VALUES (?, ?, ?, ?, ?)',
       ),
     };
   }
@@ -405,7 +451,7 @@ export class SqliteHistoryStore implements HistoryStore {
     }
   }
 
-  private commit(ops: WriteOp[], metrics: QueuedMetric[], from: number): void {
+  private commit(ops: WriteOp[], metrics: QueuedSample[], from: number): void {
     const db = this.db;
     const s = this.stmts;
     if (!db || !s) throw Object.assign(new Error('history database is closed'), { code: 'SQLITE_MISUSE' });
@@ -468,7 +514,16 @@ export class SqliteHistoryStore implements HistoryStore {
       let lastId: string | null = null;
       let lastSeq: number | undefined;
       for (let i = from; i < metrics.length; i++) {
-        const m = metrics[i]!;
+        const sample = metrics[i]!;
+        if (isProcessSample(sample)) {
+          try {
+            s.processMetric.run(sample.t, sample.role, sample.processes, sample.cpu, sample.mem);
+          } catch (err) {
+            this.rejected(err);
+          }
+          continue;
+        }
+        const m: QueuedMetric = sample;
         let seq: number | undefined;
         if (m.sessionId === null) seq = 0;
         else if (m.sessionId === lastId) seq = lastSeq;
@@ -482,7 +537,19 @@ export class SqliteHistoryStore implements HistoryStore {
           continue;
         }
         try {
-          s.metric.run(seq, m.t, m.p50, m.p99, m.inBps, m.outBps, m.cpu, m.mem);
+          s.metric.run(
+            seq,
+            m.t,
+            m.p50,
+            m.p95,
+            m.p99,
+            m.inBps,
+            m.outBps,
+            m.retransmits,
+            m.reconnects,
+            m.cpu,
+            m.mem,
+          );
         } catch (err) {
           this.rejected(err);
         }
@@ -587,9 +654,12 @@ export class SqliteHistoryStore implements HistoryStore {
           points: series.points.map((p) => ({
             t: p.t,
             latencyP50: p.latencyP50,
+            latencyP95: p.latencyP95,
             latencyP99: p.latencyP99,
             inBytesPerSec: p.inBytesPerSec,
             outBytesPerSec: p.outBytesPerSec,
+            retransmissions: p.retransmissions,
+            reconnects: p.reconnects,
           })),
         },
       };
@@ -597,19 +667,33 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /** Metrics of one session over a time range (epoch ms, inclusive), downsampled to maxPoints. */
-  sessionMetrics(
-    id: string,
-    range: { from?: number; to?: number; maxPoints?: number } = {},
-  ): MetricsSeries | undefined {
+  sessionMetrics(id: string, range: MetricsRange = {}): MetricsSeries | undefined {
     return this.read('reading metrics', undefined, (db) => {
       const row = getSessionRow(db, id);
       return row ? metricsSeries(db, row.seq, range) : undefined;
     });
   }
 
-  /** Process-wide samples (CPU, memory, and totals) over a time range, downsampled. */
-  processMetrics(range: { from?: number; to?: number; maxPoints?: number } = {}): MetricsSeries {
-    return this.read('reading metrics', { bucketMs: 1000, points: [] }, (db) => metricsSeries(db, 0, range));
+  /** The `metrics` samples without a session (session_seq 0) over a time range, downsampled. */
+  processWideMetrics(range: MetricsRange = {}): MetricsSeries {
+    return this.read('reading metrics', { bucketMs: MIN_BUCKET_MS, points: [] }, (db) =>
+      metricsSeries(db, 0, range),
+    );
+  }
+
+  processMetrics(range: MetricsRange = {}): ProcessMetricsSeries {
+    return this.read('reading process metrics', { bucketMs: MIN_BUCKET_MS, series: [] }, (db) =>
+      processMetricsSeries(db, range),
+    );
+  }
+
+  metricsSummary(filter?: HistoryFilter): MetricsSummary[] {
+    return this.read('summarizing metrics', [], (db) => metricsSummary(db, filter));
+  }
+
+  /** Recorded sessions whose id starts with `prefix`, newest first (at most `limit`). */
+  findSessions(prefix: string, limit = 10): HistorySession[] {
+    return this.read('finding sessions', [], (db) => findSessionsByIdPrefix(db, prefix, limit));
   }
 
   cachedInstances(

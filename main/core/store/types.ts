@@ -65,11 +65,73 @@ export interface MetricsRecord {
   /** Epoch ms. */
   t: number;
   latencyP50: number | null;
+  /** Absent in records of versions before the p95 existed: stored as null. */
+  latencyP95?: number | null;
   latencyP99: number | null;
   inBytesPerSec: number;
   outBytesPerSec: number;
+  /** Data-channel messages sent again in the interval (default 0). */
+  retransmissions?: number;
+  /** Reconnections completed in the interval (default 0). */
+  reconnects?: number;
   cpuPercent?: number | null;
   memoryBytes?: number | null;
+}
+
+/**
+ * CPU and memory of one process role (main, renderer, gpu, utility, pty, child, ...) over one
+ * downsampled interval: `cpuPercent` is the sum over the role's processes in percent of one core
+ * (so it can exceed 100), `memoryBytes` their summed resident set size.
+ */
+export interface ProcessMetricsRecord {
+  /** Epoch ms. */
+  t: number;
+  role: string;
+  /** How many processes of this role were sampled. */
+  processes: number;
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+/** One point of a role's process series: CPU averaged over the bucket, memory and process count the maximum. */
+export interface ProcessMetricsPoint {
+  /** Start of the bucket, epoch ms. */
+  t: number;
+  cpuPercent: number;
+  memoryBytes: number;
+  processes: number;
+}
+
+export interface ProcessMetricsSeries {
+  bucketMs: number;
+  /** One series per role: main first, then renderer, gpu, utility, pty, child, then the others by name. */
+  series: { role: string; points: ProcessMetricsPoint[] }[];
+}
+
+/** A session's connection metrics over all its recorded samples. */
+export interface MetricsSummary {
+  sessionId: string;
+  instanceId: string;
+  instanceName: string;
+  profile: string;
+  region: string;
+  /** ISO times, as in HistorySession. */
+  startedAt: string;
+  endedAt: string | null;
+  outcome: SessionOutcome;
+  /** How many samples were recorded (0: the latencies are null and the rest 0). */
+  samples: number;
+  /** Average of the samples' p50 (ms); null when no input was sent. */
+  latencyP50: number | null;
+  /** Maximum of the samples' p95 / p99 (ms). */
+  latencyP95: number | null;
+  latencyP99: number | null;
+  /** Averages over the samples, bytes per second. */
+  inBytesPerSec: number;
+  outBytesPerSec: number;
+  /** Sums over the samples. */
+  retransmissions: number;
+  reconnects: number;
 }
 
 export interface SessionDetail {
@@ -80,11 +142,23 @@ export interface SessionDetail {
     points: {
       t: number;
       latencyP50: number | null;
+      /** Bucket maximum (null when no sample had one). */
+      latencyP95: number | null;
       latencyP99: number | null;
       inBytesPerSec: number;
       outBytesPerSec: number;
+      /** Sums over the bucket. */
+      retransmissions: number;
+      reconnects: number;
     }[];
   };
+}
+
+/** A time range (epoch ms, inclusive) downsampled into at most `maxPoints` buckets. */
+export interface MetricsRange {
+  from?: number;
+  to?: number;
+  maxPoints?: number;
 }
 
 export interface HistoryStore {
@@ -98,11 +172,16 @@ export interface HistoryStore {
   recordSessionEnd(id: string, record: SessionEndRecord): void;
   recordEvent(record: EventRecord): void;
   recordMetrics(records: MetricsRecord[]): void;
+  recordProcessMetrics(records: ProcessMetricsRecord[]): void;
   cacheInstances(profile: string, region: string, instances: InstanceSummary[], fetchedAt: number): void;
 
   // Reads (synchronous; empty results when the store is off).
   listSessions(filter?: HistoryFilter): HistorySession[];
   getSession(id: string, maxPoints?: number): SessionDetail | undefined;
+  /** Per-role process CPU and memory over a time range, downsampled (CPU averaged, memory maximum). */
+  processMetrics(range?: MetricsRange): ProcessMetricsSeries;
+  /** Connection metrics of each session matching the filter (newest first, as listSessions). */
+  metricsSummary(filter?: HistoryFilter): MetricsSummary[];
   cachedInstances(
     profile: string,
     region: string,

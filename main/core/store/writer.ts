@@ -22,16 +22,38 @@ export interface QueuedMetric {
   sessionId: string | null;
   t: number;
   p50: number | null;
+  p95: number | null;
   p99: number | null;
   inBps: number;
   outBps: number;
+  retransmits: number;
+  reconnects: number;
   cpu: number | null;
   mem: number | null;
 }
 
+/** A process-role sample as queued (a row of process_metrics). */
+export interface QueuedProcessMetric {
+  role: string;
+  t: number;
+  processes: number;
+  cpu: number;
+  mem: number;
+}
+
+/**
+ * Samples share one queue (and its bound): when it is full the oldest of either kind go first.
+ * Process-role samples are told apart by their `role`.
+ */
+export type QueuedSample = QueuedMetric | QueuedProcessMetric;
+
+export function isProcessSample(m: QueuedSample): m is QueuedProcessMetric {
+  return 'role' in m;
+}
+
 export interface WriteSink {
   /** Write everything in one transaction; throws when the transaction failed (and was rolled back). */
-  commit(ops: WriteOp[], metrics: QueuedMetric[], metricsFrom: number): void;
+  commit(ops: WriteOp[], metrics: QueuedSample[], metricsFrom: number): void;
   /** A fatal error (disk full, read-only, ...): the sink turns history off. */
   fatal(err: unknown, lost: number): void;
 }
@@ -67,7 +89,7 @@ const DROP_LOG_INTERVAL_MS = 60_000;
 
 export class WriteQueue {
   private ops: WriteOp[] = [];
-  private metrics: QueuedMetric[] = [];
+  private metrics: QueuedSample[] = [];
   private head = 0;
   private readonly countersById = new Map<string, Extract<WriteOp, { kind: 'counters' }>>();
   private readonly cacheByKey = new Map<string, Extract<WriteOp, { kind: 'cache' }>>();
@@ -134,7 +156,7 @@ export class WriteQueue {
     return true;
   }
 
-  pushMetrics(items: QueuedMetric[]): void {
+  pushMetrics(items: QueuedSample[]): void {
     if (this.off) return;
     for (const m of items) this.metrics.push(m);
     this.afterPush();
@@ -245,7 +267,7 @@ export class WriteQueue {
     if (!this.off && this.pending > 0 && !this.timer && !this.immediate) this.armTimer();
   }
 
-  private requeue(ops: WriteOp[], metrics: QueuedMetric[]): void {
+  private requeue(ops: WriteOp[], metrics: QueuedSample[]): void {
     const newer = this.ops;
     this.ops = [];
     this.countersById.clear();

@@ -24,6 +24,7 @@ const KIND_OF: Partial<Record<ConnectionNoticeKind, NotificationKind>> = {
   reconnected: 'reconnect',
   'agent-back': 'reconnect',
   limit: 'limit',
+  resources: 'resources',
   'ended-elsewhere': 'ended-elsewhere',
 };
 
@@ -31,6 +32,7 @@ const SETTING_OF: Record<NotificationKind, keyof Settings['notifications']> = {
   disconnect: 'disconnects',
   reconnect: 'reconnects',
   limit: 'limits',
+  resources: 'limits',
   'ended-elsewhere': 'endedElsewhere',
 };
 
@@ -38,6 +40,7 @@ const TITLE_OF: Record<NotificationKind, string> = {
   disconnect: 'Connection lost',
   reconnect: 'Reconnected',
   limit: 'Session limit reached',
+  resources: 'EC2 Connect resources',
   'ended-elsewhere': 'Session ended elsewhere',
 };
 

@@ -49,14 +49,40 @@ interface SessionOutput {
 
 export class OutputBatcher implements Disposable {
   private readonly sessions = new Map<string, SessionOutput>();
-  private readonly intervalMs: number;
+  private intervalMs: number;
   private readonly maxBatchBytes: number;
-  private readonly replayLimit: number;
+  private replayLimit: number;
 
   constructor(private readonly options: OutputBatcherOptions) {
     this.intervalMs = options.intervalMs ?? 16;
     this.maxBatchBytes = options.maxBatchBytes ?? 64 * 1024;
     this.replayLimit = options.replayBytes ?? 512 * 1024;
+  }
+
+  get interval(): number {
+    return this.intervalMs;
+  }
+
+  /** Batch less often (the governor slows UI updates); applies from the next batch. */
+  setIntervalMs(ms: number): void {
+    this.intervalMs = Math.max(1, Math.round(ms));
+  }
+
+  get replayLimitBytes(): number {
+    return this.replayLimit;
+  }
+
+  /** Change the replay ring's size; a smaller one trims every session's ring now. */
+  setReplayLimit(bytes: number): void {
+    this.replayLimit = Math.max(0, Math.round(bytes));
+    for (const s of this.sessions.values()) this.trimReplay(s);
+  }
+
+  /** Bytes held in replay rings, all sessions (for the leak watch and diagnostics). */
+  get replayBytes(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.replayBytes;
+    return n;
   }
 
   /** Start tracking a session (idempotent). */
@@ -98,8 +124,24 @@ export class OutputBatcher implements Disposable {
     if (this.replayLimit <= 0) return;
     s.replay.push(data);
     s.replayBytes += data.length;
-    while (s.replayBytes - s.replay[0]!.length >= this.replayLimit) {
+    this.trimReplay(s);
+  }
+
+  private trimReplay(s: SessionOutput): void {
+    if (this.replayLimit <= 0 && s.replay.length > 0) {
+      s.replay = [];
+      s.replayBytes = 0;
+      s.truncated = true;
+      return;
+    }
+    while (s.replay.length > 0 && s.replayBytes - s.replay[0]!.length >= this.replayLimit) {
       s.replayBytes -= s.replay.shift()!.length;
+      s.truncated = true;
+    }
+    // A single chunk larger than the limit is cut to its tail.
+    if (s.replay.length === 1 && s.replayBytes > this.replayLimit * 2) {
+      s.replay[0] = Buffer.from(s.replay[0]!.subarray(s.replayBytes - this.replayLimit));
+      s.replayBytes = this.replayLimit;
       s.truncated = true;
     }
   }

@@ -1,6 +1,7 @@
 /**
  * Per-session connection metrics for the Performance view: input round trips (from the
- * protocol's acknowledgement timing) summarised as p50/p99, and throughput in each direction,
+ * protocol's acknowledgement timing) summarised as p50/p95/p99, throughput in each direction,
+ * and the data channel's retransmissions and reconnections in the interval,
  * sampled at a steady interval into one event for all sessions, with a bounded history so a
  * view that opens late starts with the recent past.
  *
@@ -12,9 +13,20 @@ export interface MetricsSample {
   /** Epoch ms at the end of the interval. */
   t: number;
   latencyP50: number | null;
+  latencyP95: number | null;
   latencyP99: number | null;
   inBytesPerSec: number;
   outBytesPerSec: number;
+  /** Messages resent in the interval. */
+  retransmissions: number;
+  /** Reconnections completed in the interval. */
+  reconnects: number;
+}
+
+/** Running totals of a session's protocol counters (the manager's); deltas become the samples. */
+export interface SessionCountersReading {
+  retransmissions: number;
+  reconnects: number;
 }
 
 export interface MetricsTick {
@@ -28,6 +40,8 @@ export interface SessionMetricsOptions {
   /** Samples kept per session (default 300: five minutes at 1 s). */
   historySize?: number;
   onTick: (tick: MetricsTick) => void;
+  /** Reads a session's running protocol counters at each tick (undefined once it is gone). */
+  counters?: (sessionId: string) => SessionCountersReading | undefined;
   /** Injected for tests. */
   now?: () => number;
 }
@@ -36,6 +50,8 @@ interface Tracked {
   rtts: number[];
   inBytes: number;
   outBytes: number;
+  /** Counter readings at the previous tick. */
+  last: SessionCountersReading;
   history: MetricsSample[];
 }
 
@@ -52,7 +68,7 @@ const round2 = (n: number | null): number | null => (n === null ? null : Math.ro
 
 export class SessionMetrics implements Disposable {
   private readonly tracked = new Map<string, Tracked>();
-  private readonly intervalMs: number;
+  private intervalMs: number;
   private readonly historySize: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -80,20 +96,51 @@ export class SessionMetrics implements Disposable {
 
   add(sessionId: string): void {
     if (this.tracked.has(sessionId)) return;
-    this.tracked.set(sessionId, { rtts: [], inBytes: 0, outBytes: 0, history: [] });
+    const last = this.options.counters?.(sessionId) ?? { retransmissions: 0, reconnects: 0 };
+    this.tracked.set(sessionId, { rtts: [], inBytes: 0, outBytes: 0, last: { ...last }, history: [] });
     if (!this.timer) {
       this.lastTick = this.now();
-      this.timer = setInterval(() => this.tick(), this.intervalMs);
-      this.timer.unref?.();
+      this.startTimer();
     }
   }
 
-  remove(sessionId: string): void {
+  /** Change the sampling interval (the governor slows it in low-power mode); the next tick comes a full interval later. */
+  setIntervalMs(ms: number): void {
+    const next = Math.max(100, Math.round(ms));
+    if (next === this.intervalMs) return;
+    this.intervalMs = next;
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.startTimer();
+    }
+  }
+
+  private startTimer(): void {
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref?.();
+  }
+
+  /**
+   * Stop tracking a session. Returns its last, partial interval as a sample (so a reconnect or
+   * the last bytes just before the close are not lost), or undefined if it was not tracked;
+   * `final` are its counters at the close (the manager no longer has it).
+   */
+  remove(sessionId: string, final?: SessionCountersReading): MetricsSample | undefined {
+    const t = this.tracked.get(sessionId);
+    let last: MetricsSample | undefined;
+    if (t)
+      last = this.sampleOf(
+        t,
+        this.now(),
+        Math.max(0.001, (this.now() - this.lastTick) / 1000),
+        final ?? t.last,
+      );
     this.tracked.delete(sessionId);
     if (this.tracked.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
+    return last;
   }
 
   recordLatency(sessionId: string, rttMs: number): void {
@@ -119,21 +166,36 @@ export class SessionMetrics implements Disposable {
     this.lastTick = now;
     const samples: MetricsTick['samples'] = [];
     for (const [sessionId, t] of this.tracked) {
-      const sample: MetricsSample = {
-        t: now,
-        latencyP50: round2(quantile(t.rtts, 0.5)),
-        latencyP99: round2(quantile(t.rtts, 0.99)),
-        inBytesPerSec: Math.round(t.inBytes / seconds),
-        outBytesPerSec: Math.round(t.outBytes / seconds),
-      };
-      t.rtts = [];
-      t.inBytes = 0;
-      t.outBytes = 0;
+      const sample = this.sampleOf(t, now, seconds, this.options.counters?.(sessionId) ?? t.last);
       t.history.push(sample);
       if (t.history.length > this.historySize) t.history.shift();
       samples.push({ sessionId, ...sample });
     }
     if (samples.length > 0) this.options.onTick({ intervalMs: this.intervalMs, samples });
+  }
+
+  /** Close the current interval of one session into a sample, and start the next. */
+  private sampleOf(
+    t: Tracked,
+    now: number,
+    seconds: number,
+    counters: SessionCountersReading,
+  ): MetricsSample {
+    const sample: MetricsSample = {
+      t: now,
+      latencyP50: round2(quantile(t.rtts, 0.5)),
+      latencyP95: round2(quantile(t.rtts, 0.95)),
+      latencyP99: round2(quantile(t.rtts, 0.99)),
+      inBytesPerSec: Math.round(t.inBytes / seconds),
+      outBytesPerSec: Math.round(t.outBytes / seconds),
+      retransmissions: Math.max(0, counters.retransmissions - t.last.retransmissions),
+      reconnects: Math.max(0, counters.reconnects - t.last.reconnects),
+    };
+    t.last = { retransmissions: counters.retransmissions, reconnects: counters.reconnects };
+    t.rtts = [];
+    t.inBytes = 0;
+    t.outBytes = 0;
+    return sample;
   }
 
   history(): { intervalMs: number; sessions: { sessionId: string; samples: MetricsSample[] }[] } {

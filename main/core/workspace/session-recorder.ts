@@ -9,7 +9,9 @@ import type { SessionManager } from '../sessions/session-manager.js';
 import type { ReconnectAttempt } from '../ssm/session.js';
 import type { HistoryStore } from '../store/types.js';
 import { DisposableStore, type Disposable } from '../util/lifecycle.js';
-import type { MetricsTick } from './session-metrics.js';
+import type { ResourceSample } from '../../../preload/api.js';
+import { MetricsDownsampler } from './metrics-downsampler.js';
+import type { MetricsSample, MetricsTick } from './session-metrics.js';
 
 export interface SessionRecorderOptions {
   store: HistoryStore;
@@ -23,6 +25,9 @@ export interface SessionRecorderOptions {
   nameOf: (instanceId: string) => string;
   /** A session's record started or ended (the History view refreshes). */
   onChanged?: (sessionId: string) => void;
+  /** Bucket sizes of the metrics written (defaults 10 s per session, 30 s for processes). */
+  sessionBucketMs?: number;
+  processBucketMs?: number;
 }
 
 /** History event texts shared by the app's recorder and the CLI's (main/cli/history.ts). */
@@ -45,10 +50,19 @@ export function localUser(): string {
 export class SessionRecorder implements Disposable {
   private readonly subscriptions = new DisposableStore();
   private readonly user: string;
+  private readonly downsampler: MetricsDownsampler;
 
   constructor(private readonly o: SessionRecorderOptions) {
     this.user = o.user ?? localUser();
     const { manager, store } = o;
+    this.downsampler = new MetricsDownsampler(
+      {
+        metrics: (records) => store.recordMetrics(records),
+        processes: (records) => store.recordProcessMetrics(records),
+      },
+      o.sessionBucketMs,
+      o.processBucketMs,
+    );
     this.subscriptions.add(
       manager.onOpened((info) => {
         store.recordSessionStart({
@@ -95,18 +109,9 @@ export class SessionRecorder implements Disposable {
     );
   }
 
-  /** One metrics tick: a sample per session, and the sessions' counters brought up to date. */
+  /** One metrics tick: a sample per session (downsampled), and the sessions' counters brought up to date. */
   recordTick(tick: MetricsTick): void {
-    this.o.store.recordMetrics(
-      tick.samples.map((s) => ({
-        sessionId: s.sessionId,
-        t: s.t,
-        latencyP50: s.latencyP50,
-        latencyP99: s.latencyP99,
-        inBytesPerSec: s.inBytesPerSec,
-        outBytesPerSec: s.outBytesPerSec,
-      })),
-    );
+    for (const s of tick.samples) this.downsampler.addSession(s.sessionId, s);
     for (const s of tick.samples) {
       const info = this.o.manager.get(s.sessionId);
       if (info)
@@ -116,6 +121,22 @@ export class SessionRecorder implements Disposable {
           reconnects: info.reconnects,
         });
     }
+  }
+
+  /** A session closed: its last partial interval, then its partial bucket, go to the store. */
+  sessionClosed(sessionId: string, last: MetricsSample | undefined): void {
+    if (last) this.downsampler.addSession(sessionId, last);
+    this.downsampler.flushSession(sessionId);
+  }
+
+  /** One process sample (downsampled into the store's process metrics). */
+  recordResources(sample: ResourceSample): void {
+    this.downsampler.addProcesses(sample);
+  }
+
+  /** Write the partial buckets now (before the store closes). */
+  flush(): void {
+    this.downsampler.flushAll();
   }
 
   private userFor(profile: string, region: string): string {

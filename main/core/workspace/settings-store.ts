@@ -107,5 +107,6 @@ export function mergeSettings(base: Settings, patch: SettingsPatch): Settings {
     ...base,
     ...patch,
     notifications: { ...base.notifications, ...patch.notifications },
+    resources: { ...base.resources, ...patch.resources },
   } as Settings;
 }

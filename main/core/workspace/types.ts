@@ -6,7 +6,7 @@
 import type { BridgeEvent, BridgeHandlers } from '../../../preload/api.js';
 import type { Event } from '../util/lifecycle.js';
 
-export type NotificationKind = 'disconnect' | 'reconnect' | 'limit' | 'ended-elsewhere';
+export type NotificationKind = 'disconnect' | 'reconnect' | 'limit' | 'resources' | 'ended-elsewhere';
 
 /** A notification worth showing natively; already filtered by the settings and rate-limited. */
 export interface WorkspaceNotification {
@@ -40,7 +40,7 @@ export interface WorkspaceService {
   onSystemResume(): void;
   /** The machine is about to sleep. */
   onSystemSuspend(): void;
-  /** Power source changed (the resource governor, issue 7, will lengthen intervals on battery). */
+  /** Power source changed: on battery, low-power mode (auto) lengthens intervals and simplifies rendering. */
   setOnBattery(onBattery: boolean): void;
   /** Close every session and release everything. */
   close(): Promise<void>;

@@ -23,7 +23,10 @@ import type {
   EventName,
   EventPayload,
   InstanceList,
+  GovernorChange,
+  GovernorState,
   ProfileList,
+  ResourceSnapshot,
   SessionInfo,
   Settings,
 } from '../../../preload/api.js';
@@ -49,6 +52,8 @@ import { NotificationPolicy } from './notification-policy.js';
 import { OutputBatcher, type OutputBatcherOptions } from './output-batcher.js';
 import { discoverProfiles, type ProfileDiscovery } from './profiles.js';
 import { SessionMetrics } from './session-metrics.js';
+import { corePolicy, WorkspaceResources, type WorkspaceResourcesOptions } from './resources.js';
+import type { ProbeTarget } from '../monitor/endpoint-probe.js';
 import { SettingsStore } from './settings-store.js';
 import { SessionRecorder } from './session-recorder.js';
 import type { HistoryStore } from '../store/types.js';
@@ -77,6 +82,13 @@ export interface WorkspaceOptions {
   history?: HistoryStore;
   /** What the history records as the source of sessions (default 'app'). */
   historySource?: 'app' | 'web';
+  /** The resource monitor and governor (issue 7): environment, host processes, test hooks. */
+  resources?: Pick<WorkspaceResourcesOptions, 'env' | 'monitor' | 'externalProcesses'>;
+}
+
+/** sessions.open refused by the resource governor (the message says why and what to do). */
+export class ResourceLimitError extends Error {
+  override readonly name = 'ResourceLimitError';
 }
 
 interface ReconnectInfo {
@@ -111,6 +123,7 @@ export class Workspace implements WorkspaceService {
   private readonly manager: SessionManager;
   private readonly batcher: OutputBatcher;
   private readonly metrics: SessionMetrics;
+  private readonly resources: WorkspaceResources;
   private readonly notifications: NotificationPolicy;
   private readonly names = new Map<string, string>();
   /** The AWS principal of each resolved profile/region (for the history's "who"). */
@@ -154,6 +167,7 @@ export class Workspace implements WorkspaceService {
     this.metrics = this.store.add(
       new SessionMetrics({
         ...(options.metricsIntervalMs ? { intervalMs: options.metricsIntervalMs } : {}),
+        counters: (id) => this.manager.get(id),
         onTick: (tick) => {
           this.emit('metrics.tick', tick);
           this.recorder?.recordTick(tick);
@@ -173,6 +187,7 @@ export class Workspace implements WorkspaceService {
         }),
       );
     }
+    this.resources = this.createResources();
     this.wireManager();
     this.handlers = this.createHandlers();
   }
@@ -182,6 +197,7 @@ export class Workspace implements WorkspaceService {
     const ws = new Workspace(options);
     try {
       await ws.settings.load();
+      ws.resources.start();
       const profile = options.profile ?? defaultProfileName();
       const resolved = await ws.resolveProfile(profile, options.region);
       ws.active = { profile, region: resolved.region, endpoint: resolved.endpoint };
@@ -191,6 +207,109 @@ export class Workspace implements WorkspaceService {
       await ws.close();
       throw err;
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Resources (issue 7)
+  // -------------------------------------------------------------------------------------------
+
+  private createResources(): WorkspaceResources {
+    const r = new WorkspaceResources({
+      ...this.options.resources,
+      settings: () => this.settings.get().resources,
+      logger: this.log,
+      childPids: () =>
+        [...this.ready.values()].flatMap((p) =>
+          (p.sandbox?.dataChannel.shellPids() ?? []).map((pid) => ({ pid, role: 'pty' })),
+        ),
+      probeTargets: () => this.probeTargets(),
+      sessionsOpen: () => this.manager.size,
+      sessionFigures: () => {
+        const latest = new Map(this.metrics.history().sessions.map((s) => [s.sessionId, s.samples.at(-1)]));
+        return this.manager.list().map((m) => ({
+          sessionId: m.id,
+          instanceId: m.instanceId,
+          instanceName: this.names.get(m.instanceId) ?? m.instanceId,
+          state: m.state,
+          bytesIn: m.bytesIn,
+          bytesOut: m.bytesOut,
+          retransmissions: m.retransmissions,
+          reconnects: m.reconnects,
+          latest: latest.get(m.id),
+        }));
+      },
+      sessionHistory: () => this.metrics.history(),
+      instanceOf: (id) => {
+        const m = this.manager.get(id);
+        return m && { instanceId: m.instanceId, instanceName: this.names.get(m.instanceId) ?? m.instanceId };
+      },
+    });
+    this.store.add(
+      r.onSample((sample) => {
+        this.emit('resources.tick', sample);
+        this.recorder?.recordResources(sample);
+      }),
+    );
+    this.store.add(
+      r.onGovernor(({ state, change }) => {
+        const policy = corePolicy(state);
+        this.batcher.setIntervalMs(policy.batchIntervalMs);
+        this.batcher.setReplayLimit(policy.replayBytes);
+        // Slowed by the governor or low power; otherwise the configured interval.
+        const base = this.options.metricsIntervalMs ?? 1000;
+        this.metrics.setIntervalMs(policy.slowed ? Math.max(base, policy.metricsIntervalMs) : base);
+        this.emit('governor.changed', { state, change });
+        // Native notifications when a limit is hit (slow-ui and beyond, rising); the rest are toasts.
+        if (change) this.notice(null, 'resources', change.message, isLimitHit(change));
+      }),
+    );
+    this.store.add(r.onProbes((probes) => this.emit('probes.updated', probes)));
+    this.store.add(r.onProblem((message) => this.notice(null, 'resources', message)));
+    this.store.add(
+      r.monitor.onLeakWarning((w) =>
+        this.notice(
+          null,
+          'resources',
+          `Memory keeps growing: the heap grew ${Math.round(w.growthRatio * 100)} % in ${Math.round(w.report.windowMs / 60_000)} minutes. ${w.report.summary}`,
+        ),
+      ),
+    );
+    this.store.add(r.monitor.addLeakSource('sessions', () => this.manager.size));
+    this.store.add(r.monitor.addLeakSource('output replay bytes', () => this.batcher.replayBytes));
+    this.store.add(r.monitor.addLeakSource('metrics tracked', () => this.metrics.size));
+    this.store.add(r.monitor.addLeakSource('closed sessions remembered', () => this.closedInfo.size));
+    if (this.history) {
+      // The SQLite store reports its queue; other HistoryStore implementations may not.
+      const h = this.history as { writerStats?: { pending: number } };
+      this.store.add(r.monitor.addLeakSource('store queue', () => h.writerStats?.pending ?? 0));
+    }
+    return r;
+  }
+
+  /** The endpoints in use: each resolved profile's SSM endpoint, and each session's data channel. */
+  private probeTargets(): ProbeTarget[] {
+    const targets: ProbeTarget[] = [];
+    const sessions = this.manager.list();
+    const inUse = new Set(sessions.map((m) => key(m.profile, m.region)));
+    inUse.add(key(this.active.profile, this.active.region));
+    for (const [k, p] of this.ready) {
+      if (!inUse.has(k)) continue;
+      targets.push({
+        service: 'ssm',
+        profile: p.profile,
+        region: p.region,
+        url: p.endpoint ?? `https://ssm.${p.region}.amazonaws.com`,
+      });
+    }
+    for (const m of sessions) {
+      targets.push({
+        service: 'ssmmessages',
+        profile: m.profile,
+        region: m.region,
+        url: m.dataChannelEndpoint || `ssmmessages.${m.region}.amazonaws.com:443`,
+      });
+    }
+    return targets;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -331,6 +450,7 @@ export class Workspace implements WorkspaceService {
         this.metrics.add(info.id);
         this.emit('session.updated', this.toInfo(info));
         this._onCount.fire(this.manager.size);
+        this.resources.monitor.updateProbeTimer();
       }),
     );
     this.store.add(
@@ -374,7 +494,9 @@ export class Workspace implements WorkspaceService {
     this.store.add(
       m.onClosed((info) => {
         this.batcher.remove(info.id);
-        this.metrics.remove(info.id);
+        // The last partial interval (a reconnect just before the close counts) goes to the history.
+        const last = this.metrics.remove(info.id, info);
+        this.recorder?.sessionClosed(info.id, last);
         this.reconnecting.delete(info.id);
         const closed = this.toInfo(info);
         // Kept briefly so a page that asks right after still learns how it ended.
@@ -382,6 +504,7 @@ export class Workspace implements WorkspaceService {
         if (this.closedInfo.size > 100) this.closedInfo.delete(this.closedInfo.keys().next().value!);
         this.emit('session.updated', closed);
         this._onCount.fire(this.manager.size);
+        this.resources.monitor.updateProbeTimer();
       }),
     );
   }
@@ -414,8 +537,10 @@ export class Workspace implements WorkspaceService {
     if (info) this.emit('session.updated', this.toInfo(info));
   }
 
-  private notice(sessionId: string | null, kind: ConnectionNoticeKind, message: string): void {
+  /** A notice for the UI (toast), and a native notification when the policy wants one (unless `notify` is false). */
+  private notice(sessionId: string | null, kind: ConnectionNoticeKind, message: string, notify = true): void {
     this.emit('session.notice', { sessionId, kind, message, at: new Date().toISOString() });
+    if (!notify) return;
     const instanceId = sessionId ? this.manager.get(sessionId)?.instanceId : undefined;
     const decided = this.notifications.decide({
       kind,
@@ -439,6 +564,11 @@ export class Workspace implements WorkspaceService {
       const cached = this.instanceCache.get(key(profile, region));
       const hit = cached?.instances.find((i) => i.instanceId === instanceId);
       if (hit) this.names.set(instanceId, hit.name || instanceId);
+    }
+    const refusal = this.resources.refusal();
+    if (refusal) {
+      this.notice(null, 'limit', refusal);
+      throw new ResourceLimitError(refusal);
     }
     let info: ManagedSessionInfo;
     try {
@@ -529,9 +659,17 @@ export class Workspace implements WorkspaceService {
       'settings.update': async (patch) => {
         const next: Settings = await this.settings.update(patch);
         this.emit('settings.changed', next);
+        if (patch.resources) this.resources.settingsChanged();
         return next;
       },
       'metrics.history': async () => this.metrics.history(),
+      'metrics.export': async ({ format, sessionId }) => this.resources.exportMetrics(format, sessionId),
+      'resources.get': async () => {
+        // The first call after start need not wait a whole interval for figures.
+        if (!this.resources.monitor.recentSamples.length) await this.resources.monitor.sampleNow();
+        return this.resources.snapshot();
+      },
+      'resources.probe': () => this.resources.monitor.probeNow(),
       'history.list': async (filter) => {
         if (!this.history) return { status: NO_HISTORY, sessions: [] };
         return { status: this.history.status, sessions: this.history.listSessions(filter ?? {}) };
@@ -593,6 +731,27 @@ export class Workspace implements WorkspaceService {
     if (onBattery === this.onBattery) return;
     this.onBattery = onBattery;
     this.log.info({ onBattery }, onBattery ? 'running on battery' : 'running on AC power');
+    this.resources.setOnBattery(onBattery);
+  }
+
+  /** The governor's state now (the tray, tests). */
+  governorState(): GovernorState {
+    return this.resources.state;
+  }
+
+  /** The resource snapshot (the status socket, tests). */
+  resourceSnapshot(): ResourceSnapshot {
+    return this.resources.snapshot();
+  }
+
+  /** Every metric as Prometheus text. */
+  prometheusText(): string {
+    return this.resources.prometheusText();
+  }
+
+  /** Resolves when the Prometheus endpoint follows the settings (tests). */
+  prometheusReady(): Promise<string | null> {
+    return this.resources.prometheusReady().then(() => this.resources.prometheusUrl);
   }
 
   get isOnBattery(): boolean {
@@ -607,8 +766,18 @@ export class Workspace implements WorkspaceService {
     metricsSampling: boolean;
     closedRemembered: number;
     resolvedProfiles: number;
+    replayBytes: number;
+    replayLimitBytes: number;
+    batchIntervalMs: number;
+    metricsIntervalMs: number;
+    governorLevel: GovernorState['level'];
   } {
     return {
+      replayBytes: this.batcher.replayBytes,
+      replayLimitBytes: this.batcher.replayLimitBytes,
+      batchIntervalMs: this.batcher.interval,
+      metricsIntervalMs: this.metrics.interval,
+      governorLevel: this.resources.state.level,
       sessions: this.manager.size,
       outputBuffers: this.batcher.size,
       metricsTracked: this.metrics.size,
@@ -627,6 +796,8 @@ export class Workspace implements WorkspaceService {
     this.closing ??= (async () => {
       await this.manager.shutdown();
       this.batcher.flush();
+      this.recorder?.flush();
+      await this.resources.dispose();
       this.store.dispose();
       // After the manager: its last events (every session's end) are in the queue.
       this.history?.close();
@@ -656,4 +827,13 @@ function describeConnection(kind: string, detail: string): string {
     default:
       return detail;
   }
+}
+
+const LIMIT_HIT_LEVELS: ReadonlySet<string> = new Set(['slow-ui', 'trim', 'refuse']);
+
+/** A governor change worth a native notification: a limit is reached, or sessions start being refused. */
+function isLimitHit(change: GovernorChange): boolean {
+  if (change.from === change.to) return false;
+  const reached = LIMIT_HIT_LEVELS.has(change.to) && !LIMIT_HIT_LEVELS.has(change.from);
+  return reached || change.to === 'refuse';
 }

@@ -101,6 +101,13 @@ export class DataChannelServer {
     return this.sessions.size;
   }
 
+  /** Pids of the shells running now (the resource monitor shows them, as the remote side, ungoverned). */
+  shellPids(): number[] {
+    const pids: number[] = [];
+    for (const s of this.sessions.values()) if (s.pid !== undefined) pids.push(s.pid);
+    return pids;
+  }
+
   session(sessionId: string): AgentSession | undefined {
     return this.sessions.get(sessionId);
   }

@@ -170,9 +170,12 @@ describe('history queries', () => {
     expect(d.metrics.points[0]).toEqual({
       t: T0,
       latencyP50: 4.5,
+      latencyP95: null,
       latencyP99: 18,
       inBytesPerSec: 45,
       outBytesPerSec: 1,
+      retransmissions: 0,
+      reconnects: 0,
     });
     // Bucket b holds samples i with floor(i*1000 / 9991) = b.
     const b37 = Array.from({ length: 1000 }, (_, i) => i).filter((i) => Math.floor((i * 1000) / 9991) === 37);
@@ -180,9 +183,12 @@ describe('history queries', () => {
     expect(d.metrics.points[37]).toEqual({
       t: T0 + 37 * 9991,
       latencyP50: avg(b37),
+      latencyP95: null,
       latencyP99: 2 * Math.max(...b37),
       inBytesPerSec: 10 * avg(b37),
       outBytesPerSec: 1,
+      retransmissions: 0,
+      reconnects: 0,
     });
     // Enough points for every sample: buckets are never narrower than one second.
     const full = store.getSession('s1', 5000)!;
@@ -208,7 +214,16 @@ describe('history queries', () => {
     store.recordMetrics([metric('s2', T0, { latencyP50: null, latencyP99: null })]);
     expect(store.getSession('quiet')!.metrics).toEqual({ bucketMs: 1000, points: [] });
     expect(store.getSession('s2')!.metrics.points).toEqual([
-      { t: T0, latencyP50: null, latencyP99: null, inBytesPerSec: 100, outBytesPerSec: 10 },
+      {
+        t: T0,
+        latencyP50: null,
+        latencyP95: null,
+        latencyP99: null,
+        inBytesPerSec: 100,
+        outBytesPerSec: 10,
+        retransmissions: 0,
+        reconnects: 0,
+      },
     ]);
   });
 

@@ -65,6 +65,7 @@ describe('retention', () => {
       sessions: 3, // old, dead-old, remote-old
       events: 3 + 1 + 1, // old's, dead-old's, ghost's old one
       metrics: 5 + 1 + 2, // old's, dead-old's, two process-wide
+      processMetrics: 0,
       instanceCache: 1,
     });
     expect(
@@ -75,7 +76,7 @@ describe('retention', () => {
     ).toEqual(['dead-recent', 'live-old', 'long']);
     expect(store.getSession('long')!.metrics.points).toHaveLength(1);
     expect(store.getSession('live-old')!.events).toHaveLength(1);
-    expect(store.processMetrics().points).toHaveLength(1);
+    expect(store.processWideMetrics().points).toHaveLength(1);
     expect(store.cachedInstances('sandbox', 'us-east-1')).toBeDefined();
     expect(store.cachedInstances('old-profile', 'us-east-1')).toBeUndefined();
     const db = new Database(tmp.file, { readonly: true });
@@ -103,7 +104,7 @@ describe('retention', () => {
     const times = (id: string) => store.getSession(id, 5000)!.metrics.points.map((p) => p.t);
     expect(times('a')).toEqual(Array.from({ length: 10 }, (_, i) => T0 + (40 + i) * 1000));
     expect(times('b')).toHaveLength(5);
-    expect(store.processMetrics({ maxPoints: 5000 }).points.map((p) => p.t)).toEqual(
+    expect(store.processWideMetrics({ maxPoints: 5000 }).points.map((p) => p.t)).toEqual(
       Array.from({ length: 10 }, (_, i) => T0 + (20 + i) * 1000),
     );
     expect(store.trimMetrics(1)).toEqual({ series: 4, metrics: 9 + 4 + 9 + 1 });

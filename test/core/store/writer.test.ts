@@ -211,7 +211,7 @@ describe('write queue', () => {
     store.recordMetrics([metric('nobody', T0), metric(null, T0, { cpuPercent: 12.5, memoryBytes: 123 })]);
     store.flush();
     expect(store.writerStats.orphanMetrics).toBe(1);
-    expect(store.processMetrics().points).toEqual([
+    expect(store.processWideMetrics().points).toEqual([
       expect.objectContaining({ t: T0, cpuPercent: 12.5, memoryBytes: 123 }),
     ]);
     store.close();

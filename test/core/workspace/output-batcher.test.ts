@@ -105,4 +105,34 @@ describe('OutputBatcher', () => {
     expect(b.replay('s')).toBeUndefined();
     b.dispose();
   });
+
+  it('slows its batches and trims every replay ring on demand', () => {
+    vi.useFakeTimers();
+    const batches: OutputBatch[] = [];
+    const b = new OutputBatcher({ intervalMs: 16, replayBytes: 1000, emit: (x) => batches.push(x) });
+    for (let i = 0; i < 50; i++) b.push('s', Buffer.from(`line ${String(i).padStart(3, '0')}\n`)); // 450 bytes
+    for (let i = 0; i < 50; i++) b.push('t', Buffer.from(`row ${String(i).padStart(4, '0')}\n`));
+    expect(b.replayBytes).toBe(900);
+    b.setReplayLimit(100);
+    expect(b.replayBytes).toBeLessThanOrEqual(2 * (100 + 9)); // per session: the limit plus at most one chunk
+    const r = b.replay('s')!;
+    expect(r.truncated).toBe(true);
+    expect(r.data.endsWith('line 049\n')).toBe(true);
+    // A single chunk bigger than the ring is cut to its tail.
+    b.setReplayLimit(1000);
+    b.push('u', Buffer.alloc(5000, 'x'));
+    b.setReplayLimit(10);
+    expect(b.replay('u')!.data).toBe('x'.repeat(10));
+
+    b.flush();
+    b.setIntervalMs(50);
+    batches.length = 0;
+    b.push('s', Buffer.from('late'));
+    vi.advanceTimersByTime(49);
+    expect(batches).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(batches.map((x) => x.data)).toEqual(['late']);
+    expect(b.interval).toBe(50);
+    b.dispose();
+  });
 });

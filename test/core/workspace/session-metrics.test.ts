@@ -51,4 +51,43 @@ describe('SessionMetrics', () => {
     expect(m.history().sessions).toEqual([]);
     m.dispose();
   });
+
+  it('reports p95, and retransmissions and reconnects as counts per interval from running counters', () => {
+    vi.useFakeTimers();
+    let now = 1_000_000;
+    const counters = { retransmissions: 7, reconnects: 1 };
+    const ticks: MetricsTick[] = [];
+    const m = new SessionMetrics({
+      intervalMs: 1000,
+      onTick: (t) => ticks.push(t),
+      counters: () => counters,
+      now: () => now,
+    });
+    m.add('a'); // the totals before tracking began are not counted
+    for (let i = 1; i <= 100; i++) m.recordLatency('a', i);
+    counters.retransmissions = 10;
+    counters.reconnects = 2;
+    now += 1000;
+    vi.advanceTimersByTime(1000);
+    expect(ticks[0]!.samples[0]).toMatchObject({ latencyP95: 95, retransmissions: 3, reconnects: 1 });
+    now += 1000;
+    vi.advanceTimersByTime(1000);
+    expect(ticks[1]!.samples[0]).toMatchObject({ latencyP95: null, retransmissions: 0, reconnects: 0 });
+    m.dispose();
+  });
+
+  it('changes its interval on the fly (slower UI updates)', () => {
+    vi.useFakeTimers();
+    const ticks: MetricsTick[] = [];
+    const m = new SessionMetrics({ intervalMs: 1000, onTick: (t) => ticks.push(t) });
+    m.add('a');
+    m.setIntervalMs(3000);
+    vi.advanceTimersByTime(2999);
+    expect(ticks).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0]!.intervalMs).toBe(3000);
+    expect(vi.getTimerCount()).toBe(1);
+    m.dispose();
+  });
 });

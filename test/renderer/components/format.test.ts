@@ -12,10 +12,10 @@ describe('format', () => {
   it('formats bytes and rates in binary units', () => {
     expect(formatBytes(0)).toBe('0 B');
     expect(formatBytes(999)).toBe('999 B');
-    expect(formatBytes(1000)).toBe('1.0 KB'); // never four digits
-    expect(formatBytes(1536)).toBe('1.5 KB');
-    expect(formatBytes(200 * 1024 * 1024)).toBe('200 MB');
-    expect(formatRate(3 * 1024 * 1024 * 1024)).toBe('3.0 GB/s');
+    expect(formatBytes(1000)).toBe('1.0 KiB'); // never four digits
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(200 * 1024 * 1024)).toBe('200 MiB');
+    expect(formatRate(3 * 1024 * 1024 * 1024)).toBe('3.0 GiB/s');
   });
 
   it('formats latency', () => {

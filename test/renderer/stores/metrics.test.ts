@@ -24,7 +24,17 @@ const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
 
 function sample(t: number, extra: Partial<SessionMetricsSample> = {}): SessionMetricsSample {
-  return { t, latencyP50: 1, latencyP99: 2, inBytesPerSec: 100, outBytesPerSec: 10, ...extra };
+  return {
+    t,
+    latencyP50: 1,
+    latencyP95: 1.5,
+    latencyP99: 2,
+    inBytesPerSec: 100,
+    outBytesPerSec: 10,
+    retransmissions: 0,
+    reconnects: 0,
+    ...extra,
+  };
 }
 
 describe('metrics ring', () => {
@@ -33,6 +43,9 @@ describe('metrics ring', () => {
     for (let i = 1; i <= MAX_SAMPLES + 50; i++) pushSample(ring, sample(i * 1000, { inBytesPerSec: i }));
     expect(ring.x).toHaveLength(MAX_SAMPLES);
     expect(ring.p50).toHaveLength(MAX_SAMPLES);
+    expect(ring.p95).toHaveLength(MAX_SAMPLES);
+    expect(ring.retransmissions).toHaveLength(MAX_SAMPLES);
+    expect(ring.reconnects).toHaveLength(MAX_SAMPLES);
     expect(ring.inRate[0]).toBe(51);
     expect(ring.x[0]).toBe(51); // seconds
     expect(lastSample(ring)).toEqual(sample((MAX_SAMPLES + 50) * 1000, { inBytesPerSec: MAX_SAMPLES + 50 }));
@@ -48,11 +61,12 @@ describe('metrics ring', () => {
 
   it('shapes uPlot data per chart, null latency kept as a gap', () => {
     const ring = createRing();
-    pushSample(ring, sample(1000, { latencyP50: null, latencyP99: null }));
+    pushSample(ring, sample(1000, { latencyP50: null, latencyP95: null, latencyP99: null }));
     pushSample(ring, sample(2000));
     expect(chartData(ring, 'latency')).toEqual([
       [1, 2],
       [null, 1],
+      [null, 1.5],
       [null, 2],
     ]);
     expect(chartData(ring, 'throughput')).toEqual([
@@ -60,17 +74,48 @@ describe('metrics ring', () => {
       [100, 100],
       [10, 10],
     ]);
-    expect(chartData(undefined, 'latency')).toEqual([[], [], []]);
+    expect(chartData(undefined, 'latency')).toEqual([[], [], [], []]);
+    expect(chartData(undefined, 'throughput')).toEqual([[], [], []]);
   });
 
-  it('combines sessions: traffic summed, p50 mean of those with input, p99 worst', () => {
+  it('combines sessions: traffic and counts summed, p50 mean of those with input, p95/p99 worst', () => {
     expect(
       combineSamples([
-        sample(1000, { latencyP50: 1, latencyP99: 4, inBytesPerSec: 10, outBytesPerSec: 1 }),
-        sample(1002, { latencyP50: 3, latencyP99: 9, inBytesPerSec: 20, outBytesPerSec: 2 }),
-        sample(1001, { latencyP50: null, latencyP99: null, inBytesPerSec: 5, outBytesPerSec: 0 }),
+        sample(1000, {
+          latencyP50: 1,
+          latencyP95: 3,
+          latencyP99: 4,
+          inBytesPerSec: 10,
+          outBytesPerSec: 1,
+          retransmissions: 2,
+        }),
+        sample(1002, {
+          latencyP50: 3,
+          latencyP95: 2,
+          latencyP99: 9,
+          inBytesPerSec: 20,
+          outBytesPerSec: 2,
+          reconnects: 1,
+        }),
+        sample(1001, {
+          latencyP50: null,
+          latencyP95: null,
+          latencyP99: null,
+          inBytesPerSec: 5,
+          outBytesPerSec: 0,
+          retransmissions: 1,
+        }),
       ]),
-    ).toEqual({ t: 1002, latencyP50: 2, latencyP99: 9, inBytesPerSec: 35, outBytesPerSec: 3 });
+    ).toEqual({
+      t: 1002,
+      latencyP50: 2,
+      latencyP95: 3,
+      latencyP99: 9,
+      inBytesPerSec: 35,
+      outBytesPerSec: 3,
+      retransmissions: 3,
+      reconnects: 1,
+    });
     expect(combineSamples([])).toBeNull();
     expect(
       combineHistory(
@@ -117,11 +162,35 @@ describe('useMetricsStore', () => {
     expect(store.latest(COMBINED)).toEqual({
       t: 3000,
       latencyP50: 1,
+      latencyP95: 1.5,
       latencyP99: 2,
       inBytesPerSec: 150,
       outBytesPerSec: 20,
+      retransmissions: 0,
+      reconnects: 0,
     });
     expect(store.data(B, 'throughput')).toEqual([[3], [50], [10]]);
+  });
+
+  it('sums retransmissions and reconnects over the samples kept', async () => {
+    bridge.handle('metrics.history', {
+      intervalMs: 1000,
+      sessions: [{ sessionId: A, samples: [sample(1000, { retransmissions: 2 }), sample(2000)] }],
+    });
+    const store = useMetricsStore();
+    await store.init();
+    bridge.emit('metrics.tick', {
+      intervalMs: 1000,
+      samples: [
+        { sessionId: A, ...sample(3000, { retransmissions: 3, reconnects: 1 }) },
+        { sessionId: B, ...sample(3000, { retransmissions: 1 }) },
+      ],
+    });
+    expect(store.totals(A)).toEqual({ retransmissions: 5, reconnects: 1 });
+    expect(store.totals(B)).toEqual({ retransmissions: 1, reconnects: 0 });
+    expect(store.totals(COMBINED)).toEqual({ retransmissions: 6, reconnects: 1 });
+    expect(store.totals('nope')).toEqual({ retransmissions: 0, reconnects: 0 });
+    expect(store.data(A, 'latency')[2]).toEqual([1.5, 1.5, 1.5]);
   });
 
   it('keeps ticks that arrived before the history', async () => {

@@ -8,7 +8,7 @@ vi.mock('../../../renderer/bridge/index.js', async () =>
   (await import('../helpers/fake-bridge.js')).bridgeModule(),
 );
 
-const notice = (kind: 'network-lost' | 'reconnected' | 'limit', message: string) => ({
+const notice = (kind: 'network-lost' | 'reconnected' | 'limit' | 'resources', message: string) => ({
   sessionId: null,
   kind,
   message,
@@ -39,6 +39,35 @@ describe('useNoticesStore', () => {
     });
     expect(toneOf('reconnected')).toBe('ok');
     expect(toneOf('limit')).toBe('warn');
+  });
+
+  it('shows resources notices: a limit warns, a recovery is good news, low power and the leak watch say so', () => {
+    const store = useNoticesStore();
+    store.init();
+    const messages = [
+      'Over the resource limit: new sessions are refused until use falls. Open sessions keep running.',
+      'Back under the resource limits: full speed again.',
+      'Easing off (warn): EC2 Connect uses 300 MiB of memory; its limit is 320 MiB.',
+      'Low-power mode is on (battery): longer sampling and UI intervals, simpler terminal rendering.',
+      'Memory keeps growing: the heap grew 64 % in 10 minutes. Likely source: sessions.',
+      'EC2_CONNECT_MAX_MEMORY_MB is not a number; using the setting.',
+    ];
+    const seen: Array<[string, string]> = [];
+    for (const m of messages) {
+      bridge.emit('session.notice', notice('resources', m));
+      const t = store.toasts[store.toasts.length - 1]!;
+      seen.push([t.tone, t.title]);
+    }
+    expect(seen).toEqual([
+      ['warn', 'Resource limit'],
+      ['ok', 'Back to normal'],
+      ['ok', 'Easing off'],
+      ['warn', 'Low-power mode'],
+      ['warn', 'Memory leak watch'],
+      ['warn', 'Resources'],
+    ]);
+    expect(toneOf('resources')).toBe('warn');
+    expect(toneOf('resources', 'Low-power mode is off.')).toBe('ok');
   });
 
   it('shows at most four, the oldest leaving first', () => {

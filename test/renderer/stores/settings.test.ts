@@ -2,10 +2,10 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveTheme, useSettingsStore, validatePatch } from '../../../renderer/stores/settings.js';
-import { resetFakeBridge, type FakeBridge } from '../helpers/fake-bridge.js';
+import { flush, resetFakeBridge, type FakeBridge } from '../helpers/fake-bridge.js';
 import { settings } from '../helpers/fixtures.js';
 import { installMatchMedia, type FakeMediaQuery } from '../helpers/match-media.js';
-import type { Settings } from '../../../preload/api.js';
+import { DEFAULT_RESOURCE_SETTINGS, type Settings } from '../../../preload/api.js';
 
 vi.mock('../../../renderer/bridge/index.js', async () =>
   (await import('../helpers/fake-bridge.js')).bridgeModule(),
@@ -55,6 +55,7 @@ describe('useSettingsStore', () => {
         ...stored,
         ...patch,
         notifications: { ...stored.notifications, ...(patch.notifications ?? {}) },
+        resources: { ...stored.resources, ...(patch.resources ?? {}) },
       } as Settings;
       return structuredClone(stored);
     });
@@ -74,6 +75,27 @@ describe('useSettingsStore', () => {
 
     bridge.emit('settings.changed', settings({ fontSize: 12 }));
     expect(store.settings.fontSize).toBe(12);
+  });
+
+  it('merges a partial resources patch at once (optimistically), the other limits kept', async () => {
+    let answer!: () => void;
+    const store = useSettingsStore();
+    await store.init();
+    bridge.handle(
+      'settings.update',
+      (patch) =>
+        new Promise((resolve) => {
+          answer = () =>
+            resolve({ ...stored, resources: { ...stored.resources, ...patch!.resources } } as Settings);
+        }),
+    );
+    const pending = store.update({ resources: { maxMemoryMb: 1 } });
+    expect(store.settings.resources).toEqual({ ...stored.resources, maxMemoryMb: 1 });
+    await flush();
+    answer();
+    expect(await pending).toEqual({ ok: true });
+    expect(store.settings.resources.maxCpuPercent).toBe(DEFAULT_RESOURCE_SETTINGS.maxCpuPercent);
+    expect((await store.update({ resources: { lowPower: 'sometimes' } })).ok).toBe(false);
   });
 
   it('does not send an invalid patch', async () => {

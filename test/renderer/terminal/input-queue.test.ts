@@ -111,7 +111,7 @@ describe('InputQueue', () => {
     expect(r.sent).toEqual(['echo hi\r']);
   });
 
-  it('sends a 5 MB paste whole, in order, in pieces of at most MAX_WRITE_CHARS, pairs intact', async () => {
+  it('sends a 5 MiB paste whole, in order, in pieces of at most MAX_WRITE_CHARS, pairs intact', async () => {
     const r = recorder();
     const q = new InputQueue({ send: r.send });
     const paste = astralText(5 * 1024 * 1024, 42);

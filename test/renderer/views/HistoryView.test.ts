@@ -151,7 +151,7 @@ describe('HistoryView', () => {
     expect(first.text()).toContain('i-022e45fccb4896048');
     expect(first.text()).toContain('sandbox / us-east-1');
     expect(first.text()).toContain('2 h ago');
-    expect(first.text()).toContain('1.5 KB');
+    expect(first.text()).toContain('1.5 KiB');
     expect(first.text()).toContain('20 B');
     expect(first.text()).toContain('app');
     expect(first.text()).toContain('alice (arn:aws:sts');
@@ -309,7 +309,7 @@ describe('HistoryView', () => {
     expect(detail.find('[data-testid="history-detail-outcome"]').text()).toBe('failed');
     expect(detail.find('[data-testid="history-end-reason"]').text()).toContain('TargetNotConnected');
     const figures = detail.find('[data-testid="history-figures"]').text();
-    for (const text of ['3 min 20 s', '1.5 KB', '20 B']) expect(figures).toContain(text);
+    for (const text of ['3 min 20 s', '1.5 KiB', '20 B']) expect(figures).toContain(text);
     const fields = detail.find('[data-testid="history-fields"]').text();
     for (const text of ['Started', 'Ended', '15.0 ms', 'CLI', 'alice', list[2]!.id, 'alice-'])
       expect(fields).toContain(text);

@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import InstancesView from '../../../renderer/views/InstancesView.vue';
 import { useAppStore } from '../../../renderer/stores/app.js';
 import { useInstancesStore } from '../../../renderer/stores/instances.js';
+import { useResourcesStore } from '../../../renderer/stores/resources.js';
+import { governorAt, governorState } from '../helpers/resources-fixtures.js';
 import { appInfo, instance, instanceList, profileList } from '../helpers/fixtures.js';
 import { deferred, flush, resetFakeBridge, type FakeBridge } from '../helpers/fake-bridge.js';
 import { resetSessionsMock, type sessionsMock } from '../helpers/sessions-mock.js';
@@ -199,6 +201,19 @@ describe('InstancesView', () => {
     await flush();
     expect(w.find('[data-testid="instances-error"]').exists()).toBe(false);
     expect(rows(w)).toHaveLength(7);
+  });
+
+  it('says while new sessions are refused, with a way to the details', async () => {
+    const w = await mountView();
+    expect(w.find('[data-testid="instances-refusal"]').exists()).toBe(false);
+    useResourcesStore().applyGovernor({ state: governorAt('refuse'), change: null });
+    await flush();
+    expect(w.get('[data-testid="instances-refusal"]').text()).toContain('New sessions are refused');
+    await w.get('[data-testid="instances-refusal-details"]').trigger('click');
+    expect(useAppStore().activeView).toBe('performance');
+    useResourcesStore().applyGovernor({ state: governorState(), change: null });
+    await flush();
+    expect(w.find('[data-testid="instances-refusal"]').exists()).toBe(false);
   });
 
   it('shows an empty state for a region without instances', async () => {

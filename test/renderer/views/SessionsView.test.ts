@@ -49,7 +49,7 @@ describe('SessionsView', () => {
     const byId = (id: string) => w.find(`[data-session-id="${id}"]`);
     expect(rows[2]!.attributes('data-session-id')).toBe(closed.id);
     expect(byId(open.id).find('[data-testid="session-state"]').text()).toBe('open');
-    expect(byId(open.id).find('[data-testid="session-bytes-in"]').text()).toBe('1.5 KB');
+    expect(byId(open.id).find('[data-testid="session-bytes-in"]').text()).toBe('1.5 KiB');
     expect(byId(open.id).find('[data-testid="session-bytes-out"]').text()).toBe('20 B');
     expect(byId(open.id).find('[data-testid="session-reconnects"]').text()).toBe('2');
     expect(byId(open.id).text()).toContain('web-1');
@@ -67,11 +67,11 @@ describe('SessionsView', () => {
       bridge.handle('sessions.list', () => [{ ...s, bytesIn, bytesOut: 30 }]);
       const w = mount(SessionsView);
       await vi.advanceTimersByTimeAsync(10);
-      expect(w.find('[data-testid="session-bytes-in"]').text()).toBe('4.0 KB');
+      expect(w.find('[data-testid="session-bytes-in"]').text()).toBe('4.0 KiB');
       expect(w.find('[data-testid="session-bytes-out"]').text()).toBe('30 B');
       bytesIn = 8192;
       await vi.advanceTimersByTimeAsync(2000);
-      expect(w.find('[data-testid="session-bytes-in"]').text()).toBe('8.0 KB');
+      expect(w.find('[data-testid="session-bytes-in"]').text()).toBe('8.0 KiB');
       w.unmount();
       const calls = bridge.callsTo('sessions.list').length;
       await vi.advanceTimersByTimeAsync(10_000);

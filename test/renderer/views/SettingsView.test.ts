@@ -3,11 +3,13 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import SettingsView from '../../../renderer/views/SettingsView.vue';
+import { useResourcesStore } from '../../../renderer/stores/resources.js';
 import { useSettingsStore } from '../../../renderer/stores/settings.js';
+import { governorState } from '../helpers/resources-fixtures.js';
 import { flush, resetFakeBridge, type FakeBridge } from '../helpers/fake-bridge.js';
 import { settings } from '../helpers/fixtures.js';
 import { installMatchMedia, type FakeMediaQuery } from '../helpers/match-media.js';
-import type { Settings } from '../../../preload/api.js';
+import { DEFAULT_RESOURCE_SETTINGS, type Settings } from '../../../preload/api.js';
 
 vi.mock('../../../renderer/bridge/index.js', async () =>
   (await import('../helpers/fake-bridge.js')).bridgeModule(),
@@ -28,6 +30,7 @@ beforeEach(async () => {
       ...stored,
       ...patch,
       notifications: { ...stored.notifications, ...(patch.notifications ?? {}) },
+      resources: { ...stored.resources, ...(patch.resources ?? {}) },
     } as Settings;
     return structuredClone(stored);
   });
@@ -101,5 +104,72 @@ describe('SettingsView', () => {
     bridge.emit('settings.changed', settings({ scrollback: 5000 }));
     await flush();
     expect((w.find(field('scrollback')).element as HTMLInputElement).value).toBe('5000');
+  });
+
+  it('has a Resources section: limits, low power and Prometheus, validated and saved as patches', async () => {
+    const w = mount(SettingsView);
+    expect((w.find(field('resources.maxMemoryMb')).element as HTMLInputElement).value).toBe('1536');
+    expect((w.find(field('resources.maxCpuPercent')).element as HTMLInputElement).value).toBe(
+      String(DEFAULT_RESOURCE_SETTINGS.maxCpuPercent),
+    );
+    expect((w.find(field('resources.monitoringIntervalMs')).element as HTMLInputElement).value).toBe('5000');
+    expect((w.find(field('resources.prometheusPort')).element as HTMLInputElement).value).toBe('0');
+    expect(w.find(field('resources.lowPower-auto')).attributes('aria-checked')).toBe('true');
+
+    await w.find(field('resources.maxMemoryMb')).setValue('-5');
+    expect(w.find('[data-testid="error-resources.maxMemoryMb"]').exists()).toBe(true);
+    await w.find(field('resources.maxCpuPercent')).setValue('150');
+    expect(w.find('[data-testid="error-resources.maxCpuPercent"]').text()).toMatch(/100/);
+    await w.find(field('resources.monitoringIntervalMs')).setValue('10');
+    expect(w.find('[data-testid="error-resources.monitoringIntervalMs"]').exists()).toBe(true);
+    await w.find(field('resources.prometheusPort')).setValue('70000');
+    expect(w.find('[data-testid="error-resources.prometheusPort"]').exists()).toBe(true);
+    await flush();
+    expect(bridge.callsTo('settings.update')).toEqual([]);
+
+    await w.find(field('resources.maxMemoryMb')).setValue('512');
+    await w.find(field('resources.maxMemoryMb')).trigger('change');
+    await w.find(field('resources.maxCpuPercent')).setValue('25.5');
+    await w.find(field('resources.maxCpuPercent')).trigger('change');
+    await w.find(field('resources.lowPower-on')).trigger('click');
+    await w.find(field('resources.prometheusPort')).setValue('9464');
+    await w.find(field('resources.prometheusPort')).trigger('change');
+    await flush();
+    expect(bridge.callsTo('settings.update')).toEqual([
+      { resources: { maxMemoryMb: 512 } },
+      { resources: { maxCpuPercent: 25.5 } },
+      { resources: { lowPower: 'on' } },
+      { resources: { prometheusPort: 9464 } },
+    ]);
+    expect(stored.resources).toEqual({
+      monitoringIntervalMs: 5000,
+      maxMemoryMb: 512,
+      maxCpuPercent: 25.5,
+      lowPower: 'on',
+      prometheusPort: 9464,
+    });
+  });
+
+  it('says which resource limits an environment variable overrides, with the value in effect', async () => {
+    const w = mount(SettingsView);
+    expect(w.find('[data-testid="env-resources.maxMemoryMb"]').exists()).toBe(false);
+    useResourcesStore().applyGovernor({
+      state: governorState({
+        memory: { usedBytes: 100 * 1024 * 1024, limitBytes: 256 * 1024 * 1024 },
+        lowPower: { active: true, mode: 'on', reasons: ['env'] },
+        sources: {
+          maxMemoryMb: 'env',
+          maxCpuPercent: 'settings',
+          lowPower: 'env',
+          monitoringIntervalMs: 'default',
+        },
+      }),
+      change: null,
+    });
+    await flush();
+    expect(w.find('[data-testid="env-resources.maxMemoryMb"]').text()).toContain('in effect: 256 MiB');
+    expect(w.find('[data-testid="env-resources.lowPower"]').text()).toContain('in effect: on');
+    expect(w.find('[data-testid="env-resources.maxCpuPercent"]').exists()).toBe(false);
+    expect(w.find('[data-testid="env-resources.monitoringIntervalMs"]').exists()).toBe(false);
   });
 });

@@ -33,7 +33,10 @@ beforeEach(() => {
   vi.stubGlobal('requestAnimationFrame', (cb: () => void) => frames.push(cb));
 });
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  runFrame(); // a frame left requested would hold frame.ts's handle for the next test
+  vi.unstubAllGlobals();
+});
 
 /** The .vue shim (renderer/env.d.ts) does not type props; LineChart's are checked by vue-tsc. */
 function setProps(w: VueWrapper, props: Record<string, unknown>): Promise<void> {
@@ -97,5 +100,31 @@ describe('LineChart', () => {
     expect(plots[1]!.destroyed).toBe(true);
     expect(observers[0]!.disconnected).toBe(true);
     expect(pendingFrames()).toBe(0);
+  });
+
+  it('is rebuilt when its series change (a process role appears), not when only the data does', async () => {
+    const data = () => [[], [], []] as [number[], number[], number[]];
+    const w = mount(LineChart, { props: { series, data, version: 0, unit: 'percent' } });
+    await setProps(w, { series: [...series], version: 1 });
+    runFrame();
+    expect(plots).toHaveLength(1);
+    await setProps(w, { series: [...series, { label: 'gpu', color: '--chart-4' }] });
+    runFrame();
+    expect(plots).toHaveLength(2);
+    expect(plots[1]!.opts.series.map((s) => s.label)).toEqual([undefined, 'p50', 'p99', 'gpu']);
+    w.unmount();
+  });
+
+  it('formats values by unit: percent and bytes', () => {
+    const data = () => [[1], [12.345]] as [number[], number[]];
+    mount(LineChart, { props: { series: [series[0]!], data, version: 0, unit: 'percent' } });
+    mount(LineChart, { props: { series: [series[0]!], data, version: 0, unit: 'bytes' } });
+    type Fmt = { value: (u: unknown, v: number | null) => string };
+    const pct = plots[0]!.opts.series[1] as unknown as Fmt;
+    const bytes = plots[1]!.opts.series[1] as unknown as Fmt;
+    expect(pct.value(null, 12.345)).toBe('12%');
+    expect(pct.value(null, 2.345)).toBe('2.3%');
+    expect(bytes.value(null, 150 * 1024 * 1024)).toBe('150 MiB');
+    expect(bytes.value(null, null)).toBe('–');
   });
 });
