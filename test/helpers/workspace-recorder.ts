@@ -31,13 +31,22 @@ export class Recorder {
   updates(sessionId: string): SessionInfo[] {
     return this.of('session.updated').filter((s) => s.id === sessionId);
   }
-  async until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+    return until(what, check, timeoutMs);
+  }
+}
+
+/** Poll `check` every 20 ms until it returns something truthy; fail naming `what` after the timeout. */
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { HistorySession } from '../../../preload/api.js';
 import { silentLogger } from '../../core/log/logger.js';
+import { METRIC_CSV_COLUMNS, metricCsvFields, pickMetricFields } from '../../core/monitor/metric-fields.js';
 import { recordsToCsv } from '../../core/monitor/csv.js';
 import { defaultDatabaseFile } from '../../core/store/paths.js';
 import type { MetricsSeries } from '../../core/store/queries.js';
@@ -233,13 +234,7 @@ const SUMMARY_CSV_COLUMNS = [
   'ended_at',
   'outcome',
   'samples',
-  'latency_p50_ms',
-  'latency_p95_ms',
-  'latency_p99_ms',
-  'in_bytes_per_sec',
-  'out_bytes_per_sec',
-  'retransmissions',
-  'reconnects',
+  ...METRIC_CSV_COLUMNS,
 ] as const;
 
 export function summaryCsv(sessions: MetricsSummary[]): string {
@@ -254,42 +249,18 @@ export function summaryCsv(sessions: MetricsSummary[]): string {
       ended_at: s.endedAt,
       outcome: s.outcome,
       samples: s.samples,
-      latency_p50_ms: s.latencyP50,
-      latency_p95_ms: s.latencyP95,
-      latency_p99_ms: s.latencyP99,
-      in_bytes_per_sec: s.inBytesPerSec,
-      out_bytes_per_sec: s.outBytesPerSec,
-      retransmissions: s.retransmissions,
-      reconnects: s.reconnects,
+      ...metricCsvFields(s),
     })),
     SUMMARY_CSV_COLUMNS,
     { guardFormulas: true },
   );
 }
 
-const SERIES_CSV_COLUMNS = [
-  'time',
-  'latency_p50_ms',
-  'latency_p95_ms',
-  'latency_p99_ms',
-  'in_bytes_per_sec',
-  'out_bytes_per_sec',
-  'retransmissions',
-  'reconnects',
-] as const;
+const SERIES_CSV_COLUMNS = ['time', ...METRIC_CSV_COLUMNS] as const;
 
 export function seriesCsv(series: MetricsSeries): string {
   return recordsToCsv(
-    series.points.map((p) => ({
-      time: new Date(p.t).toISOString(),
-      latency_p50_ms: p.latencyP50,
-      latency_p95_ms: p.latencyP95,
-      latency_p99_ms: p.latencyP99,
-      in_bytes_per_sec: p.inBytesPerSec,
-      out_bytes_per_sec: p.outBytesPerSec,
-      retransmissions: p.retransmissions,
-      reconnects: p.reconnects,
-    })),
+    series.points.map((p) => ({ time: new Date(p.t).toISOString(), ...metricCsvFields(p) })),
     SERIES_CSV_COLUMNS,
   );
 }
@@ -451,7 +422,7 @@ function showSession(store: SqliteHistoryStore, file: string, opts: MetricsOptio
   if (opts.json) {
     write(
       JSON.stringify(
-        { file, session, bucketMs: series.bucketMs, points: series.points.map(pointJson) },
+        { file, session, bucketMs: series.bucketMs, points: series.points.map(pickMetricFields) },
         null,
         2,
       ),
@@ -475,18 +446,4 @@ function showSession(store: SqliteHistoryStore, file: string, opts: MetricsOptio
       `(P50 averaged, P95/P99 the maximum, IN/OUT averaged, RETX/RECONN summed):\n\n${formatSeriesTable(series)}`,
   );
   return 0;
-}
-
-/** A series point for JSON: the session metrics (process-wide columns do not apply to a session). */
-function pointJson(p: MetricsSeries['points'][number]): Record<string, number | null> {
-  return {
-    t: p.t,
-    latencyP50: p.latencyP50,
-    latencyP95: p.latencyP95,
-    latencyP99: p.latencyP99,
-    inBytesPerSec: p.inBytesPerSec,
-    outBytesPerSec: p.outBytesPerSec,
-    retransmissions: p.retransmissions,
-    reconnects: p.reconnects,
-  };
 }

@@ -341,7 +341,7 @@ function round2(n: number): number {
 }
 
 function mb(bytes: number | null): string {
-  return bytes === null ? '?' : `${(bytes / 1048576).toFixed(1)} MB`;
+  return bytes === null ? '?' : `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
 function summarize(heap: HeapTrend, gc: GcStats, handles: number, source: SourceGrowth | null): string {

@@ -4,6 +4,7 @@
  * per-role process metrics likewise, and a per-session metrics summary.
  */
 import type Database from 'better-sqlite3';
+import type { MetricFields } from '../monitor/metric-fields.js';
 import type { HistoryFilter, HistorySession, SessionOutcome } from '../../../preload/api.js';
 import type { MetricsRange, MetricsSummary, ProcessMetricsPoint, ProcessMetricsSeries } from './types.js';
 
@@ -170,16 +171,9 @@ export function sessionEvents(
   return rows.map((r) => ({ at: iso(r.at), kind: r.kind, detail: r.detail }));
 }
 
-export interface MetricsPoint {
+export interface MetricsPoint extends MetricFields {
   /** Start of the bucket, epoch ms. */
   t: number;
-  latencyP50: number | null;
-  latencyP95: number | null;
-  latencyP99: number | null;
-  inBytesPerSec: number;
-  outBytesPerSec: number;
-  retransmissions: number;
-  reconnects: number;
   cpuPercent: number | null;
   memoryBytes: number | null;
 }

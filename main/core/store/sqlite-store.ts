@@ -10,6 +10,7 @@ import os from 'node:os';
 import type Database from 'better-sqlite3';
 import type { HistoryFilter, HistorySession } from '../../../preload/api.js';
 import type { InstanceSummary } from '../ssm/types.js';
+import { pickMetricFields } from '../monitor/metric-fields.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Emitter, type Disposable } from '../util/lifecycle.js';
 import { openDatabase, restrictFileModes, type MovedAside } from './database.js';
@@ -651,16 +652,8 @@ export class SqliteHistoryStore implements HistoryStore {
         events: sessionEvents(db, id),
         metrics: {
           bucketMs: series.bucketMs,
-          points: series.points.map((p) => ({
-            t: p.t,
-            latencyP50: p.latencyP50,
-            latencyP95: p.latencyP95,
-            latencyP99: p.latencyP99,
-            inBytesPerSec: p.inBytesPerSec,
-            outBytesPerSec: p.outBytesPerSec,
-            retransmissions: p.retransmissions,
-            reconnects: p.reconnects,
-          })),
+          // The session metrics only (the process-wide columns do not apply to a session).
+          points: series.points.map(pickMetricFields),
         },
       };
     });

@@ -4,6 +4,7 @@
  * synchronous queries backed by indexes.
  */
 import type { HistoryFilter, HistorySession, SessionOutcome } from '../../../preload/api.js';
+import type { MetricFields } from '../monitor/metric-fields.js';
 import type { InstanceSummary } from '../ssm/types.js';
 
 export interface StoreStatus {
@@ -108,8 +109,12 @@ export interface ProcessMetricsSeries {
   series: { role: string; points: ProcessMetricsPoint[] }[];
 }
 
-/** A session's connection metrics over all its recorded samples. */
-export interface MetricsSummary {
+/**
+ * A session's connection metrics over all its recorded samples, in one row: p50 the average of its samples' p50 (null when no
+ * input was sent), p95 and p99 the maximum, throughput averaged, retransmissions and reconnects
+ * summed.
+ */
+export interface MetricsSummary extends MetricFields {
   sessionId: string;
   instanceId: string;
   instanceName: string;
@@ -121,17 +126,6 @@ export interface MetricsSummary {
   outcome: SessionOutcome;
   /** How many samples were recorded (0: the latencies are null and the rest 0). */
   samples: number;
-  /** Average of the samples' p50 (ms); null when no input was sent. */
-  latencyP50: number | null;
-  /** Maximum of the samples' p95 / p99 (ms). */
-  latencyP95: number | null;
-  latencyP99: number | null;
-  /** Averages over the samples, bytes per second. */
-  inBytesPerSec: number;
-  outBytesPerSec: number;
-  /** Sums over the samples. */
-  retransmissions: number;
-  reconnects: number;
 }
 
 export interface SessionDetail {
@@ -139,18 +133,8 @@ export interface SessionDetail {
   events: { at: string; kind: string; detail: string }[];
   metrics: {
     bucketMs: number;
-    points: {
-      t: number;
-      latencyP50: number | null;
-      /** Bucket maximum (null when no sample had one). */
-      latencyP95: number | null;
-      latencyP99: number | null;
-      inBytesPerSec: number;
-      outBytesPerSec: number;
-      /** Sums over the bucket. */
-      retransmissions: number;
-      reconnects: number;
-    }[];
+    /** Per bucket: p50 averaged, p95/p99 the maximum, throughput averaged, counts summed. */
+    points: (MetricFields & { t: number })[];
   };
 }
 

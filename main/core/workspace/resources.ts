@@ -20,6 +20,7 @@ import { effectiveLimits, type EffectiveLimits } from '../governor/limits.js';
 import { ResourceMonitor, type ResourceMonitorOptions } from '../governor/resource-monitor.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { recordsToCsv } from '../monitor/csv.js';
+import { METRIC_CSV_COLUMNS, metricCsvFields } from '../monitor/metric-fields.js';
 import type { ProbeTarget } from '../monitor/endpoint-probe.js';
 import { metricFamilies, type SessionFigures } from '../monitor/families.js';
 import { renderPrometheus, PROMETHEUS_CONTENT_TYPE } from '../monitor/prometheus.js';
@@ -188,29 +189,11 @@ export class WorkspaceResources {
         session: s.sessionId,
         instance: inst?.instanceId ?? '',
         name: inst?.instanceName ?? '',
-        latency_p50_ms: m.latencyP50,
-        latency_p95_ms: m.latencyP95,
-        latency_p99_ms: m.latencyP99,
-        in_bytes_per_sec: m.inBytesPerSec,
-        out_bytes_per_sec: m.outBytesPerSec,
-        retransmissions: m.retransmissions,
-        reconnects: m.reconnects,
+        ...metricCsvFields(m),
       }));
     });
     rows.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.session.localeCompare(b.session)));
-    const columns = [
-      'time',
-      'session',
-      'instance',
-      'name',
-      'latency_p50_ms',
-      'latency_p95_ms',
-      'latency_p99_ms',
-      'in_bytes_per_sec',
-      'out_bytes_per_sec',
-      'retransmissions',
-      'reconnects',
-    ] as const;
+    const columns = ['time', 'session', 'instance', 'name', ...METRIC_CSV_COLUMNS] as const;
     const text = recordsToCsv(rows, columns);
     return {
       filename: `ec2-connect-${sessionId ? `session-${sessionId.slice(0, 8)}` : 'sessions'}-${stamp}.csv`,

@@ -7,20 +7,13 @@
  *
  * The timer runs only while at least one session is tracked, so an idle app costs nothing.
  */
+import type { MetricFields } from '../monitor/metric-fields.js';
 import type { Disposable } from '../util/lifecycle.js';
 
-export interface MetricsSample {
+/** One interval: retransmissions and reconnects are counts within it. */
+export interface MetricsSample extends MetricFields {
   /** Epoch ms at the end of the interval. */
   t: number;
-  latencyP50: number | null;
-  latencyP95: number | null;
-  latencyP99: number | null;
-  inBytesPerSec: number;
-  outBytesPerSec: number;
-  /** Messages resent in the interval. */
-  retransmissions: number;
-  /** Reconnections completed in the interval. */
-  reconnects: number;
 }
 
 /** Running totals of a session's protocol counters (the manager's); deltas become the samples. */

@@ -11,16 +11,7 @@ import type { BridgeEvent } from '../../../preload/api.js';
 import { openHistoryStore } from '../../../main/core/store/index.js';
 import { canStartSession } from '../../../main/sandbox/fleet.js';
 import { Workspace } from '../../../main/core/workspace/workspace.js';
-
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../../helpers/workspace-recorder.js';
 
 describe('Workspace history', () => {
   let dir: string;
