@@ -68,7 +68,12 @@ class OutputWatch {
   total = 0;
   private readonly listeners = new Set<(e: BridgeEvent & { name: 'session.output' }) => void>();
 
+  /** The resource governor's changes during the run (they change what the page does). */
+  readonly governor: string[] = [];
+
   handle(e: BridgeEvent): void {
+    if (e.name === 'governor.changed' && e.payload.change)
+      this.governor.push(`${e.payload.change.from} -> ${e.payload.change.to}: ${e.payload.change.message}`);
     if (e.name !== 'session.output') return;
     const { sessionId, bytes, data } = e.payload;
     this.total += bytes;
@@ -810,6 +815,11 @@ export async function runUiBench(opts: { quick: boolean }): Promise<UiFigure[]> 
     figures.push(...(await busyBench(ui, watch, opts.quick)));
     debug('busy bench done');
     if (ui.problems.length) process.stderr.write(`ui bench: page problems:\n  ${ui.problems.join('\n  ')}\n`);
+    process.stdout.write(
+      watch.governor.length
+        ? `ui bench: the resource governor acted during the run:\n  ${watch.governor.join('\n  ')}\n`
+        : 'ui bench: the resource governor stayed normal during the run\n',
+    );
     return figures;
   } finally {
     sub.dispose();

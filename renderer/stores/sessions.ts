@@ -68,6 +68,8 @@ export interface PaneState {
   openSeq: number;
   /** The renderer drawing its terminal (webgl, canvas, dom). */
   renderer: RendererInUse;
+  /** Economy rendering (low-power mode): no WebGL, no cursor blink. */
+  economy: boolean;
 }
 
 export interface TabState {
@@ -220,6 +222,7 @@ export const useSessionsStore = defineStore('sessions', () => {
       error: null,
       openSeq: 0,
       renderer: 'none',
+      economy: false,
     };
     controllers.set(id, new PaneController(id, paneHost(id)));
     return panes[id]!;
@@ -861,7 +864,9 @@ export const useSessionsStore = defineStore('sessions', () => {
     const ui = resourcesStore.terminalPolicy;
     for (const [paneId, ctrl] of controllers) {
       const pane = panes[paneId];
-      ctrl.setGovernor(terminalPolicy(ui, !!pane && pane.tabId === activeTabId.value));
+      const policy = terminalPolicy(ui, !!pane && pane.tabId === activeTabId.value);
+      ctrl.setGovernor(policy);
+      if (pane) pane.economy = policy.economy;
     }
   }
   watch(

@@ -16,7 +16,7 @@ import type { Ec2ConnectBridge, Settings } from '../../preload/api.js';
 import { InputQueue } from './input-queue.js';
 import { countLines, needsPasteConfirmation, reservedForApp } from './keys.js';
 import { OutputSink, type OutputBatch } from './output-sink.js';
-import { NO_POLICY, type TerminalPolicy } from './governor.js';
+import { NO_POLICY, economyRenderer, type TerminalPolicy } from './governor.js';
 import type { SearchColors } from './theme.js';
 import type { ITheme } from '@xterm/xterm';
 import { createTerminalKit, type RendererInUse, type SearchResults, type TerminalKit } from './xterm-kit.js';
@@ -430,7 +430,8 @@ export class PaneController {
   private enforce(renderer: boolean): void {
     const term = this.kit.term;
     const { economy, scrollbackCap } = this.policy;
-    if (renderer) this.kit.setRenderer(economy ? 'dom' : this.applied.renderer);
+    if (renderer)
+      this.kit.setRenderer(economy ? economyRenderer(this.applied.renderer) : this.applied.renderer);
     const blink = economy ? false : this.applied.cursorBlink;
     if (term.options.cursorBlink !== blink) term.options.cursorBlink = blink;
     const scrollback =

@@ -171,7 +171,8 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
     await page.locator(`[data-testid="tab"][data-session-id="${first}"]`).click();
     const pane = page.locator(`[data-testid="terminal-pane"][data-session-id="${first}"]`);
     expect(await pane.getAttribute('data-state')).toBe('open');
-    await expect.poll(() => pane.getAttribute('data-renderer')).toBe('dom');
+    await expect.poll(() => pane.getAttribute('data-economy')).toBe('true');
+    expect(await pane.getAttribute('data-renderer')).not.toBe('webgl');
     await typeInto(page, first, 'echo "still-$((2*21))"\n');
     await waitForText(page, first, 'still-42');
 
@@ -196,7 +197,7 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
     await page.getByTestId('status-governor').waitFor({ state: 'hidden', timeout: 10_000 });
     await page.getByTestId('status-low-power').waitFor({ state: 'hidden', timeout: 10_000 });
     const pane = page.locator(`[data-testid="terminal-pane"][data-session-id="${first}"]`);
-    await expect.poll(() => pane.getAttribute('data-renderer')).not.toBe('dom');
+    await expect.poll(() => pane.getAttribute('data-economy')).toBe('false');
 
     await page.getByTestId('view-instances').click();
     await page.getByTestId('instances-refusal').waitFor({ state: 'hidden' });
@@ -223,7 +224,8 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
     expect(await lowPower.getAttribute('title')).toContain('turned on in Settings');
     expect(await page.getByTestId('status-governor').count()).toBe(0); // not a limit
     const pane = page.locator(`[data-testid="terminal-pane"][data-session-id="${first}"]`);
-    await expect.poll(() => pane.getAttribute('data-renderer')).toBe('dom');
+    await expect.poll(() => pane.getAttribute('data-economy')).toBe('true');
+    expect(await pane.getAttribute('data-renderer')).not.toBe('webgl');
     await typeInto(page, first, 'echo "low-$((5*5))"\n');
     await waitForText(page, first, 'low-25');
     await page.getByTestId('view-performance').click();
@@ -235,7 +237,7 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
     await page.getByTestId('view-settings').click();
     await page.getByTestId('setting-resources.lowPower-auto').click();
     await lowPower.waitFor({ state: 'hidden', timeout: 10_000 });
-    await expect.poll(() => pane.getAttribute('data-renderer')).not.toBe('dom');
+    await expect.poll(() => pane.getAttribute('data-economy')).toBe('false');
   });
 
   it('reports no console errors or CSP violations (economy rendering included) and closes cleanly', async () => {

@@ -61,7 +61,7 @@ export function governorActions(state: GovernorState): string[] {
   if (state.level !== 'normal') actions.push('Warns that a limit is near or passed');
   if (state.ui.updateIntervalMs > NORMAL_UPDATE_INTERVAL_MS)
     actions.push(`Charts and figures redraw every ${formatSeconds(state.ui.updateIntervalMs)}`);
-  if (state.ui.economy) actions.push('Terminals draw without WebGL or canvas; cursor blink is off');
+  if (state.ui.economy) actions.push('Terminals draw without WebGL; cursor blink is off');
   if (state.ui.backgroundScrollback !== null)
     actions.push(
       `Background terminals keep ${state.ui.backgroundScrollback.toLocaleString('en-US')} lines of scrollback`,

@@ -221,7 +221,7 @@ describe('PerformanceView: resources', () => {
     expect(actions).toEqual([
       'Warns that a limit is near or passed',
       'Charts and figures redraw every 3 s',
-      'Terminals draw without WebGL or canvas; cursor blink is off',
+      'Terminals draw without WebGL; cursor blink is off',
       'Background terminals keep 500 lines of scrollback',
       'New sessions are refused; open sessions keep running',
     ]);

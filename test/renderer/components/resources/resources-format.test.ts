@@ -33,7 +33,7 @@ describe('resources-format', () => {
     expect(governorActions(governorState())).toEqual([]);
     expect(governorActions(governorAt('warn'))).toEqual([
       'Warns that a limit is near or passed',
-      'Terminals draw without WebGL or canvas; cursor blink is off',
+      'Terminals draw without WebGL; cursor blink is off',
     ]);
     expect(governorActions(governorAt('trim'))).toContain(
       'Background terminals keep 500 lines of scrollback',
@@ -49,10 +49,7 @@ describe('resources-format', () => {
       governorActions(
         governorState({ ui: { updateIntervalMs: 2500, backgroundScrollback: null, economy: true } }),
       ),
-    ).toEqual([
-      'Charts and figures redraw every 2.5 s',
-      'Terminals draw without WebGL or canvas; cursor blink is off',
-    ]);
+    ).toEqual(['Charts and figures redraw every 2.5 s', 'Terminals draw without WebGL; cursor blink is off']);
   });
 
   it('summarises low-power mode and its reasons', () => {
