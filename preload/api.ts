@@ -438,6 +438,125 @@ export const ResourceSnapshotSchema = z.object({
 export type ResourceSnapshot = z.infer<typeof ResourceSnapshotSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Configuration, credentials prompts and diagnostics (issue 8)
+// ---------------------------------------------------------------------------------------------
+
+/** Where an effective configuration value came from (later ones win). */
+export const ConfigSourceSchema = z.enum(['default', 'preset', 'file', 'env', 'flag']);
+export type ConfigSource = z.infer<typeof ConfigSourceSchema>;
+
+/** A configuration value that was not used, and why (the default or earlier source applies). */
+export const ConfigProblemSchema = z.object({
+  /** `section.key`, e.g. `resources.max_memory_mb`; `` for the file as a whole. */
+  key: z.string(),
+  source: ConfigSourceSchema,
+  /** The value as given (stringified for the UI). */
+  value: z.string(),
+  /** Names the key, the value and what is allowed. */
+  message: z.string(),
+});
+export type ConfigProblem = z.infer<typeof ConfigProblemSchema>;
+
+/** One key of the configuration, described for the Settings view and `config show`. */
+export const ConfigKeySchema = z.object({
+  key: z.string(),
+  section: z.string(),
+  type: z.enum(['boolean', 'integer', 'number', 'string', 'enum']),
+  description: z.string(),
+  default: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  values: z.array(z.string()).optional(),
+  unit: z.string().optional(),
+  /** The EC2_CONNECT_* variable that overrides it, if any. */
+  env: z.string().optional(),
+  /** True when a change applies at once in a running app; false: on the next session or start. */
+  live: z.boolean(),
+  nullable: z.boolean().optional(),
+});
+export type ConfigKey = z.infer<typeof ConfigKeySchema>;
+
+export const ConfigValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const ConfigStateSchema = z.object({
+  /** The configuration file (it may not exist yet). */
+  file: z.string(),
+  preset: z.string().nullable(),
+  presets: z.array(z.string()),
+  /** Effective value of every key (`section.key` -> value). */
+  values: z.record(z.string(), ConfigValueSchema),
+  sources: z.record(z.string(), ConfigSourceSchema),
+  problems: z.array(ConfigProblemSchema),
+  keys: z.array(ConfigKeySchema),
+});
+export type ConfigState = z.infer<typeof ConfigStateSchema>;
+
+/** Asked of the user while credentials are resolved: an MFA code, or an SSO sign-in in the browser. */
+export const CredentialPromptSchema = z.object({
+  id: z.uuid(),
+  kind: z.enum(['mfa', 'sso']),
+  profile: z.string(),
+  message: z.string(),
+  /** The MFA device (serial number or ARN), for kind mfa. */
+  mfaSerial: z.string().optional(),
+  /** For kind sso: where to sign in and the code to check there. */
+  sso: z
+    .object({
+      verificationUri: z.string(),
+      verificationUriComplete: z.string().optional(),
+      userCode: z.string(),
+      expiresAt: z.iso.datetime(),
+    })
+    .optional(),
+});
+export type CredentialPrompt = z.infer<typeof CredentialPromptSchema>;
+
+export const CheckStatusSchema = z.enum(['pass', 'warn', 'fail', 'skip']);
+export type CheckStatus = z.infer<typeof CheckStatusSchema>;
+
+export const DiagnosticCheckSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: CheckStatusSchema,
+  /** The measured figure, e.g. `42 ms`, `agent 3.2.1582.0`, `clock 3 s ahead`. */
+  figure: z.string().nullable(),
+  /** What was found, in words. */
+  detail: z.string(),
+  /** What to do, in plain words (null when it passed). */
+  fix: z.string().nullable(),
+  durationMs: z.number().nonnegative(),
+});
+export type DiagnosticCheck = z.infer<typeof DiagnosticCheckSchema>;
+
+export const RegionLatencySchema = z.object({
+  region: z.string(),
+  endpoint: z.string(),
+  ok: z.boolean(),
+  latencyMs: z.number().nonnegative().nullable(),
+  error: z.string().nullable(),
+});
+export type RegionLatency = z.infer<typeof RegionLatencySchema>;
+
+export const DiagnosticReportSchema = z.object({
+  kind: z.enum(['preventive', 'full']),
+  profile: z.string(),
+  region: z.string(),
+  instanceId: z.string().nullable(),
+  startedAt: z.iso.datetime(),
+  durationMs: z.number().nonnegative(),
+  checks: z.array(DiagnosticCheckSchema),
+  /** Full runs: reachable regions, fastest first. */
+  regions: z.array(RegionLatencySchema).optional(),
+  summary: z.object({
+    pass: z.number().int().nonnegative(),
+    warn: z.number().int().nonnegative(),
+    fail: z.number().int().nonnegative(),
+    skip: z.number().int().nonnegative(),
+  }),
+});
+export type DiagnosticReport = z.infer<typeof DiagnosticReportSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // Session history (the local SQLite store)
 // ---------------------------------------------------------------------------------------------
 
@@ -627,6 +746,56 @@ export const channels = {
     response: z.array(EndpointProbeSchema),
     description: 'Measure the latency of the endpoints in use now.',
   },
+  'config.get': {
+    request: NoParamsSchema,
+    response: ConfigStateSchema,
+    description:
+      "The effective configuration with each value's source, the problems found, and every key described.",
+  },
+  'config.update': {
+    request: z.strictObject({
+      /** `section.key` -> new value; null removes the key from the file (back to the preset or default). */
+      values: z.record(z.string().max(100), ConfigValueSchema),
+    }),
+    response: ConfigStateSchema,
+    description:
+      'Change keys of the configuration file; an invalid value is refused with its reason and nothing is written.',
+  },
+  'config.preset': {
+    request: z.strictObject({ name: z.string().max(40).nullable() }),
+    response: ConfigStateSchema,
+    description:
+      'Base the configuration on a preset (null: none); the file and environment still override it.',
+  },
+  'credentials.answer': {
+    request: z.strictObject({
+      id: z.uuid(),
+      /** The MFA code (6 digits), for an mfa prompt. */
+      code: z
+        .string()
+        .regex(/^\d{6}$/, 'an MFA code is 6 digits')
+        .optional(),
+      cancel: z.boolean().optional(),
+    }),
+    response: DoneSchema,
+    description: 'Answer a credentials.prompt (an MFA code, or cancel).',
+  },
+  'profiles.login': {
+    request: z.strictObject({ profile: ProfileNameSchema }),
+    response: z.object({ profile: z.string(), expiresAt: z.iso.datetime().nullable() }),
+    description: 'Sign in to an SSO profile (device authorization; a credentials.prompt says where).',
+  },
+  'diagnostics.run': {
+    request: z.strictObject({
+      kind: z.enum(['preventive', 'full']),
+      instanceId: InstanceIdSchema.optional(),
+      /** Deadline of each check, seconds (default 10). */
+      timeoutSeconds: z.number().int().min(1).max(120).optional(),
+      parallel: z.number().int().min(1).max(16).optional(),
+    }),
+    response: DiagnosticReportSchema,
+    description: 'Run the connection diagnostics for the active profile and region (and an instance).',
+  },
   'history.list': {
     request: HistoryFilterSchema.optional(),
     response: z.object({ status: HistoryStatusSchema, sessions: z.array(HistorySessionSchema) }),
@@ -710,6 +879,7 @@ export const AppCommandSchema = z.enum([
   'show-performance',
   'show-settings',
   'show-history',
+  'show-diagnostics',
   'focus-filter',
 ]);
 export type AppCommand = z.infer<typeof AppCommandSchema>;
@@ -748,6 +918,14 @@ export const events = {
   'governor.changed': z.object({ state: GovernorStateSchema, change: GovernorChangeSchema.nullable() }),
   /** Fresh endpoint latency figures. */
   'probes.updated': z.array(EndpointProbeSchema),
+  /** The configuration changed (here, in another window, or the file was edited). */
+  'config.changed': ConfigStateSchema,
+  /** Credentials need the user: an MFA code, or an SSO sign-in (answer with credentials.answer). */
+  'credentials.prompt': CredentialPromptSchema,
+  /** A prompt was answered, timed out or is no longer needed. */
+  'credentials.promptDone': z.object({ id: z.uuid(), outcome: z.enum(['answered', 'cancelled', 'expired']) }),
+  /** One diagnostic check finished (a run in progress). */
+  'diagnostics.progress': z.object({ check: DiagnosticCheckSchema }),
   /** The active profile or region changed (here or in another window). */
   'app.profileChanged': AppInfoSchema,
   'settings.changed': SettingsSchema,

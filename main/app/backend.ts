@@ -6,9 +6,9 @@
 import path from 'node:path';
 import type { ProcessStat } from '../../preload/api.js';
 import type { Logger } from '../core/log/logger.js';
-import { SETTINGS_FILE } from '../core/util/app-paths.js';
 import type { WorkspaceService } from '../core/workspace/types.js';
 import { Workspace } from '../core/workspace/workspace.js';
+import { CONFIG_FILE_NAME, configFile } from '../core/config/load.js';
 import { startStatusServer, statusDir } from '../core/monitor/status-server.js';
 import { DATABASE_FILE, defaultDatabaseFile, openHistoryStore } from '../core/store/index.js';
 
@@ -30,7 +30,12 @@ export async function startBackend(
     // EC2_CONNECT_PROFILE is the default profile (see defaultProfileName).
     ...(env.EC2_CONNECT_REGION ? { region: env.EC2_CONNECT_REGION } : {}),
     ...(env.EC2_CONNECT_ENDPOINT ? { endpoint: env.EC2_CONNECT_ENDPOINT } : {}),
-    ...(options.userDataDir ? { settingsFile: path.join(options.userDataDir, SETTINGS_FILE) } : {}),
+    // EC2_CONNECT_CONFIG wins; otherwise config.json beside the other files.
+    configFile:
+      env.EC2_CONNECT_CONFIG || !options.userDataDir
+        ? configFile(env)
+        : path.join(options.userDataDir, CONFIG_FILE_NAME),
+    env,
     // EC2_CONNECT_DB wins; otherwise sessions.db beside the settings.
     history: openHistoryStore({
       file:

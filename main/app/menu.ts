@@ -112,6 +112,7 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       command('History', 'show-history', 'CmdOrCtrl+3'),
       command('Performance', 'show-performance', 'CmdOrCtrl+4'),
       command('Settings', 'show-settings', 'CmdOrCtrl+5'),
+      command('Diagnostics', 'show-diagnostics', 'CmdOrCtrl+6'),
       command('Filter Instances', 'focus-filter'),
       separator,
       command('Find…', 'find', 'CmdOrCtrl+Shift+F'),

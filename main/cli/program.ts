@@ -3,12 +3,15 @@ import { Command } from 'commander';
 import { CLIENT_VERSION } from '../core/version.js';
 import { registerConnectCommand } from './commands/connect.js';
 import { registerListCommand } from './commands/list.js';
+import { registerLoginCommand } from './commands/login.js';
 import { registerSessionsCommands } from './commands/sessions.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerDatabaseCommands } from './commands/database.js';
 import { registerMetricsCommand } from './commands/metrics.js';
 import { registerResourcesCommand } from './commands/resources.js';
+import { registerDiagnoseCommands } from './commands/diagnose.js';
+import { registerConfigCommands } from './commands/config.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,11 +28,14 @@ export function buildProgram(): Command {
     });
   registerListCommand(program);
   registerConnectCommand(program);
+  registerLoginCommand(program);
   registerSessionsCommands(program);
   registerSandboxCommand(program);
   registerAppCommands(program);
   registerDatabaseCommands(program);
   registerMetricsCommand(program);
   registerResourcesCommand(program);
+  registerDiagnoseCommands(program);
+  registerConfigCommands(program);
   return program;
 }

@@ -13,14 +13,27 @@
  * Temporary credentials (an access key with a session token and an expiry, as STS
  * hands out) can be added for tests; using them after they expire fails with
  * ExpiredTokenException, as AWS does.
+ *
+ * STS AssumeRole and the SSO portal hand out temporary credentials for the roles below
+ * (see api/sts.ts and api/sso-portal.ts), and AssumeRole checks MFA codes of the virtual
+ * MFA devices below against RFC 6238 (TOTP: HMAC-SHA1, 30-second steps, 6 digits). The
+ * default device's secret is public, like the keys above:
+ *
+ *   MFA device (SerialNumber)  arn:aws:iam::123456789012:mfa/sandbox-user
+ *   secret (base32)            SANDBOXMFASECRETKEY234567ABCDEFG
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { SandboxCredentials } from './types.js';
 
 export const SANDBOX_ACCESS_KEY_ID = 'AKIASANDBOXEXAMPLE01';
 export const SANDBOX_SECRET_ACCESS_KEY = 'sandbox/SecretAccessKey/EXAMPLEKEY000000';
 export const SANDBOX_ACCOUNT_ID = '123456789012';
 export const SANDBOX_USER_NAME = 'sandbox-user';
+/** The default virtual MFA device of sandbox-user, and its TOTP secret (base32, public). */
+export const SANDBOX_MFA_SERIAL = `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:mfa/${SANDBOX_USER_NAME}`;
+export const SANDBOX_MFA_SECRET = 'SANDBOXMFASECRETKEY234567ABCDEFG';
+/** The ExternalId the default SandboxPartner role requires. */
+export const SANDBOX_EXTERNAL_ID = 'sandbox-external-id';
 
 /** The sandbox's fixed long-term credentials (a fresh copy each call). */
 export function defaultCredentials(): SandboxCredentials {
@@ -159,6 +172,34 @@ export class CredentialStore {
     return record;
   }
 
+  /**
+   * Mint temporary credentials (random ASIA key, secret and session token) valid until
+   * `expiration`, for the identity given (default: the store's default identity).
+   * Records that expired more than a day ago are forgotten on the way.
+   */
+  issueTemporary(
+    expiration: Date,
+    identity: Partial<Pick<CredentialRecord, 'userName' | 'arn' | 'accountId' | 'userId'>> = {},
+    nowMs: number = Date.now(),
+  ): CredentialRecord {
+    this.pruneExpired(nowMs - 86_400_000);
+    return this.addTemporary({
+      accessKeyId: randomAccessKeyId('ASIA'),
+      secretAccessKey: randomBytes(30).toString('base64'),
+      // Real session tokens are long opaque base64 blobs.
+      sessionToken: randomBytes(180).toString('base64'),
+      expiration,
+      ...identity,
+    });
+  }
+
+  /** Forget temporary credentials that expired before `beforeMs`. */
+  pruneExpired(beforeMs: number): void {
+    for (const [key, record] of this.records) {
+      if (record.expiration && record.expiration.getTime() < beforeMs) this.records.delete(key);
+    }
+  }
+
   /** The record for an access key id, expired or not; undefined when the key is unknown. */
   lookup(accessKeyId: string): CredentialRecord | undefined {
     return this.records.get(accessKeyId);
@@ -171,4 +212,129 @@ export class CredentialStore {
     }
     return this.records.delete(accessKeyId);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Roles, MFA devices and TOTP (STS AssumeRole, SSO)
+// ---------------------------------------------------------------------------
+
+/** A role STS AssumeRole hands out credentials for. Every caller the sandbox knows may assume it (a trusting trust policy) when its conditions hold. */
+export interface SandboxRole {
+  /** arn:aws:iam::<12 digits>:role/<name> (paths allowed: role/path/name). */
+  arn: string;
+  /** The trust policy requires MFA (aws:MultiFactorAuthPresent): SerialNumber and TokenCode must be given. */
+  requireMfa?: boolean;
+  /** The trust policy requires this sts:ExternalId. */
+  externalId?: string;
+  /** The role's MaxSessionDuration in seconds (default 3600, as IAM; at most 43200). */
+  maxSessionDurationSeconds?: number;
+}
+
+/** A virtual MFA device whose codes AssumeRole accepts. */
+export interface SandboxMfaDevice {
+  /** The SerialNumber clients send: arn:aws:iam::<account>:mfa/<name>. */
+  serialNumber: string;
+  /** The TOTP secret, base32 (as the QR code / Base32StringSeed of a virtual device). */
+  secret: string;
+}
+
+const ROLE_ARN_RE = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+
+/** The account and name of a role ARN; undefined when it is not one. */
+export function parseRoleArn(arn: string): { accountId: string; roleName: string } | undefined {
+  const m = ROLE_ARN_RE.exec(arn);
+  return m ? { accountId: m[1]!, roleName: m[2]! } : undefined;
+}
+
+/** The default roles (account 123456789012): SandboxAdmin (up to 12 h), SandboxReadOnly, SandboxMfa (MFA required), SandboxPartner (ExternalId required). */
+export function defaultRoles(): SandboxRole[] {
+  const arn = (name: string): string => `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:role/${name}`;
+  return [
+    { arn: arn('SandboxAdmin'), maxSessionDurationSeconds: 43_200 },
+    { arn: arn('SandboxReadOnly') },
+    { arn: arn('SandboxMfa'), requireMfa: true },
+    { arn: arn('SandboxPartner'), externalId: SANDBOX_EXTERNAL_ID },
+  ];
+}
+
+export function defaultMfaDevices(): SandboxMfaDevice[] {
+  return [{ serialNumber: SANDBOX_MFA_SERIAL, secret: SANDBOX_MFA_SECRET }];
+}
+
+export function checkRole(role: SandboxRole): SandboxRole {
+  if (!parseRoleArn(role.arn)) {
+    throw new Error(
+      `Sandbox role: "${String(role.arn).slice(0, 100)}" is not a role ARN like arn:aws:iam::123456789012:role/Name.`,
+    );
+  }
+  const max = role.maxSessionDurationSeconds;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > 43_200)) {
+    throw new Error(
+      `Sandbox role ${role.arn}: maxSessionDurationSeconds must be an integer from 1 to 43200.`,
+    );
+  }
+  if (role.externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(role.externalId)) {
+    throw new Error(`Sandbox role ${role.arn}: externalId must be 2 to 1224 characters of [\\w+=,.@:/-].`);
+  }
+  return { ...role };
+}
+
+export function checkMfaDevice(device: SandboxMfaDevice): SandboxMfaDevice {
+  if (!/^[\w+=/:,.@-]{9,256}$/.test(String(device.serialNumber))) {
+    throw new Error(
+      'Sandbox MFA device: serialNumber must be 9 to 256 characters, e.g. arn:aws:iam::123456789012:mfa/name.',
+    );
+  }
+  base32Decode(device.secret); // throws when malformed
+  return { ...device };
+}
+
+/** RFC 4648 base32 (upper or lower case, padding and spaces ignored). */
+export function base32Decode(text: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = String(text).toUpperCase().replace(/[\s=]/g, '');
+  if (clean === '' || /[^A-Z2-7]/.test(clean)) {
+    throw new Error('A TOTP secret must be base32 (letters A-Z and digits 2-7).');
+  }
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of clean) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The RFC 6238 TOTP code (HMAC-SHA1, 30-second steps, 6 digits) of a base32 secret at a time in ms. */
+export function totp(secret: string, atMs: number = Date.now(), stepSeconds = 30, digits = 6): string {
+  const counter = Math.floor(atMs / 1000 / stepSeconds);
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', base32Decode(secret)).update(msg).digest();
+  const offset = mac[mac.length - 1]! & 0x0f;
+  const binary = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
+  return String(binary).padStart(digits, '0');
+}
+
+/** Whether `code` is the device's code for the step at `atMs` or one step either side (clock drift), as AWS allows. */
+export function verifyTotp(secret: string, code: string, atMs: number = Date.now()): boolean {
+  if (!/^\d{6}$/.test(code)) return false;
+  return [-1, 0, 1].some((step) => totp(secret, atMs + step * 30_000) === code);
+}
+
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A random access key id like AWS's: the prefix (ASIA for temporary keys) and 16 more characters. */
+export function randomAccessKeyId(prefix = 'ASIA'): string {
+  return prefix + [...randomBytes(16)].map((b) => KEY_ALPHABET[b % 32]).join('');
+}
+
+/** A stable unique id for a role (AROA + 17 characters). */
+export function roleIdFor(roleArn: string): string {
+  return userIdFor('AROA', roleArn);
 }

@@ -1,8 +1,12 @@
 /**
  * Profile resolution for the composition roots (CLI, app, web mode): the built-in
  * `sandbox` profile starts an embedded sandbox in this process; any other name is an
- * AWS profile from the shared config files, used through the SDK's credential chain.
+ * AWS profile from the shared config files (or the built-in `environment` profile), whose
+ * credentials come from a CredentialResolver (main/core/credentials): checked up front,
+ * refreshed before they expire, MFA codes and SSO sign-ins asked through its prompter.
  */
+import { CredentialResolver } from '../core/credentials/resolver.js';
+import type { CredentialPrompter } from '../core/credentials/types.js';
 import { ControlPlane } from '../core/ssm/control-plane.js';
 import { profileEndpoints } from '../core/ssm/profile-endpoints.js';
 import type { Logger } from '../core/log/logger.js';
@@ -21,6 +25,14 @@ export interface ProfileSelection {
   requestTimeoutMs?: number;
   logger?: Logger;
   sandbox?: SandboxOptions;
+  /**
+   * Credentials for AWS profiles: a resolver shared by the caller (the app keeps one, with
+   * its prompt broker, for every profile). Default: one owned by the ResolvedProfile, with
+   * `prompter`.
+   */
+  credentials?: CredentialResolver;
+  /** Who to ask for MFA codes and SSO sign-ins when `credentials` is not given (none: such profiles fail with a message saying why). */
+  prompter?: CredentialPrompter;
 }
 
 export interface ResolvedProfile {
@@ -28,6 +40,8 @@ export interface ResolvedProfile {
   region: string;
   endpoint: string | undefined;
   controlPlane: ControlPlane;
+  /** The resolver behind an AWS profile's credentials (undefined for the sandbox). */
+  credentials?: CredentialResolver | undefined;
   /** Set when the embedded sandbox runs in this process. */
   sandbox: SandboxHandle | undefined;
   dispose(): Promise<void>;
@@ -63,6 +77,7 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
       region: sandbox.region,
       endpoint: sandbox.endpoint,
       controlPlane,
+      credentials: undefined,
       sandbox,
       async dispose() {
         controlPlane.dispose();
@@ -70,19 +85,58 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
       },
     };
   }
-  const region = sel.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  if (profile === SANDBOX_PROFILE) {
+    // A standalone sandbox (`--endpoint`): signed with its well-known key unless the environment has one.
+    const region = sel.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const controlPlane = new ControlPlane({
+      region,
+      endpoint: sel.endpoint!,
+      ...(!process.env.AWS_ACCESS_KEY_ID
+        ? { credentials: { accessKeyId: SANDBOX_ACCESS_KEY_ID, secretAccessKey: SANDBOX_SECRET_ACCESS_KEY } }
+        : {}),
+      ...timeouts,
+    });
+    return {
+      profile,
+      region,
+      endpoint: sel.endpoint,
+      controlPlane,
+      credentials: undefined,
+      sandbox: undefined,
+      async dispose() {
+        controlPlane.dispose();
+      },
+    };
+  }
+
+  const owned = !sel.credentials;
+  const resolver =
+    sel.credentials ??
+    new CredentialResolver({
+      ...(sel.prompter ? { prompter: sel.prompter } : {}),
+      ...(sel.endpoint ? { endpoint: sel.endpoint } : {}),
+      ...(sel.logger ? { logger: sel.logger } : {}),
+    });
+  let plan;
+  try {
+    // A profile that cannot work (missing, a source_profile loop, no role_arn, ...) fails here, by name.
+    plan = await resolver.describe(profile);
+  } catch (err) {
+    if (owned) resolver.dispose();
+    throw err;
+  }
+  // As the AWS CLI: --region, then AWS_REGION / AWS_DEFAULT_REGION, then the profile's region.
+  const region =
+    sel.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? plan.region ?? 'us-east-1';
   // An explicit endpoint wins; otherwise the profile's own endpoint_url settings, if any.
-  const configured = sel.endpoint || profile === SANDBOX_PROFILE ? {} : await profileEndpoints(profile);
+  const configured = sel.endpoint ? {} : await profileEndpoints(profile);
   const endpoint = sel.endpoint ?? configured.endpoint;
   const controlPlane = new ControlPlane({
     region,
     ...(endpoint ? { endpoint } : {}),
     ...(configured.endpoints ? { endpoints: configured.endpoints } : {}),
-    ...(profile !== SANDBOX_PROFILE ? { profile } : {}),
-    // `sandbox` with an endpoint: a standalone sandbox, signed with its well-known key unless the environment has one.
-    ...(profile === SANDBOX_PROFILE && !process.env.AWS_ACCESS_KEY_ID
-      ? { credentials: { accessKeyId: SANDBOX_ACCESS_KEY_ID, secretAccessKey: SANDBOX_SECRET_ACCESS_KEY } }
-      : {}),
+    profile,
+    credentials: resolver.provider(profile, { region, ...(sel.endpoint ? { endpoint: sel.endpoint } : {}) }),
     ...timeouts,
   });
   return {
@@ -90,9 +144,11 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
     region,
     endpoint,
     controlPlane,
+    credentials: resolver,
     sandbox: undefined,
     async dispose() {
       controlPlane.dispose();
+      if (owned) resolver.dispose();
     },
   };
 }

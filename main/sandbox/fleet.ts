@@ -10,6 +10,10 @@
  *         "tags": { "Environment": "dev" }, "pingStatus": "Online" } ] }
  *
  * Unknown keys are rejected, so a typo ("pingstatus") is reported instead of ignored.
+ *
+ * Besides what AWS reports, an instance may carry service-side conditions for fault tests
+ * (see {@link SandboxInstanceConditions}): `startSessionDenied` (IAM denies ssm:StartSession on
+ * it) and `dataChannelEndpoint` (its sessions' StreamUrl points elsewhere, e.g. at a closed port).
  */
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -290,6 +294,13 @@ const fields = {
   }),
   kmsKeyId: z.string().min(1, { error: 'expected a KMS key id or ARN' }),
   ssmManaged: z.boolean(),
+  startSessionDenied: z.boolean(),
+  dataChannelEndpoint: z
+    .string()
+    .regex(/^wss?:\/\/[^/\s?#]+$/, {
+      error: 'expected a WebSocket base URL without a path, like "ws://127.0.0.1:9" (or null for none)',
+    })
+    .nullable(),
 };
 
 const fileInstanceSchema = z.strictObject({
@@ -311,6 +322,8 @@ const fileInstanceSchema = z.strictObject({
   launchTime: fields.launchTime.optional(),
   kmsKeyId: fields.kmsKeyId.optional(),
   ssmManaged: fields.ssmManaged.optional(),
+  startSessionDenied: fields.startSessionDenied.optional(),
+  dataChannelEndpoint: fields.dataChannelEndpoint.optional(),
 });
 
 const fleetFileSchema = z.union([
@@ -321,7 +334,28 @@ const fleetFileSchema = z.union([
 /** A patch for Fleet.update (and the admin API): every field but instanceId, all optional. */
 export const instancePatchSchema = fileInstanceSchema.omit({ instanceId: true }).partial();
 
-export type InstancePatch = Partial<Omit<SandboxInstance, 'instanceId'>>;
+/**
+ * Service-side conditions of an instance, for fault tests (set in a fleet file, with
+ * `fleet.update()` or POST /__sandbox/instances/<id>). They are not part of what AWS reports.
+ */
+export interface SandboxInstanceConditions {
+  /**
+   * IAM denies the caller ssm:StartSession on this instance: StartSession answers
+   * AccessDeniedException (before checking whether the instance is connected, as AWS does).
+   */
+  startSessionDenied?: boolean;
+  /**
+   * The base (scheme, host and port) of the StreamUrl that StartSession and ResumeSession hand
+   * out for this instance's sessions, instead of the sandbox's own: e.g. a closed port, for an
+   * unreachable data-channel (ssmmessages) endpoint.
+   */
+  dataChannelEndpoint?: string | null;
+}
+
+/** An instance of the live fleet: what AWS reports plus the sandbox's conditions. */
+export type FleetInstance = SandboxInstance & SandboxInstanceConditions;
+
+export type InstancePatch = Partial<Omit<SandboxInstance, 'instanceId'>> & SandboxInstanceConditions;
 
 /** `['instances', 2, 'pingStatus']` -> `$.instances[2].pingStatus` */
 export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
@@ -395,7 +429,7 @@ const DEFAULT_PLATFORM: Record<PlatformType, { platformName: string; platformVer
  * Validates parsed fleet JSON (see the format above) and fills in defaults.
  * `source` names the file in error messages.
  */
-export function parseFleet(data: unknown, source = 'fleet'): SandboxInstance[] {
+export function parseFleet(data: unknown, source = 'fleet'): FleetInstance[] {
   const result = fleetFileSchema.safeParse(data);
   if (!result.success) {
     const lines = formatIssues(result.error.issues as unknown as IssueLike[]);
@@ -405,7 +439,7 @@ export function parseFleet(data: unknown, source = 'fleet'): SandboxInstance[] {
   const base = Array.isArray(result.data) ? [] : ['instances'];
   const problems: string[] = [];
   const seen = new Map<string, number>();
-  const instances = raw.map((r, index): SandboxInstance => {
+  const instances = raw.map((r, index): FleetInstance => {
     const at = (key: string): string => jsonPath([...base, index, key]);
     const first = seen.get(r.instanceId);
     if (first !== undefined) {
@@ -423,7 +457,7 @@ export function parseFleet(data: unknown, source = 'fleet'): SandboxInstance[] {
     const platformType = r.platformType ?? 'Linux';
     const state = r.state ?? 'running';
     const privateIpAddress = r.privateIpAddress ?? `10.0.${Math.floor(index / 250)}.${(index % 250) + 4}`;
-    const instance: SandboxInstance = {
+    const instance: FleetInstance = {
       instanceId: r.instanceId,
       name: r.name,
       tags: { ...r.tags, Name: r.name },
@@ -442,6 +476,8 @@ export function parseFleet(data: unknown, source = 'fleet'): SandboxInstance[] {
     };
     if (r.kmsKeyId !== undefined) instance.kmsKeyId = r.kmsKeyId;
     if (r.ssmManaged !== undefined) instance.ssmManaged = r.ssmManaged;
+    if (r.startSessionDenied !== undefined) instance.startSessionDenied = r.startSessionDenied;
+    if (r.dataChannelEndpoint) instance.dataChannelEndpoint = r.dataChannelEndpoint;
     return instance;
   });
   if (problems.length > 0) {
@@ -451,7 +487,7 @@ export function parseFleet(data: unknown, source = 'fleet'): SandboxInstance[] {
 }
 
 /** Parses fleet JSON text; errors name `source`. */
-export function parseFleetJson(text: string, source = 'fleet'): SandboxInstance[] {
+export function parseFleetJson(text: string, source = 'fleet'): FleetInstance[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -464,7 +500,7 @@ export function parseFleetJson(text: string, source = 'fleet'): SandboxInstance[
 }
 
 /** Reads and validates a fleet file (see the format at the top of this module). */
-export async function loadFleetFile(path: string): Promise<SandboxInstance[]> {
+export async function loadFleetFile(path: string): Promise<FleetInstance[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -477,7 +513,7 @@ export async function loadFleetFile(path: string): Promise<SandboxInstance[]> {
   return parseFleetJson(text, path);
 }
 
-function checkInstance(instance: SandboxInstance, where: string): void {
+function checkInstance(instance: FleetInstance, where: string): void {
   if (!INSTANCE_ID_RE.test(instance.instanceId)) {
     throw new Error(
       `Sandbox fleet: ${where}.instanceId "${instance.instanceId}" is not ${INSTANCE_ID_HINT}.`,
@@ -494,22 +530,28 @@ function checkInstance(instance: SandboxInstance, where: string): void {
   }
 }
 
-function copy(instance: SandboxInstance): SandboxInstance {
+function copy(instance: FleetInstance): FleetInstance {
   return { ...instance, tags: { ...instance.tags } };
 }
 
-/** The live fleet; besides the Fleet contract it remembers when each agent last pinged. */
+/**
+ * The live fleet; besides the Fleet contract it remembers when each agent last pinged, and its
+ * instances carry the sandbox's conditions (see {@link SandboxInstanceConditions}).
+ */
 export interface SandboxFleet extends Fleet {
+  list(): FleetInstance[];
+  get(instanceId: string): FleetInstance | undefined;
+  update(instanceId: string, patch: InstancePatch): FleetInstance;
   /** When the instance's agent last reported in (now while Online); undefined for unknown or unmanaged instances. */
   lastPingDateTime(instanceId: string): Date | undefined;
 }
 
 class LiveFleet extends EventEmitter implements SandboxFleet {
-  private readonly instances = new Map<string, SandboxInstance>();
+  private readonly instances = new Map<string, FleetInstance>();
   private readonly lastPing = new Map<string, number>();
 
   constructor(
-    instances: SandboxInstance[],
+    instances: FleetInstance[],
     private readonly now: () => number,
   ) {
     super();
@@ -530,11 +572,11 @@ class LiveFleet extends EventEmitter implements SandboxFleet {
     });
   }
 
-  list(): SandboxInstance[] {
+  list(): FleetInstance[] {
     return [...this.instances.values()].map(copy);
   }
 
-  get(instanceId: string): SandboxInstance | undefined {
+  get(instanceId: string): FleetInstance | undefined {
     const instance = this.instances.get(instanceId);
     return instance && copy(instance);
   }
@@ -544,7 +586,7 @@ class LiveFleet extends EventEmitter implements SandboxFleet {
    * leaving 'running') takes its agent offline (ConnectionLost) and starting it brings
    * the agent back Online, unless the patch sets pingStatus itself.
    */
-  update(instanceId: string, patch: InstancePatch): SandboxInstance {
+  update(instanceId: string, patch: InstancePatch): FleetInstance {
     const current = this.instances.get(instanceId);
     if (!current) throw new Error(`Sandbox fleet: no instance ${instanceId}.`);
     if (typeof patch !== 'object' || patch === null || 'instanceId' in patch) {
@@ -558,7 +600,7 @@ class LiveFleet extends EventEmitter implements SandboxFleet {
       throw new Error(`Invalid change to instance ${instanceId}:\n  - ${lines.join('\n  - ')}`);
     }
     const valid = result.data as InstancePatch;
-    const next: SandboxInstance = { ...current, ...valid, tags: { ...(valid.tags ?? current.tags) } };
+    const next: FleetInstance = { ...current, ...valid, tags: { ...(valid.tags ?? current.tags) } };
     if (valid.name !== undefined) next.tags.Name = valid.name;
     else if (valid.tags?.Name !== undefined) next.name = valid.tags.Name;
     else next.tags.Name = next.name;
@@ -589,7 +631,7 @@ export interface FleetOptions {
 
 /** A live fleet of copies of `instances` (default: {@link defaultFleet}). Throws on invalid or duplicate instances. */
 export function createFleet(
-  instances: SandboxInstance[] = defaultFleet(),
+  instances: FleetInstance[] = defaultFleet(),
   options: FleetOptions = {},
 ): SandboxFleet {
   return new LiveFleet(instances, options.now ?? Date.now);

@@ -1,14 +1,16 @@
 /**
  * The sandbox's one HTTP server: the SSM, EC2 and STS APIs (signed with SigV4), the
- * admin API under /__sandbox/ (authorized by the x-sandbox-admin-token header) and
- * WebSocket upgrades for /v1/data-channel/ (handed to the data-channel server).
+ * IAM Identity Center APIs (SSO OIDC and the SSO portal, unsigned REST-JSON at their own
+ * paths, plus the sign-in page at /device), the admin API under /__sandbox/ (authorized
+ * by the x-sandbox-admin-token header) and WebSocket upgrades for /v1/data-channel/
+ * (handed to the data-channel server).
  *
  * Routing: `x-amz-target: AmazonSSM.<Action>` is SSM; a form (or query) `Action` with
  * Version 2016-11-15 is EC2, with 2011-06-15 STS; without a Version the action name or
  * the credential scope's service decides. Control-plane faults (delay, then throttling)
  * apply to every signed API call after its signature is verified.
  */
-import { randomBytes, randomUUID, createHash, timingSafeEqual } from 'node:crypto';
+import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,8 +28,16 @@ import {
   type Protocol,
 } from './api/errors.js';
 import { handleSsmAction, SSM_TARGET_PREFIX } from './api/ssm.js';
-import { handleStsAction, STS_API_VERSION } from './api/sts.js';
-import type { CallerIdentity, CredentialStore } from './credentials.js';
+import {
+  DEVICE_PAGE_PATH,
+  OIDC_PATHS,
+  type DeviceAction,
+  type SandboxSso,
+  type SsoRequest,
+} from './api/sso-oidc.js';
+import { handlePortal, PORTAL_PATHS } from './api/sso-portal.js';
+import { STS_API_VERSION, type SandboxSts } from './api/sts.js';
+import { totp, type CallerIdentity, type CredentialStore, type SandboxRole } from './credentials.js';
 import { validateFaultPatch } from './faults.js';
 import { instancePatchSchema, jsonPath, type SandboxFleet } from './fleet.js';
 import { headerListFromRaw, SigV4Error, verifySigV4 } from './sigv4.js';
@@ -54,6 +64,10 @@ export interface SandboxHttpDeps {
   registry: SessionRegistry;
   faults: FaultController;
   credentials: CredentialStore;
+  /** STS AssumeRole's roles and MFA devices. */
+  sts: SandboxSts;
+  /** IAM Identity Center (SSO OIDC, portal, sign-in page). */
+  sso: SandboxSso;
   dataChannel: UpgradeHandler;
   adminToken: string;
   logger: Logger;
@@ -62,6 +76,8 @@ export interface SandboxHttpDeps {
   maxBodyBytes?: number;
   /** Extra fields for GET /__sandbox/state (e.g. the endpoint). */
   describe?: () => Record<string, unknown>;
+  /** This server's base URL (for the SSO verification URI); default: from the Host header. */
+  endpoint?: () => string;
 }
 
 export interface SandboxHttpServer {
@@ -230,9 +246,11 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-function randomKeyId(prefix: string): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  return prefix + [...randomBytes(16)].map((b) => alphabet[b % 32]).join('');
+const SSO_PATHS: ReadonlySet<string> = new Set<string>([...OIDC_PATHS, ...PORTAL_PATHS, DEVICE_PAGE_PATH]);
+
+/** Whether a path is one of the (unsigned) SSO OIDC, SSO portal or sign-in page paths. */
+export function isSsoPath(pathname: string): boolean {
+  return SSO_PATHS.has(pathname);
 }
 
 // ---------------------------------------------------------------------------
@@ -337,7 +355,7 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
           handleEc2Action(r.params!, caller, { fleet: deps.fleet, region: deps.region }, requestId),
         );
       } else {
-        response = xmlResponse(requestId, handleStsAction(r.params!, caller, requestId));
+        response = xmlResponse(requestId, deps.sts.handle(r.params!, caller, requestId));
       }
       send(res, response);
     } catch (err) {
@@ -363,6 +381,40 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
         'sandbox API call',
       );
     }
+  }
+
+  async function handleSso(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    pathname: string,
+    query: string,
+  ): Promise<void> {
+    const body = await readBody(req, limit);
+    if (!body.ok) {
+      sendJson(
+        res,
+        413,
+        { message: `The request body is larger than the sandbox's limit of ${limit} bytes.` },
+        requestId,
+      );
+      return;
+    }
+    const sso: SsoRequest = {
+      method: req.method ?? 'GET',
+      path: pathname,
+      query: new URLSearchParams(query),
+      header: (name) => header(req, name.toLowerCase()),
+      body: body.body,
+      baseUrl: deps.endpoint?.() || `http://${header(req, 'host') ?? '127.0.0.1'}`,
+    };
+    let response: ApiResponse;
+    if (pathname === DEVICE_PAGE_PATH) response = deps.sso.handleDevicePage(sso);
+    else if ((OIDC_PATHS as readonly string[]).includes(pathname))
+      response = deps.sso.handleOidc(sso, requestId);
+    else response = handlePortal(deps.sso, sso, requestId);
+    send(res, response);
+    log.debug({ requestId, path: pathname, status: response.status }, 'sandbox SSO call');
   }
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
@@ -473,12 +525,7 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
             'expiresInSeconds must be an integer from -86400 (already expired) to 129600.',
           );
         }
-        const record = deps.credentials.addTemporary({
-          accessKeyId: randomKeyId('ASIA'),
-          secretAccessKey: randomBytes(30).toString('base64'),
-          sessionToken: randomBytes(96).toString('base64'),
-          expiration: new Date(now() + ttl * 1000),
-        });
+        const record = deps.credentials.issueTemporary(new Date(now() + ttl * 1000), {}, now());
         sendJson(
           res,
           200,
@@ -490,10 +537,81 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
           },
           requestId,
         );
+      } else if (path === '/sso') {
+        expect('GET');
+        sendJson(
+          res,
+          200,
+          {
+            authorizations: deps.sso.listAuthorizations(),
+            accounts: deps.sso.accounts,
+            userName: deps.sso.userName,
+          },
+          requestId,
+        );
+      } else if (path === '/sso/device') {
+        expect('POST');
+        const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}/sso/device`) as Record<string, unknown>;
+        const actions: DeviceAction[] = ['approve', 'deny', 'expire', 'slow-down'];
+        const userCode = input?.userCode;
+        const action = input?.action ?? 'approve';
+        const userName = input?.userName;
+        if (typeof userCode !== 'string' || userCode === '') {
+          throw new AdminError(400, 'userCode must be the code of the sign-in request (e.g. "BCDF-GHJK").');
+        }
+        if (typeof action !== 'string' || !actions.includes(action as DeviceAction)) {
+          throw new AdminError(400, `action must be one of ${actions.join(', ')}.`);
+        }
+        if (
+          userName !== undefined &&
+          (typeof userName !== 'string' || !/^[\w+=,.@-]{2,64}$/.test(userName))
+        ) {
+          throw new AdminError(400, 'userName must be 2 to 64 characters of [\\w+=,.@-].');
+        }
+        try {
+          const result = deps.sso.act(userCode, action as DeviceAction, userName);
+          sendJson(res, 200, result, requestId);
+        } catch (err) {
+          throw new AdminError(409, (err as Error).message);
+        }
+      } else if (path === '/sso/revoke') {
+        expect('POST');
+        sendJson(res, 200, { revoked: deps.sso.revokeAll() }, requestId);
+      } else if (path === '/mfa') {
+        expect('GET');
+        const at = now();
+        sendJson(
+          res,
+          200,
+          {
+            devices: deps.sts.listMfaDevices().map((d) => ({
+              serialNumber: d.serialNumber,
+              code: totp(d.secret, at),
+              secondsLeft: 30 - (Math.floor(at / 1000) % 30),
+            })),
+          },
+          requestId,
+        );
+      } else if (path === '/roles') {
+        if (method === 'GET') {
+          sendJson(res, 200, { roles: deps.sts.listRoles() }, requestId);
+        } else {
+          expect('POST');
+          const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}/roles`);
+          if (typeof input !== 'object' || input === null) throw new AdminError(400, 'Send a role object.');
+          const known = ['arn', 'requireMfa', 'externalId', 'maxSessionDurationSeconds'];
+          const extra = Object.keys(input).filter((k) => !known.includes(k));
+          if (extra.length > 0) throw new AdminError(400, `Unknown role key(s): ${extra.join(', ')}.`);
+          try {
+            sendJson(res, 200, { role: deps.sts.addRole(input as SandboxRole) }, requestId);
+          } catch (err) {
+            throw new AdminError(400, (err as Error).message);
+          }
+        }
       } else {
         throw new AdminError(
           404,
-          `Unknown admin endpoint ${method} ${ADMIN_PREFIX}${path}. Endpoints: GET /state, POST /faults, POST /faults/reset, POST /instances/<id>, POST /drop-sockets, POST /blackhole-sockets, POST /sessions/<id>/terminate, POST /credentials/temporary.`,
+          `Unknown admin endpoint ${method} ${ADMIN_PREFIX}${path}. Endpoints: GET /state, POST /faults, POST /faults/reset, POST /instances/<id>, POST /drop-sockets, POST /blackhole-sockets, POST /sessions/<id>/terminate, POST /credentials/temporary, GET /sso, POST /sso/device, POST /sso/revoke, GET /mfa, GET|POST /roles.`,
         );
       }
     } catch (err) {
@@ -520,7 +638,14 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
     const url = req.url ?? '/';
     const isAdmin =
       url === ADMIN_PREFIX || url.startsWith(`${ADMIN_PREFIX}/`) || url.startsWith(`${ADMIN_PREFIX}?`);
-    (isAdmin ? handleAdmin(req, res, requestId) : handleApi(req, res, requestId)).catch((err: unknown) => {
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const handled = isAdmin
+      ? handleAdmin(req, res, requestId)
+      : isSsoPath(pathname)
+        ? handleSso(req, res, requestId, pathname, q < 0 ? '' : url.slice(q + 1))
+        : handleApi(req, res, requestId);
+    handled.catch((err: unknown) => {
       log.error({ err, requestId }, 'sandbox request failed');
       if (!res.headersSent)
         sendJson(res, 500, { error: 'The sandbox failed to process the request; see its log.' }, requestId);

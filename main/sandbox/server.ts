@@ -1,7 +1,7 @@
 /**
- * startSandbox(): the whole local AWS sandbox on one port (SSM, EC2 and STS APIs, the
- * admin API and the data channel), ready for the AWS SDKs and the official
- * session-manager-plugin:
+ * startSandbox(): the whole local AWS sandbox on one port (SSM, EC2 and STS APIs, IAM
+ * Identity Center's SSO OIDC and portal APIs, the admin API and the data channel), ready
+ * for the AWS SDKs, their credential providers and the official session-manager-plugin:
  *
  *   const sandbox = await startSandbox({ port: 0 });
  *   const ssm = new SSMClient({ endpoint: sandbox.endpoint, region: sandbox.region, credentials: sandbox.credentials });
@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../core/log/logger.js';
 import { DataChannelServer, type DataChannelServerOptions } from './agent/data-channel-server.js';
+import { SandboxSso, type SandboxSsoOptions } from './api/sso-oidc.js';
+import { SandboxSts, type SandboxStsOptions } from './api/sts.js';
 import { CredentialStore, defaultCredentials } from './credentials.js';
 import { createFaultController, validateFaultPatch } from './faults.js';
 import { createFleet, defaultFleet, loadFleetFile, type SandboxFleet } from './fleet.js';
@@ -35,6 +37,10 @@ export interface SandboxOptions {
   fleet?: SandboxInstance[] | string;
   /** The long-term credentials accepted (default: the fixed sandbox credentials, see credentials.ts). */
   credentials?: SandboxCredentials;
+  /** STS AssumeRole: roles, MFA devices, shortest DurationSeconds (see api/sts.ts). */
+  sts?: SandboxStsOptions;
+  /** IAM Identity Center: accounts and roles of the user, token and code lifetimes (see api/sso-oidc.ts). */
+  sso?: SandboxSsoOptions;
   /** How long a session token stays valid for (re)connecting, in ms (default 10 minutes). */
   tokenTtlMs?: number;
   /** Seed for the fault controller's random source (default: random). */
@@ -58,6 +64,10 @@ export interface SandboxHandle {
   credentials: SandboxCredentials;
   /** Every key the sandbox accepts; add temporary credentials with `credentialStore.addTemporary`. */
   credentialStore: CredentialStore;
+  /** STS: the roles AssumeRole knows and the virtual MFA devices (add more at run time). */
+  sts: SandboxSts;
+  /** IAM Identity Center: sign-in requests (approve them with `sso.act(userCode, 'approve')`), tokens, assignments. */
+  sso: SandboxSso;
   /** Value for the x-sandbox-admin-token header of the /__sandbox/ admin API (random per start). */
   adminToken: string;
   fleet: SandboxFleet;
@@ -129,6 +139,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const fleet = createFleet(instances, { now });
   const credentials = options.credentials ?? defaultCredentials();
   const credentialStore = new CredentialStore(credentials);
+  const sts = new SandboxSts(credentialStore, options.sts, now);
+  const sso = new SandboxSso(credentialStore, options.sso, now);
   const faults = createFaultController(options.faultSeed);
   if (options.faults !== undefined) faults.set(validateFaultPatch(options.faults));
   const adminToken = randomBytes(32).toString('base64url');
@@ -153,11 +165,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     registry,
     faults,
     credentials: credentialStore,
+    sts,
+    sso,
     dataChannel,
     adminToken,
     logger,
     now,
     describe: () => ({ endpoint, adminTokenHeader: ADMIN_TOKEN_HEADER }),
+    endpoint: () => endpoint,
   });
 
   let closing: Promise<void> | undefined;
@@ -203,6 +218,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     region,
     credentials: { ...credentials },
     credentialStore,
+    sts,
+    sso,
     adminToken,
     fleet,
     registry,

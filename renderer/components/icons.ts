@@ -31,4 +31,17 @@ export const icons = {
   check: ['M5 12l5 5 9-10'],
   battery: ['M3 8h15v8H3z', 'M21 11v2', 'M6 11v2'],
   gauge: ['M12 14l4-4', 'M3.34 19a10 10 0 1 1 17.32 0'],
+  undo: ['M9 14L4 9l5-5', 'M4 9h10.5a5.5 5.5 0 0 1 0 11H11'],
+  lock: ['M5 11h14v10H5z', 'M8 11V7a4 4 0 0 1 8 0v4'],
+  chevronDown: ['M6 9l6 6 6-6'],
+  chevronRight: ['M9 6l6 6-6 6'],
+  copy: ['M9 9h11v11H9z', 'M5 15H4V4h11v1'],
+  external: ['M14 4h6v6', 'M20 4l-9 9', 'M18 14v6H4V6h6'],
+  /** Diagnostics: a pulse in a circle. */
+  diagnose: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M6.5 12h2.5l1.5-3 3 6 1.5-3h2.5'],
+  play: ['M7 4l13 8-13 8z'],
+  passCircle: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M8 12.5l2.5 2.5L16 9.5'],
+  failCircle: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M9 9l6 6', 'M15 9l-6 6'],
+  skipCircle: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M8 12h8'],
+  key: ['M7.5 20a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z', 'M10 13.5l10-10', 'M16.5 7l2.5 2.5', 'M14 9.5l2 2'],
 } as const;

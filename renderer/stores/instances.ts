@@ -173,6 +173,8 @@ export const useInstancesStore = defineStore('instances', () => {
   const loadedOnce = ref(false);
 
   const filterText = ref('');
+  /** The instance selected in the Instances view (what Diagnostics offers first). */
+  const selectedId = ref<string | null>(null);
   const stateFilter = ref<StateFilter>('all');
   const connectableOnly = ref(false);
 
@@ -270,6 +272,7 @@ export const useInstancesStore = defineStore('instances', () => {
     error,
     loadedOnce,
     filterText,
+    selectedId,
     stateFilter,
     connectableOnly,
     filtered,

@@ -1,14 +1,16 @@
 /**
  * The side views of the activity bar, in order. A view is one entry here: its id, title,
  * icon (24x24 stroke paths), component, the app.command that shows it and its shortcut.
- * Later views (Diagnostics) are added by adding an entry.
+ * A new view is one more entry (Diagnostics was added so).
  */
 import type { Component } from 'vue';
 import type { AppCommand } from '../../preload/api.js';
+import { icons } from '../components/icons.js';
 import InstancesView from './InstancesView.vue';
 import SessionsView from './SessionsView.vue';
 import HistoryView from './HistoryView.vue';
 import PerformanceView from './PerformanceView.vue';
+import DiagnosticsView from './DiagnosticsView.vue';
 import SettingsView from './SettingsView.vue';
 
 export interface ViewShortcut {
@@ -63,6 +65,14 @@ export const views: readonly ViewDef[] = [
     component: PerformanceView,
     command: 'show-performance',
     shortcut: { key: 'm', shift: true },
+  },
+  {
+    id: 'diagnostics',
+    title: 'Diagnostics',
+    icon: icons.diagnose,
+    component: DiagnosticsView,
+    command: 'show-diagnostics',
+    shortcut: { key: 'g', shift: true },
   },
   {
     id: 'settings',

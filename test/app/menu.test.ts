@@ -50,6 +50,7 @@ describe('buildMenuTemplate', () => {
       ['History', 'CmdOrCtrl+3', 'show-history'],
       ['Performance', 'CmdOrCtrl+4', 'show-performance'],
       ['Settings', 'CmdOrCtrl+5', 'show-settings'],
+      ['Diagnostics', 'CmdOrCtrl+6', 'show-diagnostics'],
       ['Filter Instances', undefined, 'focus-filter'],
       ['Find…', 'CmdOrCtrl+Shift+F', 'find'],
       ['Split Right', 'CmdOrCtrl+Shift+D', 'split-right'],

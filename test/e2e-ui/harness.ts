@@ -41,7 +41,7 @@ export async function startUi(
   const home = await mkdtemp(path.join(os.tmpdir(), 'ec2c-ui-'));
   const workspace = await Workspace.start({
     profile: 'sandbox',
-    settingsFile: path.join(home, 'settings.json'),
+    configFile: path.join(home, 'config.json'),
     // A history of its own (EC2_CONNECT_DB when a test sets one, else a temporary file).
     history: openHistoryStore({
       file: process.env.EC2_CONNECT_DB ?? path.join(home, 'sessions.db'),

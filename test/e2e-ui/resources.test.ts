@@ -37,7 +37,7 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
     ui = await startUi({
       metricsIntervalMs: 500,
       // Fast sampling, set the way an administrator would (the Settings view says so).
-      resources: { env: { EC2_CONNECT_MONITORING_INTERVAL: '500ms' } },
+      env: { EC2_CONNECT_MONITORING_INTERVAL: '500ms' },
     });
     page = ui.page;
     await page.locator('[data-testid="instance-row"]').first().waitFor();

@@ -6,6 +6,7 @@ import App from '../../renderer/App.vue';
 import { useAppStore } from '../../renderer/stores/app.js';
 import { flush, resetFakeBridge, type FakeBridge } from './helpers/fake-bridge.js';
 import { appInfo, instanceList, profileList, session, settings } from './helpers/fixtures.js';
+import { configState, mfaPrompt } from './helpers/config-fixtures.js';
 import { governorAt, governorState, snapshot } from './helpers/resources-fixtures.js';
 import { installMatchMedia, type FakeMediaQuery } from './helpers/match-media.js';
 import { resetSessionsMock } from './helpers/sessions-mock.js';
@@ -78,6 +79,7 @@ describe('App', () => {
       'view-sessions',
       'view-history',
       'view-performance',
+      'view-diagnostics',
       'view-settings',
     ]);
     expect(panelView(w)).toBe('instances');
@@ -230,5 +232,36 @@ describe('App', () => {
     expect(toast.attributes('data-kind')).toBe('resources');
     expect(toast.text()).toContain('Resource limit');
     expect(toast.classes()).toContain('warn');
+  });
+
+  it('asks for credentials over everything, and counts configuration problems on Settings', async () => {
+    resetSessionsMock();
+    bridge.handle('config.get', configState()).handle('credentials.answer', null);
+    const w = await mountApp();
+    expect(w.find('[data-testid="badge-settings"]').exists()).toBe(false);
+    bridge.emit('config.changed', {
+      ...configState(),
+      problems: [{ key: 'session.max_total_sessions', source: 'env', value: '0', message: 'out of range' }],
+    });
+    await flush();
+    expect(w.get('[data-testid="badge-settings"]').text()).toBe('1');
+
+    bridge.emit('credentials.prompt', mfaPrompt());
+    await flush();
+    expect(w.get('[data-testid="credential-prompt"]').attributes('data-kind')).toBe('mfa');
+    await w.get('[data-testid="mfa-code"]').setValue('654321');
+    await w.get('[data-testid="credential-prompt"] form').trigger('submit');
+    await flush();
+    expect(bridge.callsTo('credentials.answer')).toEqual([{ id: mfaPrompt().id, code: '654321' }]);
+    expect(w.find('[data-testid="credential-prompt"]').exists()).toBe(false);
+  });
+
+  it('opens Diagnostics with Ctrl+Shift+G', async () => {
+    resetSessionsMock();
+    const w = await mountApp();
+    press('G', { ctrlKey: true, shiftKey: true });
+    await flush();
+    expect(panelView(w)).toBe('diagnostics');
+    expect(w.find('[data-testid="diagnostics-view"]').exists()).toBe(true);
   });
 });

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startWebServer } from '../../core/web/server.js';
 import { startStatusServer, statusDir } from '../../core/monitor/status-server.js';
-import { SETTINGS_FILE, appDataDir } from '../../core/util/app-paths.js';
+import { configFile } from '../../core/config/load.js';
 import { Workspace } from '../../core/workspace/workspace.js';
 import { defaultDatabaseFile, openHistoryStore } from '../../core/store/index.js';
 import { addAwsOptions, loggerFor, type AwsOptions } from '../options.js';
@@ -283,7 +283,7 @@ export async function runWeb(opts: WebOptions): Promise<number> {
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(opts.region ? { region: opts.region } : {}),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    settingsFile: path.join(appDataDir(), SETTINGS_FILE),
+    configFile: configFile(),
     history: openHistoryStore({ file: defaultDatabaseFile(), logger }),
     historySource: 'web',
     logger,

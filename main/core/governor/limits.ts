@@ -114,3 +114,48 @@ export function effectiveLimits(
   take('prometheusPort', (v) => parseNumber(v, 0, 65_535, true), 'a TCP port, 1 to 65535, or 0 for off');
   return out;
 }
+
+/** Where a configuration source puts a limit for the governor's state (the command line pins like the environment). */
+function limitSource(source: string | undefined): LimitSource {
+  if (source === 'env' || source === 'flag') return 'env';
+  if (source === 'preset' || source === 'file') return 'settings';
+  return 'default';
+}
+
+/**
+ * The limits from the configuration (main/core/config), which has already applied the
+ * environment and reported its problems: the values of the `resources` section, their sources,
+ * and the problems found with those keys.
+ */
+export function limitsFromConfig(config: {
+  values: Readonly<Record<string, unknown>>;
+  sources: Readonly<Record<string, string>>;
+  problems: readonly { key: string; message: string }[];
+  config: {
+    resources: {
+      max_memory_mb: number;
+      max_cpu_percent: number;
+      low_power_mode: LowPowerMode;
+      monitoring_interval: number;
+      prometheus_port: number;
+    };
+  };
+}): EffectiveLimits {
+  const r = config.config.resources;
+  const src = (key: string): LimitSource => limitSource(config.sources[`resources.${key}`]);
+  return {
+    maxMemoryMb: r.max_memory_mb,
+    maxCpuPercent: r.max_cpu_percent,
+    lowPower: r.low_power_mode,
+    monitoringIntervalMs: r.monitoring_interval,
+    prometheusPort: r.prometheus_port,
+    sources: {
+      maxMemoryMb: src('max_memory_mb'),
+      maxCpuPercent: src('max_cpu_percent'),
+      lowPower: src('low_power_mode'),
+      monitoringIntervalMs: src('monitoring_interval'),
+      prometheusPort: src('prometheus_port'),
+    },
+    problems: config.problems.filter((p) => p.key.startsWith('resources.')).map((p) => p.message),
+  };
+}

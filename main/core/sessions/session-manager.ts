@@ -133,8 +133,8 @@ export class SessionManager implements Disposable {
   private readonly entries = new Map<string, Entry>();
   /** Opens in flight count against the limits too, so concurrent opens cannot overshoot them. */
   private readonly pending = new Map<string, string>();
-  private readonly limits: SessionLimits;
-  private readonly flow: FlowControlOptions;
+  private limits: SessionLimits;
+  private flow: FlowControlOptions;
   private readonly log: Logger;
   private disposed = false;
 
@@ -162,7 +162,7 @@ export class SessionManager implements Disposable {
   readonly onLatencySample: Event<{ id: string; rttMs: number }> = this._onLatency.event;
   readonly onClosed: Event<ManagedSessionInfo> = this._onClosed.event;
 
-  constructor(private readonly options: SessionManagerOptions) {
+  constructor(private options: SessionManagerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.flow = { highWaterBytes: 1024 * 1024, lowWaterBytes: 256 * 1024, ...options.flowControl };
     if (options.watchNetwork) {
@@ -345,6 +345,34 @@ export class SessionManager implements Disposable {
       dataChannelEndpoint: endpointOf(e.session.channel.url),
       lastActivityAt,
     };
+  }
+
+  /**
+   * Change settings of a running manager (the configuration changed): limits and flow control
+   * apply at once, the inactive timeout at its next check; reconnection and health checks apply
+   * to sessions opened from now on.
+   */
+  configure(
+    options: Pick<
+      SessionManagerOptions,
+      'limits' | 'reconnect' | 'health' | 'inactiveTimeoutMs' | 'flowControl'
+    >,
+  ): void {
+    if (options.limits) this.limits = { ...this.limits, ...options.limits };
+    if (options.flowControl) this.flow = { ...this.flow, ...options.flowControl };
+    const timeoutChanged =
+      options.inactiveTimeoutMs !== undefined && options.inactiveTimeoutMs !== this.options.inactiveTimeoutMs;
+    this.options = { ...this.options, ...options };
+    if (timeoutChanged) {
+      if (this.inactivityTimer) clearInterval(this.inactivityTimer);
+      this.inactivityTimer = undefined;
+      this.scheduleInactivityScan();
+    }
+  }
+
+  /** The limits in force. */
+  get currentLimits(): SessionLimits {
+    return { ...this.limits };
   }
 
   list(): ManagedSessionInfo[] {

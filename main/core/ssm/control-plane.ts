@@ -24,6 +24,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { InstanceSummary, InstanceState, InstancePingStatus, SessionStartResult } from './types.js';
 import { AwsCallError, describeAwsError } from './errors.js';
+import { CredentialError } from '../credentials/types.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
 
 export interface ControlPlaneOptions {
@@ -31,6 +32,10 @@ export interface ControlPlaneOptions {
   /** One endpoint for every service (the sandbox), or per service below. */
   endpoint?: string;
   endpoints?: { ssm?: string; ec2?: string; sts?: string };
+  /**
+   * Credentials, or a provider (e.g. `CredentialResolver.provider(profile)`, which refreshes
+   * them before they expire and asks the user for MFA codes or an SSO sign-in).
+   */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Named profile from the shared AWS config files (used when `credentials` is not given). */
   profile?: string;
@@ -213,6 +218,8 @@ export class ControlPlane {
       try {
         return await fn();
       } catch (err) {
+        // Credentials problems already say what to do (sign in, MFA, the profile's settings).
+        if (err instanceof CredentialError) throw err;
         throw describeAwsError(err, action, this.region);
       }
     };

@@ -6,17 +6,15 @@
  * `metrics.export`.
  */
 import {
-  DEFAULT_RESOURCE_SETTINGS,
   type EndpointProbe,
   type GovernorChange,
   type GovernorState,
   type ProcessStat,
   type ResourceSample,
-  type ResourceSettings,
   type ResourceSnapshot,
   type ResponseOf,
 } from '../../../preload/api.js';
-import { effectiveLimits, type EffectiveLimits } from '../governor/limits.js';
+import type { EffectiveLimits } from '../governor/limits.js';
 import { ResourceMonitor, type ResourceMonitorOptions } from '../governor/resource-monitor.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { recordsToCsv } from '../monitor/csv.js';
@@ -29,8 +27,8 @@ import { Emitter, type Event } from '../util/lifecycle.js';
 import type { MetricsSample } from './session-metrics.js';
 
 export interface WorkspaceResourcesOptions {
-  settings: () => ResourceSettings;
-  env?: NodeJS.ProcessEnv;
+  /** The limits now (from the configuration, environment applied). */
+  limits: () => EffectiveLimits;
   logger?: Logger;
   /** Monitor options for tests (sampler usage, cores, leak watch, probe interval). */
   monitor?: Partial<
@@ -63,15 +61,24 @@ export const CORE_POLICY = {
   trimmedReplayBytes: 64 * 1024,
 } as const;
 
-export function corePolicy(state: GovernorState): CorePolicy {
+/** What the core does at a governor state, from its normal figures (`base`: configured). */
+export function corePolicy(
+  state: GovernorState,
+  base: { batchMs: number; replayBytes: number } = {
+    batchMs: CORE_POLICY.batchMs,
+    replayBytes: CORE_POLICY.replayBytes,
+  },
+): CorePolicy {
   const slow =
     state.lowPower.active || state.level === 'slow-ui' || state.level === 'trim' || state.level === 'refuse';
   return {
     slowed: slow,
-    batchIntervalMs: slow ? CORE_POLICY.slowBatchMs : CORE_POLICY.batchMs,
+    batchIntervalMs: slow ? Math.max(base.batchMs, CORE_POLICY.slowBatchMs) : base.batchMs,
     metricsIntervalMs: state.ui.updateIntervalMs,
     replayBytes:
-      state.ui.backgroundScrollback === null ? CORE_POLICY.replayBytes : CORE_POLICY.trimmedReplayBytes,
+      state.ui.backgroundScrollback === null
+        ? base.replayBytes
+        : Math.min(base.replayBytes, CORE_POLICY.trimmedReplayBytes),
   };
 }
 
@@ -103,7 +110,7 @@ export class WorkspaceResources {
   }
 
   private computeLimits(): EffectiveLimits {
-    return effectiveLimits(this.o.settings(), DEFAULT_RESOURCE_SETTINGS, this.o.env ?? process.env);
+    return this.o.limits();
   }
 
   /** Start sampling, and the Prometheus endpoint when configured. */

@@ -18,6 +18,7 @@ import os from 'node:os';
 import type {
   AppInfo,
   BridgeEvent,
+  DiagnosticReport,
   BridgeHandlers,
   ConnectionNoticeKind,
   EventName,
@@ -54,7 +55,13 @@ import { discoverProfiles, type ProfileDiscovery } from './profiles.js';
 import { SessionMetrics } from './session-metrics.js';
 import { corePolicy, WorkspaceResources, type WorkspaceResourcesOptions } from './resources.js';
 import type { ProbeTarget } from '../monitor/endpoint-probe.js';
-import { SettingsStore } from './settings-store.js';
+import { ConfigStore } from '../config/store.js';
+import type { Config } from '../config/schema.js';
+import { flowControl, reconnectPolicy, sessionLimits } from '../config/apply.js';
+import { CredentialPromptBroker, CredentialResolver } from '../credentials/index.js';
+import { runDiagnostics } from '../diagnostics/index.js';
+import { limitsFromConfig } from '../governor/limits.js';
+import { configValuesFromSettingsPatch, settingsFromConfig } from './settings-config.js';
 import { SessionRecorder } from './session-recorder.js';
 import type { HistoryStore } from '../store/types.js';
 import type { RecentInstance, WorkspaceNotification, WorkspaceService } from './types.js';
@@ -65,8 +72,14 @@ export interface WorkspaceOptions {
   region?: string;
   /** Endpoint override for the profile active at start (a standalone sandbox). */
   endpoint?: string;
-  /** The settings JSON file; undefined keeps settings in memory. */
-  settingsFile?: string;
+  /** The configuration (main/core/config): a store shared with the caller... */
+  config?: ConfigStore;
+  /** ...or the file of one the workspace opens and owns; with neither, it is kept in memory. */
+  configFile?: string;
+  /** The environment the configuration reads EC2_CONNECT_* from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Credentials of AWS profiles (default: a resolver that asks through credentials.prompt events). */
+  credentials?: CredentialResolver;
   logger?: Logger;
   /** Profile resolution (default: resolveProfile, which starts the embedded sandbox for `sandbox`). */
   resolve?: (selection: ProfileSelection) => Promise<ResolvedProfile>;
@@ -83,7 +96,7 @@ export interface WorkspaceOptions {
   /** What the history records as the source of sessions (default 'app'). */
   historySource?: 'app' | 'web';
   /** The resource monitor and governor (issue 7): environment, host processes, test hooks. */
-  resources?: Pick<WorkspaceResourcesOptions, 'env' | 'monitor' | 'externalProcesses'>;
+  resources?: Pick<WorkspaceResourcesOptions, 'monitor' | 'externalProcesses'>;
 }
 
 /** sessions.open refused by the resource governor (the message says why and what to do). */
@@ -112,7 +125,12 @@ const NO_HISTORY = {
 export class Workspace implements WorkspaceService {
   private readonly log: Logger;
   private readonly store = new DisposableStore();
-  private readonly settings: SettingsStore;
+  private readonly config: ConfigStore;
+  private readonly ownsConfig: boolean;
+  private readonly broker = new CredentialPromptBroker();
+  private readonly credentials: CredentialResolver;
+  private readonly ownsCredentials: boolean;
+  private lastSettings: string;
   private readonly resolveFn: (selection: ProfileSelection) => Promise<ResolvedProfile>;
   private readonly discoverFn: (sandboxRegion: string) => Promise<ProfileDiscovery>;
   /** Every profile/region resolved so far (sessions on them keep running after a switch). */
@@ -148,11 +166,31 @@ export class Workspace implements WorkspaceService {
 
   private constructor(private readonly options: WorkspaceOptions) {
     this.log = options.logger ?? silentLogger;
-    this.settings = new SettingsStore(options.settingsFile, this.log);
+    this.ownsConfig = !options.config;
+    this.config =
+      options.config ??
+      new ConfigStore({
+        ...(options.configFile ? { file: options.configFile } : { inMemory: true }),
+        ...(options.env ? { env: options.env } : {}),
+        logger: this.log,
+      });
+    this.lastSettings = JSON.stringify(this.settingsNow());
+    this.ownsCredentials = !options.credentials;
+    const aws = this.config.config.aws;
+    this.credentials =
+      options.credentials ??
+      new CredentialResolver({
+        prompter: this.broker,
+        refreshMinutes: aws.credential_refresh_minutes,
+        mfaTimeoutMs: aws.mfa_prompt_timeout_seconds * 1000,
+        logger: this.log,
+      });
     this.resolveFn = options.resolve ?? resolveProfile;
     this.discoverFn = options.discover ?? discoverProfiles;
-    this.notifications = new NotificationPolicy(() => this.settings.get().notifications);
+    this.notifications = new NotificationPolicy(() => this.settingsNow().notifications);
+    const cfg = this.config.config;
     this.manager = new SessionManager({
+      ...managerOptionsFromConfig(cfg),
       ...options.manager,
       controlPlaneFor: (profile, region) => {
         const p = this.ready.get(key(profile, region));
@@ -162,11 +200,17 @@ export class Workspace implements WorkspaceService {
       logger: this.log,
     });
     this.batcher = this.store.add(
-      new OutputBatcher({ ...options.output, emit: (batch) => this.emit('session.output', batch) }),
+      new OutputBatcher({
+        intervalMs: cfg.performance.ui_update_interval_ms,
+        maxBatchBytes: cfg.performance.output_batch_kib * 1024,
+        replayBytes: cfg.performance.replay_buffer_kib * 1024,
+        ...options.output,
+        emit: (batch) => this.emit('session.output', batch),
+      }),
     );
     this.metrics = this.store.add(
       new SessionMetrics({
-        ...(options.metricsIntervalMs ? { intervalMs: options.metricsIntervalMs } : {}),
+        intervalMs: this.baseMetricsMs(),
         counters: (id) => this.manager.get(id),
         onTick: (tick) => {
           this.emit('metrics.tick', tick);
@@ -188,6 +232,7 @@ export class Workspace implements WorkspaceService {
       );
     }
     this.resources = this.createResources();
+    this.wireConfig();
     this.wireManager();
     this.handlers = this.createHandlers();
   }
@@ -196,7 +241,6 @@ export class Workspace implements WorkspaceService {
   static async start(options: WorkspaceOptions = {}): Promise<Workspace> {
     const ws = new Workspace(options);
     try {
-      await ws.settings.load();
       ws.resources.start();
       const profile = options.profile ?? defaultProfileName();
       const resolved = await ws.resolveProfile(profile, options.region);
@@ -210,13 +254,92 @@ export class Workspace implements WorkspaceService {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Configuration, credentials and diagnostics (issue 8)
+  // -------------------------------------------------------------------------------------------
+
+  private settingsNow(): Settings {
+    return settingsFromConfig(this.config.current.values);
+  }
+
+  private baseMetricsMs(): number {
+    return this.options.metricsIntervalMs ?? this.config.config.performance.metrics_interval_ms;
+  }
+
+  /** The core's figures when the governor asks nothing of it (configured, or the caller's options). */
+  private basePolicy(): { batchMs: number; replayBytes: number } {
+    const perf = this.config.config.performance;
+    return {
+      batchMs: this.options.output?.intervalMs ?? perf.ui_update_interval_ms,
+      replayBytes: this.options.output?.replayBytes ?? perf.replay_buffer_kib * 1024,
+    };
+  }
+
+  /** A change of the configuration (here, another window, or the file edited) applies at once where safe. */
+  private wireConfig(): void {
+    this.store.add(
+      this.config.onDidChange((loaded) => {
+        this.emit('config.changed', this.config.state());
+        const settings = this.settingsNow();
+        const text = JSON.stringify(settings);
+        if (text !== this.lastSettings) {
+          this.lastSettings = text;
+          this.emit('settings.changed', settings);
+        }
+        this.manager.configure(managerOptionsFromConfig(loaded.config, this.options.manager));
+        this.resources.settingsChanged();
+        for (const p of loaded.problems) this.log.warn({ key: p.key }, p.message);
+      }),
+    );
+    this.store.add(this.broker.onPrompt((prompt) => this.emit('credentials.prompt', prompt)));
+    this.store.add(this.broker.onPromptDone((done) => this.emit('credentials.promptDone', done)));
+    for (const p of this.config.current.problems) this.log.warn({ key: p.key }, p.message);
+  }
+
+  private async runDiagnostics(req: {
+    kind: 'preventive' | 'full';
+    instanceId?: string | undefined;
+    timeoutSeconds?: number | undefined;
+    parallel?: number | undefined;
+  }): Promise<DiagnosticReport> {
+    const { profile, region } = this.active;
+    const resolved = await this.resolveProfile(profile, region);
+    const full = req.kind === 'full';
+    const snapshot = full ? this.resources.snapshot() : undefined;
+    const history = this.history;
+    return runDiagnostics({
+      kind: req.kind,
+      controlPlane: resolved.controlPlane,
+      profile,
+      region: resolved.region,
+      instanceId: req.instanceId ?? null,
+      ...(req.timeoutSeconds ? { timeoutMs: req.timeoutSeconds * 1000 } : {}),
+      ...(req.parallel ? { parallel: req.parallel } : {}),
+      latencyThresholdMs: this.config.config.connection.latency_threshold_ms,
+      ...(resolved.endpoint ? { ssmEndpoint: resolved.endpoint } : {}),
+      onCheck: (check) => this.emit('diagnostics.progress', { check }),
+      ...(full && snapshot ? { resources: { governor: snapshot.governor, leak: snapshot.leak } } : {}),
+      ...(full
+        ? history
+          ? {
+              store: { status: history.status },
+              recentSessions: history.listSessions({
+                outcome: 'failed',
+                from: new Date(Date.now() - 24 * 3600_000).toISOString(),
+              }),
+            }
+          : { storeUnavailable: NO_HISTORY.problem, recentSessionsUnavailable: NO_HISTORY.problem }
+        : {}),
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Resources (issue 7)
   // -------------------------------------------------------------------------------------------
 
   private createResources(): WorkspaceResources {
     const r = new WorkspaceResources({
       ...this.options.resources,
-      settings: () => this.settings.get().resources,
+      limits: () => limitsFromConfig(this.config.current),
       logger: this.log,
       childPids: () =>
         [...this.ready.values()].flatMap((p) =>
@@ -252,11 +375,11 @@ export class Workspace implements WorkspaceService {
     );
     this.store.add(
       r.onGovernor(({ state, change }) => {
-        const policy = corePolicy(state);
+        const policy = corePolicy(state, this.basePolicy());
         this.batcher.setIntervalMs(policy.batchIntervalMs);
         this.batcher.setReplayLimit(policy.replayBytes);
         // Slowed by the governor or low power; otherwise the configured interval.
-        const base = this.options.metricsIntervalMs ?? 1000;
+        const base = this.baseMetricsMs();
         this.metrics.setIntervalMs(policy.slowed ? Math.max(base, policy.metricsIntervalMs) : base);
         this.emit('governor.changed', { state, change });
         // Native notifications when a limit is hit (slow-ui and beyond, rising); the rest are toasts.
@@ -327,6 +450,9 @@ export class Workspace implements WorkspaceService {
         profile,
         ...(region ? { region } : {}),
         ...(endpoint ? { endpoint } : {}),
+        connectionTimeoutMs: this.config.config.connection.connection_timeout,
+        requestTimeoutMs: this.config.config.connection.request_timeout,
+        credentials: this.credentials,
         logger: this.log,
       });
       this.resolved.set(wanted, pending);
@@ -655,13 +781,33 @@ export class Workspace implements WorkspaceService {
         await this.manager.terminate(sessionId, 'reconnect cancelled by the user');
         return null;
       },
-      'settings.get': async () => this.settings.get(),
+      'settings.get': async () => this.settingsNow(),
       'settings.update': async (patch) => {
-        const next: Settings = await this.settings.update(patch);
-        this.emit('settings.changed', next);
-        if (patch.resources) this.resources.settingsChanged();
-        return next;
+        // The settings are the configuration's ui and resources keys: one file, one change event.
+        await this.config.update(configValuesFromSettingsPatch(patch));
+        return this.settingsNow();
       },
+      'config.get': async () => this.config.state(),
+      'config.update': async ({ values }) => {
+        await this.config.update(values);
+        return this.config.state();
+      },
+      'config.preset': async ({ name }) => {
+        await this.config.setPreset(name);
+        return this.config.state();
+      },
+      'credentials.answer': async ({ id, code, cancel }) => {
+        this.broker.answer(id, { ...(code !== undefined ? { code } : {}), ...(cancel ? { cancel } : {}) });
+        return null;
+      },
+      'profiles.login': async ({ profile }) => {
+        if (profile === SANDBOX_PROFILE)
+          throw new Error('The sandbox needs no sign-in; sign in to an SSO profile of your AWS config.');
+        const endpoint = this.endpointFor(profile);
+        const done = await this.credentials.login(profile, endpoint ? { endpoint } : {});
+        return { profile, expiresAt: done.expiresAt.toISOString() };
+      },
+      'diagnostics.run': (req) => this.runDiagnostics(req),
       'metrics.history': async () => this.metrics.history(),
       'metrics.export': async ({ format, sessionId }) => this.resources.exportMetrics(format, sessionId),
       'resources.get': async () => {
@@ -799,6 +945,9 @@ export class Workspace implements WorkspaceService {
       this.recorder?.flush();
       await this.resources.dispose();
       this.store.dispose();
+      this.broker.dispose();
+      if (this.ownsCredentials) this.credentials.dispose();
+      if (this.ownsConfig) this.config.dispose();
       // After the manager: its last events (every session's end) are in the queue.
       this.history?.close();
       const all = [...new Set(this.resolved.values())];
@@ -836,4 +985,18 @@ function isLimitHit(change: GovernorChange): boolean {
   if (change.from === change.to) return false;
   const reached = LIMIT_HIT_LEVELS.has(change.to) && !LIMIT_HIT_LEVELS.has(change.from);
   return reached || change.to === 'refuse';
+}
+
+/** The session manager's options from the configuration; the caller's explicit options win. */
+function managerOptionsFromConfig(
+  config: Config,
+  explicit: WorkspaceOptions['manager'] = {},
+): Pick<SessionManagerOptions, 'limits' | 'reconnect' | 'health' | 'inactiveTimeoutMs' | 'flowControl'> {
+  return {
+    limits: { ...sessionLimits(config), ...explicit.limits },
+    reconnect: { ...reconnectPolicy(config), ...explicit.reconnect },
+    health: { healthCheckIntervalMs: config.session.health_check_interval, ...explicit.health },
+    inactiveTimeoutMs: explicit.inactiveTimeoutMs ?? config.session.inactive_timeout * 1000,
+    flowControl: { ...flowControl(config), ...explicit.flowControl },
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CallerIdentity } from '../credentials.js';
-import { LATEST_AGENT_VERSION, canStartSession } from '../fleet.js';
+import { LATEST_AGENT_VERSION, canStartSession, type FleetInstance } from '../fleet.js';
 import type { Fleet, SandboxInstance, SandboxSession, SessionRegistry } from '../types.js';
 import {
   ApiError,
@@ -225,6 +225,26 @@ function targetNotConnected(target: string): ApiError {
   return new ApiError('TargetNotConnected', `${target} is not connected.`);
 }
 
+/** The region of an instance's availability zone ("us-east-1a" -> "us-east-1"). */
+function regionOf(instance: FleetInstance): string {
+  return instance.availabilityZone.replace(/[a-z]$/, '');
+}
+
+/** AWS's text when no identity-based policy allows an action on a resource. */
+function startSessionDenied(caller: CallerIdentity, instance: FleetInstance): ApiError {
+  const resource = `arn:aws:ec2:${regionOf(instance)}:${caller.accountId}:instance/${instance.instanceId}`;
+  return new ApiError(
+    'AccessDeniedException',
+    `User: ${caller.arn} is not authorized to perform: ssm:StartSession on resource: ${resource} because no identity-based policy allows the ssm:StartSession action`,
+  );
+}
+
+/** The StreamUrl for a session to `instance`: the sandbox's own, or the instance's dataChannelEndpoint base. */
+function streamUrlFor(instance: FleetInstance | undefined, streamUrl: string): string {
+  const base = instance?.dataChannelEndpoint;
+  return base ? streamUrl.replace(/^wss?:\/\/[^/]+/, base) : streamUrl;
+}
+
 function startSession(body: string, caller: CallerIdentity, deps: SsmDeps): unknown {
   const input = parseBody(startSessionInput, body);
   const target = required(input.Target, 'target');
@@ -250,7 +270,10 @@ function startSession(body: string, caller: CallerIdentity, deps: SsmDeps): unkn
 
   const documentName = input.DocumentName ?? DEFAULT_SESSION_DOCUMENT;
   const parameters = resolveDocumentParameters(documentName, input.Parameters ?? {});
-  if (!canStartSession(deps.fleet.get(target))) throw targetNotConnected(target);
+  const instance = deps.fleet.get(target) as FleetInstance | undefined;
+  // IAM is evaluated before the target's connection, as on AWS.
+  if (instance?.startSessionDenied) throw startSessionDenied(caller, instance);
+  if (!canStartSession(instance)) throw targetNotConnected(target);
 
   const created = deps.registry.create({
     target,
@@ -262,7 +285,7 @@ function startSession(body: string, caller: CallerIdentity, deps: SsmDeps): unkn
   return {
     SessionId: created.session.sessionId,
     TokenValue: created.tokenValue,
-    StreamUrl: created.streamUrl,
+    StreamUrl: streamUrlFor(instance, created.streamUrl),
   };
 }
 
@@ -277,7 +300,13 @@ function resumeSession(body: string, deps: SsmDeps): unknown {
   const sessionId = required(parseBody(sessionIdInput, body).SessionId, 'sessionId');
   const resumed = deps.registry.resume(sessionId);
   if (!resumed) throw sessionDoesNotExist(sessionId);
-  return { SessionId: sessionId, TokenValue: resumed.tokenValue, StreamUrl: resumed.streamUrl };
+  const target = deps.registry.get(sessionId)?.target;
+  const instance = target === undefined ? undefined : (deps.fleet.get(target) as FleetInstance | undefined);
+  return {
+    SessionId: sessionId,
+    TokenValue: resumed.tokenValue,
+    StreamUrl: streamUrlFor(instance, resumed.streamUrl),
+  };
 }
 
 function terminateSession(body: string, caller: CallerIdentity, deps: SsmDeps): unknown {

@@ -136,12 +136,10 @@ describe('Workspace resource governor', () => {
 
   it('a real CPU load (a spinning worker thread) trips max_cpu_percent; it recovers when the load stops', async () => {
     const { ws, rec } = await start({
-      resources: {
-        env: {
-          EC2_CONNECT_MONITORING_INTERVAL: '250ms',
-          EC2_CONNECT_MAX_CPU_PERCENT: '10',
-          EC2_CONNECT_MAX_MEMORY_MB: '0',
-        },
+      env: {
+        EC2_CONNECT_MONITORING_INTERVAL: '250ms',
+        EC2_CONNECT_MAX_CPU_PERCENT: '10',
+        EC2_CONNECT_MAX_MEMORY_MB: '0',
       },
     });
     expect(ws.governorState().sources).toMatchObject({ maxCpuPercent: 'env', monitoringIntervalMs: 'env' });
@@ -166,7 +164,7 @@ describe('Workspace resource governor', () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const { ws, rec } = await start({
-      resources: { env: { EC2_CONNECT_MONITORING_INTERVAL: '250ms', EC2_CONNECT_MAX_CPU_PERCENT: '0' } },
+      env: { EC2_CONNECT_MONITORING_INTERVAL: '250ms', EC2_CONNECT_MAX_CPU_PERCENT: '0' },
     });
     const first = await rec.until('a first sample', () => rec.of('resources.tick')[0]);
     const baseMb = Math.ceil(first.memoryBytes / 2 ** 20);
@@ -182,7 +180,7 @@ describe('Workspace resource governor', () => {
   }, 60_000);
 
   it('low-power mode: from the environment, and automatically on battery; it lengthens intervals', async () => {
-    const envOn = await start({ resources: { env: { EC2_CONNECT_LOW_POWER_MODE: 'on' } } });
+    const envOn = await start({ env: { EC2_CONNECT_LOW_POWER_MODE: 'on' } });
     expect(envOn.ws.governorState().lowPower).toEqual({ active: true, mode: 'on', reasons: ['env'] });
     expect(envOn.ws.diagnostics()).toMatchObject({ batchIntervalMs: 16 }); // applied at the first governor event
     await envOn.ws.handlers['settings.update']({ resources: { monitoringIntervalMs: 2000 } });
@@ -209,7 +207,7 @@ describe('Workspace resource governor', () => {
   it('reports processes (sandbox shells shown, not governed), probes endpoints, and exports metrics', async () => {
     const { ws, rec, sandbox, instanceId } = await start({
       metricsIntervalMs: 200,
-      resources: { env: { EC2_CONNECT_MONITORING_INTERVAL: '500ms' } },
+      env: { EC2_CONNECT_MONITORING_INTERVAL: '500ms' },
     });
     const h = ws.handlers;
     const s = await h['sessions.open']({ instanceId });
@@ -299,13 +297,15 @@ describe('Workspace resource governor', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const { ws, rec } = await start({
-        resources: { env: { EC2_CONNECT_PROMETHEUS_PORT: String(port), EC2_CONNECT_MAX_MEMORY_MB: '-5' } },
+        env: { EC2_CONNECT_PROMETHEUS_PORT: String(port), EC2_CONNECT_MAX_MEMORY_MB: '-5' },
       });
       expect(await ws.prometheusReady()).toBeNull();
       // Problems found at start-up are in the snapshot (a window that opens later sees them).
       const problems = (await ws.handlers['resources.get'](undefined)).problems ?? [];
       expect(problems).toHaveLength(2);
-      expect(problems[0]).toMatch(/EC2_CONNECT_MAX_MEMORY_MB="-5" is not valid/);
+      expect(problems[0]).toMatch(
+        /EC2_CONNECT_MAX_MEMORY_MB="-5" \(resources.max_memory_mb\) is out of range; allowed: a whole number from 0 to 1048576/,
+      );
       expect(problems[1]).toMatch(new RegExp(`port ${port} is in use`));
       expect(ws.governorState().memory.limitBytes).toBe(1536 * 2 ** 20);
       // ...and a problem found later is a notice too.
@@ -323,7 +323,7 @@ describe('Workspace resource governor', () => {
       const { ws, rec, sandbox, instanceId } = await start({
         metricsIntervalMs: 100,
         history: openHistoryStore({ file, flushIntervalMs: 50 }),
-        resources: { env: { EC2_CONNECT_MONITORING_INTERVAL: '250ms' } },
+        env: { EC2_CONNECT_MONITORING_INTERVAL: '250ms' },
       });
       const s = await ws.handlers['sessions.open']({ instanceId });
       await typeAndSee(ws, rec, s.id, 'a');

@@ -222,14 +222,14 @@ describe('Workspace profiles and settings', () => {
     expect(back).toMatchObject({ profile: 'sandbox', region: 'us-east-1' });
   });
 
-  it('saves settings and tells every window', async () => {
-    const file = path.join(dir, 'settings.json');
-    const { ws, rec } = await start({ settingsFile: file });
+  it('saves settings (in the configuration file) and tells every window', async () => {
+    const file = path.join(dir, 'config.json');
+    const { ws, rec } = await start({ configFile: file });
     const next = await ws.handlers['settings.update']({ theme: 'dark', fontSize: 15 });
     expect(next).toMatchObject({ theme: 'dark', fontSize: 15 });
     expect(rec.of('settings.changed').at(-1)).toEqual(next);
     await ws.close();
-    const again = await Workspace.start({ profile: 'sandbox', settingsFile: file });
+    const again = await Workspace.start({ profile: 'sandbox', configFile: file });
     workspaces.push(again);
     expect(await again.handlers['settings.get'](undefined)).toEqual(next);
   });

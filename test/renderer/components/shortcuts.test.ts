@@ -34,6 +34,10 @@ describe('shortcutAction', () => {
       type: 'view',
       id: 'performance',
     });
+    expect(shortcutAction(key('G', { ctrlKey: true, shiftKey: true }, textarea), views, false)).toEqual({
+      type: 'view',
+      id: 'diagnostics',
+    });
   });
 
   it('leaves plain Ctrl keys and / to the terminal', () => {

@@ -24,6 +24,8 @@ const { useSessionsStore } = await import('../../../renderer/stores/sessions.js'
 const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
 const { useInstancesStore } = await import('../../../renderer/stores/instances.js');
 const { default: TerminalWorkbench } = await import('../../../renderer/terminal/TerminalWorkbench.vue');
+const { useAppStore } = await import('../../../renderer/stores/app.js');
+const { useDiagnosticsStore } = await import('../../../renderer/stores/diagnostics.js');
 
 let pinia: Pinia;
 let wrapper: VueWrapper | undefined;
@@ -217,6 +219,19 @@ describe('TerminalWorkbench', () => {
     await settle();
     expect(w.find('[data-testid="pane-error"]').exists()).toBe(false);
     expect(w.get('[data-testid="tab"]').attributes('data-state')).toBe('open');
+  });
+
+  it('opens Diagnostics on the instance of a session that could not open', async () => {
+    bridge.fail('sessions.open', 'instance is not connected');
+    bridge.handle('diagnostics.run', () => new Promise(() => {}));
+    const w = await mountWorkbench();
+    await store().openSession(WEB1);
+    await settle();
+    await w.get('[data-testid="pane-diagnose"]').trigger('click');
+    await settle();
+    expect(useAppStore().activeView).toBe('diagnostics');
+    expect(useDiagnosticsStore().instanceId).toBe(WEB1.instanceId);
+    expect(useDiagnosticsStore().running).toBe('preventive');
   });
 
   it('splits with the buttons, up to four panes, and keeps each terminal when the layout changes', async () => {

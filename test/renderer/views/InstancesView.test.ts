@@ -4,6 +4,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import InstancesView from '../../../renderer/views/InstancesView.vue';
 import { useAppStore } from '../../../renderer/stores/app.js';
+import { useDiagnosticsStore } from '../../../renderer/stores/diagnostics.js';
 import { useInstancesStore } from '../../../renderer/stores/instances.js';
 import { useResourcesStore } from '../../../renderer/stores/resources.js';
 import { governorAt, governorState } from '../helpers/resources-fixtures.js';
@@ -239,5 +240,29 @@ describe('InstancesView', () => {
     expect(rows(w).length).toBeLessThan(60);
     await w.find('[role="listbox"]').trigger('keydown', { key: 'End' });
     expect(selected(w).find('.name').text()).toBe('node-4999');
+  });
+
+  it('diagnoses an instance from its row or from the reason it cannot connect', async () => {
+    bridge.handle('diagnostics.run', () => new Promise(() => {}));
+    const w = await mountView();
+    await w.find('[data-instance-id="i-0a03534fd537d6397"]').trigger('click');
+    expect(useInstancesStore().selectedId).toBe('i-0a03534fd537d6397');
+    await w
+      .find('[data-instance-id="i-0cff4813ded0cd81b"] [data-testid="instance-diagnose"]')
+      .trigger('click');
+    await flush();
+    expect(useAppStore().activeView).toBe('diagnostics');
+    expect(useDiagnosticsStore().instanceId).toBe('i-0cff4813ded0cd81b');
+    expect(bridge.callsTo('diagnostics.run')).toEqual([
+      { kind: 'preventive', instanceId: 'i-0cff4813ded0cd81b' },
+    ]);
+
+    useAppStore().showView('instances');
+    await w.find('[data-testid="instance-filter"]').setValue('worker-2');
+    await w.find('[role="listbox"]').trigger('keydown', { key: 'Enter' });
+    await flush();
+    await w.find('[data-testid="instance-message-diagnose"]').trigger('click');
+    expect(useDiagnosticsStore().instanceId).toBe('i-00c33943c694df560');
+    expect(useAppStore().activeView).toBe('diagnostics');
   });
 });
