@@ -221,7 +221,7 @@ const aws = {
     default: 'sandbox',
     maxLength: 200,
     env: 'EC2_CONNECT_PROFILE',
-    live: true,
+    live: false,
   }),
   region: optionalText({
     description: 'The region active at start.',
@@ -230,7 +230,7 @@ const aws = {
     check: (v) => REGION_PATTERN.test(v),
     maxLength: 50,
     env: 'EC2_CONNECT_REGION',
-    live: true,
+    live: false,
   }),
   endpoint: optionalText({
     description:
@@ -247,13 +247,13 @@ const aws = {
     min: 1,
     max: 60,
     unit: 'minutes',
-    live: true,
+    live: false,
   }),
   sso_open_browser: boolean({
     description:
       'Open the browser for an SSO sign-in; when false the verification address and code are only shown.',
     default: true,
-    live: true,
+    live: false,
   }),
   mfa_prompt_timeout_seconds: integer({
     description: 'How long an MFA code prompt waits for an answer before the sign-in is given up.',
@@ -261,7 +261,7 @@ const aws = {
     min: 10,
     max: 3600,
     unit: 'seconds',
-    live: true,
+    live: false,
   }),
 };
 

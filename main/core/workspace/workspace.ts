@@ -44,7 +44,6 @@ import { DisposableStore, Emitter, type Event } from '../util/lifecycle.js';
 import { CLIENT_VERSION } from '../version.js';
 import {
   SANDBOX_PROFILE,
-  defaultProfileName,
   resolveProfile,
   type ProfileSelection,
   type ResolvedProfile,
@@ -242,8 +241,10 @@ export class Workspace implements WorkspaceService {
     const ws = new Workspace(options);
     try {
       ws.resources.start();
-      const profile = options.profile ?? defaultProfileName();
-      const resolved = await ws.resolveProfile(profile, options.region);
+      // The caller's choice, else the configuration's aws section (EC2_CONNECT_PROFILE etc. included).
+      const aws = ws.config.config.aws;
+      const profile = options.profile ?? aws.profile;
+      const resolved = await ws.resolveProfile(profile, options.region ?? aws.region ?? undefined);
       ws.active = { profile, region: resolved.region, endpoint: resolved.endpoint };
       if (resolved.sandbox) ws.sandboxRegion = resolved.region;
       return ws;
@@ -475,8 +476,9 @@ export class Workspace implements WorkspaceService {
 
   /** The start-up endpoint override belongs to the start-up profile only. */
   private endpointFor(profile: string): string | undefined {
-    const startup = this.options.profile ?? defaultProfileName();
-    return profile === startup ? this.options.endpoint : undefined;
+    const aws = this.config.config.aws;
+    const startup = this.options.profile ?? aws.profile;
+    return profile === startup ? (this.options.endpoint ?? aws.endpoint ?? undefined) : undefined;
   }
 
   private appInfo(): AppInfo {
