@@ -96,12 +96,15 @@ describe('refresh before expiry', () => {
 
   it('a cancelled refresh prompt is not repeated on every call; after expiry the next call asks again', async () => {
     const prompter = new ScriptedPrompter(fx.sandbox);
-    const { cp } = setup('mfa-short', prompter);
+    const { cp, events } = setup('mfa-short', prompter);
     await cp.getCallerIdentity();
+    // Timed from the credentials' own expiry, not from the test's start: on a loaded machine the
+    // first resolution alone can take a good part of their 4 seconds.
+    const expiresAt = events.at(-1)!.expiration!.getTime();
     prompter.answerMfa = () => Promise.reject(new PromptCancelledError());
-    // Within the refresh window the old credentials keep working; one background prompt only.
-    const deadline = Date.now() + 3_000;
-    while (Date.now() < deadline) {
+    // Within the refresh window (the last 2 s) the old credentials keep working; one background
+    // prompt only. (In the last moments before expiry a call resolves in the foreground, and asks.)
+    while (Date.now() < expiresAt - 1_000) {
       try {
         await cp.getCallerIdentity();
       } catch {
@@ -111,7 +114,7 @@ describe('refresh before expiry', () => {
     }
     const asked = prompter.mfaCalls.length;
     expect(asked).toBe(2);
-    await sleep(1_200);
+    await sleep(Math.max(0, expiresAt - Date.now()) + 300);
     const err = await rejection(cp.getCallerIdentity());
     expect(err).toBeInstanceOf(CredentialError);
     expect((err as unknown as CredentialError).code).toBe('prompt-cancelled');
