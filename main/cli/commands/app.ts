@@ -23,6 +23,7 @@ import { configFile } from '../../core/config/load.js';
 import { Workspace } from '../../core/workspace/workspace.js';
 import { defaultDatabaseFile, openHistoryStore } from '../../core/store/index.js';
 import { addAwsOptions, loggerFor, type AwsOptions } from '../options.js';
+import { openInBrowser } from '../../core/credentials/tty-prompter.js';
 
 interface WebOptions extends AwsOptions {
   port?: string;
@@ -234,22 +235,6 @@ function signalNumber(signal: NodeJS.Signals): number {
 // ---------------------------------------------------------------------------------------------
 // web
 // ---------------------------------------------------------------------------------------------
-
-function openInBrowser(url: string): void {
-  const [cmd, args] =
-    process.platform === 'darwin'
-      ? ['open', [url]]
-      : process.platform === 'win32'
-        ? ['cmd', ['/c', 'start', '""', url]]
-        : ['xdg-open', [url]];
-  try {
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-    child.once('error', () => process.stderr.write(`Could not start ${cmd}; open the URL yourself.\n`));
-    child.unref();
-  } catch {
-    process.stderr.write(`Could not start ${cmd}; open the URL yourself.\n`);
-  }
-}
 
 function waitForShutdown(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

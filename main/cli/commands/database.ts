@@ -11,6 +11,7 @@ import { defaultDatabaseFile } from '../../core/store/paths.js';
 import { openHistoryStore, type SqliteHistoryStore, type StoreStats } from '../../core/store/sqlite-store.js';
 import type { CleanupResult } from '../../core/store/retention.js';
 import { renderTable } from '../table.js';
+import { formatBytes } from '../../core/util/format-bytes.js';
 
 interface DatabaseOptions {
   db?: string;
@@ -74,17 +75,7 @@ function open(file: string): SqliteHistoryStore | null {
   return store;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes };
 
 const grouped = (n: number): string => n.toLocaleString('en-US');
 const plural = (n: number, one: string, many: string): string => `${grouped(n)} ${n === 1 ? one : many}`;

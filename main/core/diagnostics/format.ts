@@ -4,6 +4,7 @@
  * failure or skip; a summary line).
  */
 import type { CheckStatus, DiagnosticReport } from '../../../preload/api.js';
+import { formatBytes } from '../util/format-bytes.js';
 
 /** 10000 -> "10 s", 1500 -> "1.5 s", 250 -> "0.25 s". */
 export function formatSeconds(ms: number): string {
@@ -37,17 +38,7 @@ export function formatSpan(ms: number): string {
   return `${d} day${d === 1 ? '' : 's'}`;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes };
 
 export const STATUS_SYMBOLS: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✗', skip: '-' };
 

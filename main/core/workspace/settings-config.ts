@@ -4,32 +4,12 @@
  * (config.json), two shapes. This maps between them.
  */
 import { DEFAULT_SETTINGS, SettingsSchema, type Settings, type SettingsPatch } from '../../../preload/api.js';
+import { SETTINGS_KEY_MAP } from '../config/store.js';
 
 type Value = string | number | boolean | null;
 
-/** Settings path (dotted) <-> configuration key. */
-export const SETTINGS_KEYS: readonly (readonly [string, string])[] = [
-  ['theme', 'ui.theme'],
-  ['fontFamily', 'ui.font_family'],
-  ['fontSize', 'ui.font_size'],
-  ['lineHeight', 'ui.line_height'],
-  ['scrollback', 'ui.scrollback'],
-  ['cursorBlink', 'ui.cursor_blink'],
-  ['renderer', 'ui.renderer'],
-  ['pasteWarningLines', 'ui.paste_warning_lines'],
-  ['copyOnSelect', 'ui.copy_on_select'],
-  ['notifications.enabled', 'ui.notifications_enabled'],
-  ['notifications.disconnects', 'ui.notify_disconnects'],
-  ['notifications.reconnects', 'ui.notify_reconnects'],
-  ['notifications.limits', 'ui.notify_limits'],
-  ['notifications.endedElsewhere', 'ui.notify_ended_elsewhere'],
-  ['notifications.minIntervalSeconds', 'ui.notification_min_interval_seconds'],
-  ['resources.maxMemoryMb', 'resources.max_memory_mb'],
-  ['resources.maxCpuPercent', 'resources.max_cpu_percent'],
-  ['resources.lowPower', 'resources.low_power_mode'],
-  ['resources.monitoringIntervalMs', 'resources.monitoring_interval'],
-  ['resources.prometheusPort', 'resources.prometheus_port'],
-];
+/** Settings path (dotted) <-> configuration key (the map the settings.json migration uses too). */
+export const SETTINGS_KEYS = SETTINGS_KEY_MAP;
 
 function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
