@@ -100,6 +100,8 @@ export const ProfileKindSchema = z.enum([
   'assume-role',
   /** credential_process. */
   'process',
+  /** The built-in profile of AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN). */
+  'environment',
   /** Anything else the SDK's chain resolves (environment, web identity, ...). */
   'other',
 ]);
@@ -499,6 +501,10 @@ export const CredentialPromptSchema = z.object({
   message: z.string(),
   /** The MFA device (serial number or ARN), for kind mfa. */
   mfaSerial: z.string().optional(),
+  /** The role the MFA code is for (its ARN), for kind mfa. */
+  roleArn: z.string().optional(),
+  /** Why it asks again: the previous answer was refused (e.g. STS refused the code), for kind mfa. */
+  problem: z.string().optional(),
   /** For kind sso: where to sign in and the code to check there. */
   sso: z
     .object({

@@ -3,14 +3,14 @@
  * by default the embedded sandbox. `ec2-connect app` passes its profile options through the
  * environment (see main/cli/commands/app.ts).
  */
-import path from 'node:path';
 import type { ProcessStat } from '../../preload/api.js';
 import type { Logger } from '../core/log/logger.js';
 import type { WorkspaceService } from '../core/workspace/types.js';
 import { Workspace } from '../core/workspace/workspace.js';
-import { CONFIG_FILE_NAME, configFile } from '../core/config/load.js';
+import { configFile } from '../core/config/load.js';
+import { openConfiguredHistory } from '../core/config/runtime.js';
+import { ConfigStore } from '../core/config/store.js';
 import { startStatusServer, statusDir } from '../core/monitor/status-server.js';
-import { DATABASE_FILE, defaultDatabaseFile, openHistoryStore } from '../core/store/index.js';
 
 export interface RunningBackend {
   workspace: WorkspaceService;
@@ -21,32 +21,36 @@ export async function startBackend(
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
   options: {
-    userDataDir?: string;
+    /**
+     * The configuration (the app owns it and the log reads it too). Default: one on
+     * configFile(env), owned by the back end.
+     */
+    config?: ConfigStore;
     /** Electron's renderer, GPU and utility processes, for the resource monitor. */
     processes?: () => ProcessStat[];
+    /** Opens a link in the system browser (an SSO sign-in page). */
+    openUrl?: (url: string) => void;
   } = {},
 ): Promise<RunningBackend> {
+  const owned = options.config ? undefined : new ConfigStore({ file: configFile(env), env });
+  const config = options.config ?? owned!;
+  // database.file (EC2_CONNECT_DB), else sessions.db in the data folder; none when database.enabled is false.
+  const history = openConfiguredHistory(config.config, logger, { env });
   const workspace = await Workspace.start({
     // EC2_CONNECT_PROFILE is the default profile (see defaultProfileName).
     ...(env.EC2_CONNECT_REGION ? { region: env.EC2_CONNECT_REGION } : {}),
     ...(env.EC2_CONNECT_ENDPOINT ? { endpoint: env.EC2_CONNECT_ENDPOINT } : {}),
-    // EC2_CONNECT_CONFIG wins; otherwise config.json beside the other files.
-    configFile:
-      env.EC2_CONNECT_CONFIG || !options.userDataDir
-        ? configFile(env)
-        : path.join(options.userDataDir, CONFIG_FILE_NAME),
+    config,
     env,
-    // EC2_CONNECT_DB wins; otherwise sessions.db beside the settings.
-    history: openHistoryStore({
-      file:
-        env.EC2_CONNECT_DB || !options.userDataDir
-          ? defaultDatabaseFile(env)
-          : path.join(options.userDataDir, DATABASE_FILE),
-      logger,
-    }),
+    ...(history ? { history } : {}),
     historySource: 'app',
     ...(options.processes ? { resources: { externalProcesses: options.processes } } : {}),
+    ...(options.openUrl ? { openUrl: options.openUrl } : {}),
     logger,
+  }).catch(async (err: unknown) => {
+    await history?.close();
+    owned?.dispose();
+    throw err;
   });
   const info = await workspace.handlers['app.info'](undefined);
   logger.info({ profile: info.profile, region: info.region, endpoint: info.endpoint }, 'back end ready');
@@ -68,6 +72,7 @@ export async function startBackend(
     close: async () => {
       await status?.dispose();
       await workspace.close();
+      owned?.dispose();
     },
   };
 }

@@ -25,6 +25,8 @@ import {
   shell,
   Tray,
 } from 'electron';
+import { configFile } from '../core/config/load.js';
+import { ConfigStore } from '../core/config/store.js';
 import { appDataDir } from '../core/util/app-paths.js';
 import { DisposableStore, toDisposable } from '../core/util/lifecycle.js';
 import { CLIENT_VERSION, PRODUCT_NAME } from '../core/version.js';
@@ -54,9 +56,6 @@ import {
 const APP_USER_MODEL_ID = 'dev.ec2connect.app';
 const WINDOW_STATE_FILE = 'window-state.json';
 
-const appLog = createAppLog();
-const logger = appLog.logger;
-
 // Before `ready`: the scheme must be privileged up front.
 registerAppScheme();
 
@@ -73,11 +72,11 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function run(): void {
-  try {
-    appLog.addFile(app.getPath('logs'));
-  } catch (err) {
-    logger.warn({ err }, 'no log file; logging to stderr only');
-  }
+  // The configuration (EC2_CONNECT_CONFIG, else config.json in the data folder), shared by the
+  // log and the back end; its problems are shown in Settings, never a reason not to start.
+  const config = new ConfigStore({ file: configFile(process.env), env: process.env });
+  const appLog = createAppLog(config, app.getPath('logs'));
+  const logger = appLog.logger;
   if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
 
   const platform = process.platform;
@@ -168,7 +167,7 @@ function run(): void {
 
   const openLogs = (): void => {
     shell
-      .openPath(app.getPath('logs'))
+      .openPath(appLog.directory)
       .then((error) => {
         if (error) logger.warn({ error }, 'could not open the logs folder');
       })
@@ -189,9 +188,9 @@ function run(): void {
       hardenSession(session.defaultSession, { csp, allowedOrigins, logger });
       serveRenderer(rendererDir, csp);
 
-      const userDataDir = app.getPath('userData');
       backend = startBackend(logger, process.env, {
-        userDataDir,
+        config,
+        openUrl: (url) => void openExternal(url),
         processes: () => electronProcesses(app),
       });
       backend.catch((err: unknown) => logger.error({ err }, 'back end failed to start'));
@@ -296,7 +295,9 @@ function run(): void {
       { timeoutMs: DISPOSE_TIMEOUT_MS, logger },
     );
     logger.info(result, 'shut down');
-    appLog.flush();
+    config.dispose();
+    appLog.dispose();
+    await appLog.close();
   });
 
   let quitState: 'running' | 'disposing' | 'done' = 'running';

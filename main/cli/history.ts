@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/log/logger.js';
 import type { SsmSession } from '../core/ssm/session.js';
-import { defaultDatabaseFile, openHistoryStore, type HistoryStore } from '../core/store/index.js';
+import { openConfiguredHistory } from '../core/config/runtime.js';
+import type { Config } from '../core/config/schema.js';
+import type { HistoryStore } from '../core/store/index.js';
 import { DisposableStore, type Disposable } from '../core/util/lifecycle.js';
 import { localUser, openedDetail, reconnectAttemptDetail } from '../core/workspace/session-recorder.js';
 
@@ -18,12 +20,15 @@ export interface CliRecordMeta {
   openMs: number;
 }
 
-/** Open the history store for a CLI process (EC2_CONNECT_NO_HISTORY=1 turns it off). */
-export function openCliHistory(logger: Logger): HistoryStore | undefined {
-  if (process.env.EC2_CONNECT_NO_HISTORY === '1') return undefined;
+/**
+ * Open the history store for a CLI process as the configuration says (database.enabled,
+ * database.file; EC2_CONNECT_NO_HISTORY=1 turns it off).
+ */
+export function openCliHistory(logger: Logger, config: Config): HistoryStore | undefined {
   // No periodic clean-up in a short-lived CLI process: the app (or `database cleanup`) does it.
-  const store = openHistoryStore({ file: defaultDatabaseFile(), logger, cleanupIntervalHours: 0 });
-  if (!store.status.available) logger.warn({ problem: store.status.problem }, 'session history is off');
+  const store = openConfiguredHistory(config, logger, { overrides: { cleanupIntervalHours: 0 } });
+  if (store && !store.status.available)
+    logger.warn({ problem: store.status.problem }, 'session history is off');
   return store;
 }
 

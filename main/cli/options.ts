@@ -1,7 +1,17 @@
-/** Options shared by commands that talk to AWS (or the sandbox). */
+/**
+ * Options shared by commands that talk to AWS (or the sandbox), and the configuration they run
+ * with: the file (EC2_CONNECT_CONFIG, else config.json in the data folder), then EC2_CONNECT_*
+ * variables, then these flags (docs/config.md). A problem in the file is printed once as a
+ * warning and that key keeps its default: a typo never stops a command.
+ */
 import { Option, type Command } from 'commander';
+import { configFile, loadConfig, type LoadedConfig } from '../core/config/load.js';
+import { databaseFile, networkOptions } from '../core/config/apply.js';
+import { cliLogLevel } from '../core/config/runtime.js';
+import type { Config, ConfigValue } from '../core/config/schema.js';
 import { createTtyPrompter } from '../core/credentials/tty-prompter.js';
-import { createLogger, type Logger } from '../core/log/logger.js';
+import type { Logger } from '../core/log/logger.js';
+import { createConfiguredLog } from '../core/log/setup.js';
 import { resolveProfile, type ResolvedProfile } from '../sandbox/embedded-profile.js';
 
 export interface AwsOptions {
@@ -31,22 +41,90 @@ export function addAwsOptions(cmd: Command): Command {
     );
 }
 
+/**
+ * The command-line flags as configuration keys: they sit at the top of the precedence, above
+ * EC2_CONNECT_* variables and the file.
+ */
+export function configFlags(opts: AwsOptions): Record<string, ConfigValue | undefined> {
+  return {
+    'aws.profile': opts.profile,
+    'aws.region': opts.region,
+    'aws.endpoint': opts.endpoint,
+    'logging.level': opts.logLevel,
+  };
+}
+
+const loadedConfigs = new Map<string, LoadedConfig>();
+
+/**
+ * The effective configuration of this command (loaded once per process and set of flags). Its
+ * problems go to stderr the first time, each naming the key, the value and what is allowed.
+ */
+export function cliConfig(
+  opts: AwsOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (line: string) => void = (line) => process.stderr.write(line),
+): LoadedConfig {
+  const flags = configFlags(opts);
+  const file = configFile(env);
+  const cacheKey = JSON.stringify([file, flags, env === process.env]);
+  const cached = loadedConfigs.get(cacheKey);
+  if (cached) return cached;
+  const loaded = loadConfig({ file, env, flags });
+  if (env === process.env) loadedConfigs.set(cacheKey, loaded);
+  if (opts.logLevel !== 'silent') {
+    for (const p of loaded.problems) {
+      warn(
+        `ec2-connect: warning: ${p.message} (\`ec2-connect config validate ${file}\` lists every problem.)\n`,
+      );
+    }
+  }
+  return loaded;
+}
+
+/**
+ * The stderr log of a command: `--log-level`, else logging.level when set in the file, a preset
+ * or EC2_CONNECT_LOG_LEVEL, else errors only; logging.format chooses JSON or readable lines.
+ * Written synchronously, so nothing is lost when the command exits. No log file: that is for
+ * the long-running app and web mode.
+ */
 export function loggerFor(opts: AwsOptions): Logger {
-  return createLogger({ level: (opts.logLevel as 'warn' | undefined) ?? 'error' });
+  const loaded = cliConfig(opts);
+  return createConfiguredLog(
+    { ...loaded.config.logging, level: cliLogLevel(loaded, opts.logLevel), file: false },
+    { name: 'ec2-connect', sync: true },
+  ).logger;
 }
 
-/** MFA codes from the terminal; SSO sign-ins print the URL and code (and open the browser unless --no-browser). */
-export function ttyPrompterFor(opts: AwsOptions) {
-  return createTtyPrompter(opts.browser === false ? { openBrowser: false } : {});
+/**
+ * MFA codes from the terminal; SSO sign-ins print the URL and code, and open the browser unless
+ * --no-browser or aws.sso_open_browser is false.
+ */
+export function ttyPrompterFor(opts: AwsOptions, config: Config = cliConfig(opts).config) {
+  return createTtyPrompter(
+    opts.browser === false || !config.aws.sso_open_browser ? { openBrowser: false } : {},
+  );
 }
 
+/** The history database: --db, else database.file (EC2_CONNECT_DB), else sessions.db in the data folder. */
+export function databaseFileFor(db?: string): string {
+  return db ?? databaseFile(cliConfig({}).config);
+}
+
+/** The profile, region and endpoint of the effective configuration, with its timeouts, retries and proxy. */
 export function profileFor(opts: AwsOptions, logger: Logger): Promise<ResolvedProfile> {
+  const config = cliConfig(opts).config;
   return resolveProfile({
-    ...(opts.profile ? { profile: opts.profile } : {}),
-    ...(opts.region ? { region: opts.region } : {}),
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    profile: config.aws.profile,
+    ...(config.aws.region ? { region: config.aws.region } : {}),
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+    connectionTimeoutMs: config.connection.connection_timeout,
+    requestTimeoutMs: config.connection.request_timeout,
+    maxAttempts: config.connection.max_attempts,
+    // The proxy and CA bundle (connection.*, else HTTPS_PROXY, NO_PROXY, AWS_CA_BUNDLE).
+    network: networkOptions(config),
     logger,
-    prompter: ttyPrompterFor(opts),
+    prompter: ttyPrompterFor(opts, config),
   });
 }
 

@@ -10,6 +10,7 @@ import type { CredentialPrompter } from '../core/credentials/types.js';
 import { ControlPlane } from '../core/ssm/control-plane.js';
 import { profileEndpoints } from '../core/ssm/profile-endpoints.js';
 import type { Logger } from '../core/log/logger.js';
+import { networkFrom, type Network, type NetworkOptions } from '../core/net/network.js';
 import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.js';
 import { startSandbox, type SandboxHandle, type SandboxOptions } from './server.js';
 
@@ -23,6 +24,8 @@ export interface ProfileSelection {
   endpoint?: string;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Attempts per AWS API call, the first included (connection.max_attempts; default the SDK's 3). */
+  maxAttempts?: number;
   logger?: Logger;
   sandbox?: SandboxOptions;
   /**
@@ -33,6 +36,14 @@ export interface ProfileSelection {
   credentials?: CredentialResolver;
   /** Who to ask for MFA codes and SSO sign-ins when `credentials` is not given (none: such profiles fail with a message saying why). */
   prompter?: CredentialPrompter;
+  /**
+   * Proxy and CA bundle (the configuration's connection section: `networkOptions(config)` of
+   * core/config/apply.ts) for the control plane, the data channels of its sessions and, when
+   * `credentials` is not given, the owned resolver's STS/SSO calls. Options: a Network owned by
+   * the ResolvedProfile; a Network: shared, the caller's to dispose. Default: direct connections.
+   * A bad setting (proxy URL, CA bundle file) rejects with a NetworkConfigError naming it.
+   */
+  network?: Network | NetworkOptions;
 }
 
 export interface ResolvedProfile {
@@ -44,6 +55,8 @@ export interface ResolvedProfile {
   credentials?: CredentialResolver | undefined;
   /** Set when the embedded sandbox runs in this process. */
   sandbox: SandboxHandle | undefined;
+  /** The proxy and CA settings its connections follow (route(url) says how a URL is reached); always set by resolveProfile. */
+  network?: Network;
   dispose(): Promise<void>;
 }
 
@@ -57,6 +70,26 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
     ...(sel.connectionTimeoutMs ? { connectionTimeoutMs: sel.connectionTimeoutMs } : {}),
     ...(sel.requestTimeoutMs ? { requestTimeoutMs: sel.requestTimeoutMs } : {}),
   };
+  // Checked before anything starts: a bad proxy URL or CA bundle fails here, by name.
+  const { network, owned: ownsNetwork } = networkFrom(sel.network);
+  const releaseNetwork = (): void => {
+    if (ownsNetwork) network.dispose();
+  };
+  try {
+    return await resolveWith(profile, sel, timeouts, network, releaseNetwork);
+  } catch (err) {
+    releaseNetwork();
+    throw err;
+  }
+}
+
+async function resolveWith(
+  profile: string,
+  sel: ProfileSelection,
+  timeouts: { connectionTimeoutMs?: number; requestTimeoutMs?: number },
+  network: Network,
+  releaseNetwork: () => void,
+): Promise<ResolvedProfile> {
   if (profile === SANDBOX_PROFILE && !sel.endpoint) {
     const sandbox = await startSandbox({
       ...sel.sandbox,
@@ -64,6 +97,7 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
       ...(sel.logger ? { logger: sel.logger } : {}),
     });
     const controlPlane = new ControlPlane({
+      network,
       region: sandbox.region,
       endpoint: sandbox.endpoint,
       credentials: {
@@ -71,6 +105,7 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
         secretAccessKey: sandbox.credentials.secretAccessKey,
       },
       ...timeouts,
+      ...(sel.maxAttempts ? { maxAttempts: sel.maxAttempts } : {}),
     });
     return {
       profile,
@@ -79,9 +114,11 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
       controlPlane,
       credentials: undefined,
       sandbox,
+      network,
       async dispose() {
         controlPlane.dispose();
         await sandbox.close();
+        releaseNetwork();
       },
     };
   }
@@ -89,12 +126,14 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
     // A standalone sandbox (`--endpoint`): signed with its well-known key unless the environment has one.
     const region = sel.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const controlPlane = new ControlPlane({
+      network,
       region,
       endpoint: sel.endpoint!,
       ...(!process.env.AWS_ACCESS_KEY_ID
         ? { credentials: { accessKeyId: SANDBOX_ACCESS_KEY_ID, secretAccessKey: SANDBOX_SECRET_ACCESS_KEY } }
         : {}),
       ...timeouts,
+      ...(sel.maxAttempts ? { maxAttempts: sel.maxAttempts } : {}),
     });
     return {
       profile,
@@ -103,8 +142,10 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
       controlPlane,
       credentials: undefined,
       sandbox: undefined,
+      network,
       async dispose() {
         controlPlane.dispose();
+        releaseNetwork();
       },
     };
   }
@@ -116,6 +157,8 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
       ...(sel.prompter ? { prompter: sel.prompter } : {}),
       ...(sel.endpoint ? { endpoint: sel.endpoint } : {}),
       ...(sel.logger ? { logger: sel.logger } : {}),
+      ...timeouts,
+      network,
     });
   let plan;
   try {
@@ -132,12 +175,14 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
   const configured = sel.endpoint ? {} : await profileEndpoints(profile);
   const endpoint = sel.endpoint ?? configured.endpoint;
   const controlPlane = new ControlPlane({
+    network,
     region,
     ...(endpoint ? { endpoint } : {}),
     ...(configured.endpoints ? { endpoints: configured.endpoints } : {}),
     profile,
     credentials: resolver.provider(profile, { region, ...(sel.endpoint ? { endpoint: sel.endpoint } : {}) }),
     ...timeouts,
+    ...(sel.maxAttempts ? { maxAttempts: sel.maxAttempts } : {}),
   });
   return {
     profile,
@@ -146,9 +191,11 @@ export async function resolveProfile(sel: ProfileSelection = {}): Promise<Resolv
     controlPlane,
     credentials: resolver,
     sandbox: undefined,
+    network,
     async dispose() {
       controlPlane.dispose();
       if (owned) resolver.dispose();
+      releaseNetwork();
     },
   };
 }

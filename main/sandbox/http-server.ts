@@ -12,6 +12,7 @@
  */
 import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,6 +79,8 @@ export interface SandboxHttpDeps {
   describe?: () => Record<string, unknown>;
   /** This server's base URL (for the SSO verification URI); default: from the Host header. */
   endpoint?: () => string;
+  /** Serve HTTPS (and wss for the data channel) with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface SandboxHttpServer {
@@ -633,7 +636,7 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
     };
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = randomUUID();
     const url = req.url ?? '/';
     const isAdmin =
@@ -651,7 +654,11 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
         sendJson(res, 500, { error: 'The sandbox failed to process the request; see its log.' }, requestId);
       else res.destroy();
     });
-  });
+  };
+  // An https.Server is an http.Server over TLS: same events (request, upgrade, connection).
+  const server: Server = deps.tls
+    ? createTlsServer({ key: deps.tls.key, cert: deps.tls.cert }, onRequest)
+    : createServer(onRequest);
 
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -54,11 +54,24 @@ export interface SandboxOptions {
   historyLimit?: number;
   /** Clock in ms (default Date.now), for tests. */
   now?: () => number;
+  /**
+   * Serve HTTPS and wss (data channel) with this key and certificate (PEM) instead of plain
+   * HTTP: for tests of CA bundles and TLS through proxies. The endpoint becomes https://.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Host name put in the endpoint and the StreamUrls handed out, instead of the address listened
+   * on (e.g. `ssm.sandbox.test`, a name that resolves nowhere, so only a proxy that maps it to
+   * this machine reaches the sandbox; or the name in the `tls` certificate).
+   */
+  advertisedHost?: string;
 }
 
 export interface SandboxHandle {
   /** e.g. http://127.0.0.1:PORT: the endpoint for the SSM, EC2 and STS clients (and the plugin). */
   endpoint: string;
+  /** The address really listened on, e.g. http://127.0.0.1:PORT (differs from `endpoint` with `advertisedHost`). */
+  localEndpoint: string;
   region: string;
   /** The long-term credentials to sign with. */
   credentials: SandboxCredentials;
@@ -108,6 +121,14 @@ function checkOptions(options: SandboxOptions): void {
     throw new Error(`Sandbox region "${region}" is not a region name like "us-east-1".`);
   }
   const host = options.host ?? '127.0.0.1';
+  if (
+    options.advertisedHost !== undefined &&
+    !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:.]+\]$/i.test(options.advertisedHost)
+  ) {
+    throw new Error(
+      `Sandbox advertisedHost must be a host name like "ssm.sandbox.test" (or an IP address), got "${options.advertisedHost}".`,
+    );
+  }
   if (!isLoopbackHost(host) && !options.allowNonLoopback) {
     throw new Error(
       `Refusing to listen on ${host}: the sandbox hands out real shells on this machine to anyone who can reach it. ` +
@@ -173,6 +194,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     now,
     describe: () => ({ endpoint, adminTokenHeader: ADMIN_TOKEN_HEADER }),
     endpoint: () => endpoint,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
 
   let closing: Promise<void> | undefined;
@@ -210,11 +232,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   http.server.on('error', (err) => logger.error({ err }, 'sandbox server error'));
 
-  endpoint = `http://${endpointHost(http.server.address() as AddressInfo)}:${(http.server.address() as AddressInfo).port}`;
+  const address = http.server.address() as AddressInfo;
+  const scheme = options.tls ? 'https' : 'http';
+  const localEndpoint = `${scheme}://${endpointHost(address)}:${address.port}`;
+  endpoint = `${scheme}://${options.advertisedHost ?? endpointHost(address)}:${address.port}`;
   logger.info({ endpoint, region, instances: instances.length }, 'sandbox listening');
 
   return {
     endpoint,
+    localEndpoint,
     region,
     credentials: { ...credentials },
     credentialStore,

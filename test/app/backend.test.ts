@@ -3,7 +3,7 @@
  * Electron's processes reaching the resource monitor, and the status socket the CLI reads.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +26,6 @@ describe('startBackend', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, EC2_CONNECT_HOME: dir, EC2_CONNECT_PROFILE: 'sandbox' };
     delete env.EC2_CONNECT_DB;
     backend = await startBackend(silentLogger, env, {
-      userDataDir: dir,
       processes: () => [
         { pid: 999_321, role: 'renderer', cpuPercent: 4, memoryBytes: 123 * 2 ** 20, governed: true },
       ],
@@ -43,5 +42,28 @@ describe('startBackend', () => {
     await backend.close();
     backend = undefined;
     expect(await readdir(statusDir(env))).toEqual([]);
+  });
+
+  it('takes the history database from the configuration: database.file, or none when disabled', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ec2c-backend-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, EC2_CONNECT_HOME: dir, EC2_CONNECT_PROFILE: 'sandbox' };
+    delete env.EC2_CONNECT_DB;
+    delete env.EC2_CONNECT_NO_HISTORY;
+    const custom = path.join(dir, 'elsewhere', 'history.db');
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ database: { file: custom } }));
+    backend = await startBackend(silentLogger, env);
+    expect(existsSync(custom)).toBe(true);
+    expect(existsSync(path.join(dir, 'sessions.db'))).toBe(false);
+    expect((await backend.workspace.handlers['history.list'](undefined)).status.available).toBe(true);
+    await backend.close();
+
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ database: { enabled: false } }));
+    await rm(custom);
+    backend = await startBackend(silentLogger, env);
+    const { status } = await backend.workspace.handlers['history.list'](undefined);
+    expect(status.available).toBe(false);
+    expect(status.problem).toMatch(/database\.enabled is false/);
+    expect(existsSync(custom)).toBe(false);
+    expect(existsSync(path.join(dir, 'sessions.db'))).toBe(false);
   });
 });

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  configFlags,
   parseCliValue,
   runConfigPreset,
   runConfigSet,
@@ -14,6 +13,7 @@ import {
   sourceLabel,
   suggestFlatKey,
 } from '../../main/cli/commands/config.js';
+import { configFlags } from '../../main/cli/options.js';
 import { loadConfig } from '../../main/core/config/load.js';
 
 const run = promisify(execFile);

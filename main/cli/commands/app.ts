@@ -21,8 +21,9 @@ import { startWebServer } from '../../core/web/server.js';
 import { startStatusServer, statusDir } from '../../core/monitor/status-server.js';
 import { configFile } from '../../core/config/load.js';
 import { Workspace } from '../../core/workspace/workspace.js';
-import { defaultDatabaseFile, openHistoryStore } from '../../core/store/index.js';
-import { addAwsOptions, loggerFor, type AwsOptions } from '../options.js';
+import { openConfiguredHistory, openProcessLog } from '../../core/config/runtime.js';
+import { ConfigStore } from '../../core/config/store.js';
+import { addAwsOptions, configFlags, type AwsOptions } from '../options.js';
 import { openInBrowser } from '../../core/credentials/tty-prompter.js';
 
 interface WebOptions extends AwsOptions {
@@ -263,16 +264,35 @@ export async function runWeb(opts: WebOptions): Promise<number> {
     process.stderr.write(`Could not build the renderer: ${(err as Error).message}\n`);
   }
 
-  const logger = loggerFor(opts);
-  const workspace = await Workspace.start({
-    ...(opts.profile ? { profile: opts.profile } : {}),
-    ...(opts.region ? { region: opts.region } : {}),
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    configFile: configFile(),
-    history: openHistoryStore({ file: defaultDatabaseFile(), logger }),
-    historySource: 'web',
-    logger,
-  });
+  // The configuration with the flags on top; the log (files in logging.directory, levels live)
+  // and the history store (database.*) as it says, as in the desktop app.
+  const config = new ConfigStore({ file: configFile(), flags: configFlags(opts) });
+  const log = openProcessLog(config, { name: 'web' });
+  const logger = log.logger;
+  for (const p of config.current.problems) process.stderr.write(`ec2-connect: warning: ${p.message}\n`);
+  const history = openConfiguredHistory(config.config, logger);
+  const closeConfig = async (): Promise<void> => {
+    config.dispose();
+    log.dispose();
+    await log.close();
+  };
+  let workspace: Workspace;
+  try {
+    workspace = await Workspace.start({
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      config,
+      ...(history ? { history } : {}),
+      historySource: 'web',
+      openUrl: (url) => openInBrowser(url),
+      logger,
+    });
+  } catch (err) {
+    history?.close();
+    await closeConfig();
+    throw err;
+  }
   let server;
   try {
     server = await startWebServer({
@@ -284,6 +304,7 @@ export async function runWeb(opts: WebOptions): Promise<number> {
     });
   } catch (err) {
     await workspace.close();
+    await closeConfig();
     throw err;
   }
   const web = server;
@@ -318,5 +339,6 @@ export async function runWeb(opts: WebOptions): Promise<number> {
   await status?.dispose();
   await server.close();
   await workspace.close();
+  await closeConfig();
   return 0;
 }

@@ -23,7 +23,7 @@ import {
   type ConfigValue,
 } from '../../core/config/schema.js';
 import { ConfigStore, ConfigUpdateError } from '../../core/config/store.js';
-import { addAwsOptions, type AwsOptions } from '../options.js';
+import { addAwsOptions, configFlags, type AwsOptions } from '../options.js';
 import { renderTable } from '../table.js';
 
 interface FileOption {
@@ -45,19 +45,6 @@ const CONFIG_OPTION = [
   '--config <file>',
   'the configuration file (default: EC2_CONNECT_CONFIG, else config.json in the EC2 Connect data folder)',
 ] as const;
-
-/**
- * The configuration keys that the shared command-line flags set (main/cli/options.ts): flags are
- * the top of the precedence, above EC2_CONNECT_* variables and the file.
- */
-export function configFlags(opts: AwsOptions): Record<string, ConfigValue | undefined> {
-  return {
-    'aws.profile': opts.profile,
-    'aws.region': opts.region,
-    'aws.endpoint': opts.endpoint,
-    'logging.level': opts.logLevel,
-  };
-}
 
 export function registerConfigCommands(program: Command): void {
   const config = program

@@ -6,10 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
 import type { ControlPlane } from '../../core/ssm/control-plane.js';
-import { SsmSession, type SessionClosed } from '../../core/ssm/session.js';
+import { SsmSession, type SessionClosed, type SessionOpenOptions } from '../../core/ssm/session.js';
 import { openCliHistory, recordCliSession } from '../history.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../core/util/lifecycle.js';
-import { addAwsOptions, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import { flowControl, reconnectPolicy } from '../../core/config/apply.js';
+import type { Config } from '../../core/config/schema.js';
+import { addAwsOptions, cliConfig, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import { pipeOutput } from '../output-flow.js';
 
 interface ConnectOptions extends AwsOptions {
   instanceId: string;
@@ -81,10 +84,11 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     process.stderr.write('ec2-connect: --non-interactive needs --command <command>\n');
     return 2;
   }
+  const config = cliConfig(opts).config;
   const logger = loggerFor(opts);
   const resolved = await profileFor(opts, logger);
   const store = new DisposableStore();
-  const history = openCliHistory(logger);
+  const history = openCliHistory(logger, config);
   try {
     const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
     const stdout = process.stdout;
@@ -102,6 +106,7 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
       ...(opts.document ? { documentName: opts.document } : {}),
       ...(parameters ? { parameters } : {}),
       ...(opts.reason ? { reason: opts.reason } : {}),
+      ...sessionOptions(config),
       logger,
       cols: stdout.isTTY ? stdout.columns : 80,
       rows: stdout.isTTY ? stdout.rows : 24,
@@ -120,7 +125,7 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     }
     if (!opts.nonInteractive)
       process.stderr.write(`\nStarting session with SessionId: ${session.sessionId}\n\n`);
-    const closed = await attachTerminal(session, store, Boolean(opts.nonInteractive));
+    const closed = await attachTerminal(session, store, Boolean(opts.nonInteractive), config);
     if (!opts.nonInteractive)
       process.stderr.write(
         `\n\nExiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.\n\n`,
@@ -140,11 +145,26 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
   }
 }
 
+/**
+ * What the configuration says about one session: reconnection (session.reconnect_*,
+ * aggressive_reconnection), the health check and the data channel's connect timeout.
+ */
+export function sessionOptions(config: Config): Pick<SessionOpenOptions, 'reconnect' | 'dataChannel'> {
+  return {
+    reconnect: reconnectPolicy(config),
+    dataChannel: {
+      healthCheckIntervalMs: config.session.health_check_interval,
+      connectTimeoutMs: config.connection.connection_timeout,
+    },
+  };
+}
+
 /** Wire this process's terminal to the session until it closes. */
 function attachTerminal(
   session: SsmSession,
   store: DisposableStore,
   nonInteractive: boolean,
+  config: Config,
 ): Promise<SessionClosed> {
   const stdin = process.stdin;
   const stdout = process.stdout;
@@ -188,7 +208,8 @@ function attachTerminal(
       store.add(toDisposable(() => process.off(sig, h)));
     }
 
-    store.add(session.onOutput((b) => stdout.write(b)));
+    // A slow reader (a pipe) holds the session back instead of filling this process's memory.
+    store.add(pipeOutput(session, stdout, flowControl(config)));
     store.add(session.onStderr((b) => process.stderr.write(b)));
     store.add(
       session.onStateChange((s) => {

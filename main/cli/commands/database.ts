@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { silentLogger } from '../../core/log/logger.js';
-import { defaultDatabaseFile } from '../../core/store/paths.js';
 import { openHistoryStore, type SqliteHistoryStore, type StoreStats } from '../../core/store/sqlite-store.js';
 import type { CleanupResult } from '../../core/store/retention.js';
+import { databaseFileFor } from '../options.js';
 import { renderTable } from '../table.js';
 import { formatBytes } from '../../core/util/format-bytes.js';
 
@@ -25,7 +25,7 @@ interface CleanupOptions extends DatabaseOptions {
 
 const DB_OPTION = [
   '--db <file>',
-  'the history database (default: EC2_CONNECT_DB, else sessions.db in the EC2 Connect data folder)',
+  'the history database (default: database.file / EC2_CONNECT_DB, else sessions.db in the EC2 Connect data folder)',
 ] as const;
 
 export function parseDays(value: string): number {
@@ -60,7 +60,7 @@ export function registerDatabaseCommands(program: Command): void {
 }
 
 function fileFor(opts: DatabaseOptions): string {
-  return opts.db ?? defaultDatabaseFile();
+  return databaseFileFor(opts.db);
 }
 
 /** Open the store for one command; null (after printing why) when it cannot be used. */

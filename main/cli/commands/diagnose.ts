@@ -31,9 +31,9 @@ import {
 } from '../../core/diagnostics/index.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { getJson, listRunning, statusDir } from '../../core/monitor/status-client.js';
-import { defaultDatabaseFile, openHistoryStore } from '../../core/store/index.js';
+import { openHistoryStore } from '../../core/store/index.js';
 import type { ResolvedProfile } from '../../sandbox/embedded-profile.js';
-import { addAwsOptions, withProfile, type AwsOptions } from '../options.js';
+import { addAwsOptions, cliConfig, databaseFileFor, withProfile, type AwsOptions } from '../options.js';
 
 export interface DiagnoseOptions extends AwsOptions {
   instanceId?: string;
@@ -95,7 +95,7 @@ function commonOptions(cmd: Command): Command {
     .option('--parallel <n>', `checks at once (default ${DEFAULT_PARALLEL})`, parseParallel)
     .option(
       '--latency-threshold <ms>',
-      `warn when the endpoints answer slower than this (default ${DEFAULT_LATENCY_THRESHOLD_MS})`,
+      `warn when the endpoints answer slower than this (default: connection.latency_threshold_ms, ${DEFAULT_LATENCY_THRESHOLD_MS} unless configured)`,
       parseThreshold,
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
@@ -130,7 +130,7 @@ export function registerDiagnoseCommands(program: Command): void {
         )
         .option(
           '--db <file>',
-          'the history database (default: EC2_CONNECT_DB, else sessions.db in the data folder)',
+          'the history database (default: database.file / EC2_CONNECT_DB, else sessions.db in the data folder)',
         ),
     ),
   ).action(async (opts: DiagnoseOptions) => {
@@ -246,9 +246,10 @@ function progress(kind: DiagnosticKind, enabled: boolean): { tick(): void; clear
 export async function runDiagnose(kind: DiagnosticKind, opts: DiagnoseOptions): Promise<number> {
   return withProfile(opts, async (resolved) => {
     const format = opts.format ?? 'text';
+    const connection = cliConfig(opts).config.connection;
     const extra: Partial<Parameters<typeof runDiagnostics>[0]> = {};
     if (kind === 'full') {
-      const { store, sessions } = readStoreHealth(opts.db ?? defaultDatabaseFile());
+      const { store, sessions } = readStoreHealth(databaseFileFor(opts.db));
       const resources = await readRunningResources();
       extra.store = store;
       extra.recentSessions = sessions;
@@ -270,7 +271,10 @@ export async function runDiagnose(kind: DiagnosticKind, opts: DiagnoseOptions): 
         instanceId: opts.instanceId ?? null,
         timeoutMs: Math.round((opts.timeout ?? DEFAULT_TIMEOUT_MS / 1000) * 1000),
         parallel: opts.parallel ?? DEFAULT_PARALLEL,
-        latencyThresholdMs: opts.latencyThreshold ?? DEFAULT_LATENCY_THRESHOLD_MS,
+        latencyThresholdMs: opts.latencyThreshold ?? connection.latency_threshold_ms,
+        // Our own connections follow these proxy settings (profileFor passes them on).
+        proxy: { url: connection.proxy, noProxy: connection.no_proxy },
+        appUsesProxy: true,
         onCheck: () => bar.tick(),
         ...(resolved.sandbox ? { credentialSource: { kind: 'sandbox' as const } } : {}),
         ...extra,

@@ -12,10 +12,10 @@ import type { HistorySession } from '../../../preload/api.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { METRIC_CSV_COLUMNS, metricCsvFields, pickMetricFields } from '../../core/monitor/metric-fields.js';
 import { recordsToCsv } from '../../core/monitor/csv.js';
-import { defaultDatabaseFile } from '../../core/store/paths.js';
 import type { MetricsSeries } from '../../core/store/queries.js';
 import { openHistoryStore, type SqliteHistoryStore } from '../../core/store/sqlite-store.js';
 import type { MetricsSummary, ProcessMetricsSeries } from '../../core/store/types.js';
+import { databaseFileFor } from '../options.js';
 import { renderTable } from '../table.js';
 import { formatBytes } from './database.js';
 
@@ -86,7 +86,7 @@ export function registerMetricsCommand(program: Command): void {
     .addOption(new Option('--csv', 'print CSV (RFC 4180) with a header row').conflicts('json'))
     .option(
       '--db <file>',
-      'the history database (default: EC2_CONNECT_DB, else sessions.db in the EC2 Connect data folder)',
+      'the history database (default: database.file / EC2_CONNECT_DB, else sessions.db in the EC2 Connect data folder)',
     )
     .action((opts: MetricsOptions) => {
       process.exitCode = runMetrics(opts);
@@ -354,7 +354,7 @@ function write(text: string): void {
 }
 
 export function runMetrics(opts: MetricsOptions, now = Date.now()): number {
-  const file = opts.db ? opts.db : defaultDatabaseFile();
+  const file = databaseFileFor(opts.db || undefined);
   let store: SqliteHistoryStore | undefined;
   try {
     store = openForReading(file);

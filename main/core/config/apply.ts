@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { ResourceSettings } from '../../../preload/api.js';
+import type { NetworkOptions } from '../net/network.js';
 import type { ReconnectPolicy } from '../ssm/session.js';
 import { historyOptionsFromConfig } from '../store/config.js';
 import { DATABASE_FILE } from '../store/paths.js';
@@ -68,4 +69,21 @@ export function historyOptions(
 ): (ReturnType<typeof historyOptionsFromConfig>['options'] & { file: string }) | null {
   if (!config.database.enabled) return null;
   return { ...historyOptionsFromConfig(config.database).options, file: databaseFile(config, env) };
+}
+
+/**
+ * The proxy and CA bundle for `new Network(...)`, `resolveProfile({ network })`,
+ * `new ControlPlane({ network })` and `new CredentialResolver({ network })`: the connection
+ * section, with `env` for what a null key falls back to (HTTPS_PROXY / HTTP_PROXY, NO_PROXY,
+ * AWS_CA_BUNDLE). The keys apply at start (live: false): build the Network once.
+ */
+export function networkOptions(config: Config, env: NodeJS.ProcessEnv = process.env): NetworkOptions {
+  const c = config.connection;
+  return {
+    proxy: c.proxy,
+    noProxy: c.no_proxy,
+    caBundle: c.ca_bundle,
+    env,
+    connectTimeoutMs: c.connection_timeout,
+  };
 }

@@ -290,7 +290,7 @@ export interface ConfigStoreOptions extends LoadOptions {
    * settings.json beside the configuration file); null: no migration.
    */
   settingsFile?: string | null;
-  /** Keep the configuration in memory: no file is read, written, watched or migrated (tests, embedders). */
+  /** Keep the configuration in memory (starting from `content`, if given): no file is read, written, watched or migrated (tests, embedders). */
   inMemory?: boolean;
 }
 
@@ -319,7 +319,7 @@ export class ConfigStore implements Disposable {
       this.file = IN_MEMORY;
       this.migration = null;
       this.lastText = null;
-      this.memory = {};
+      this.memory = structuredClone(options.content?.data ?? {});
       this.loaded = this.load();
       return;
     }

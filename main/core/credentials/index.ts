@@ -25,6 +25,7 @@ export {
   CredentialError,
   PromptCancelledError,
   PromptCompleted,
+  PromptDeclined,
   PromptTimeoutError,
   promptOutcome,
   type CredentialErrorCode,

@@ -91,14 +91,18 @@ export class CredentialPromptBroker implements CredentialPrompter, Disposable {
   }
 
   mfa(profile: string, serial: string, signal: AbortSignal, context?: MfaPromptContext): Promise<string> {
-    const retry = context?.retryReason ? `${context.retryReason}. ` : '';
+    // After a refused code, a new prompt says why (`problem`, shown as the dialog's error).
     return this.ask(
       {
         id: randomUUID(),
         kind: 'mfa',
         profile,
-        message: `${retry}Enter the code from the MFA device ${serial} to use the profile "${profile}".`,
+        message: `Enter the code your MFA device shows now to use the profile "${profile}".`,
         mfaSerial: serial,
+        ...(context?.roleArn ? { roleArn: context.roleArn } : {}),
+        ...(context?.retryReason
+          ? { problem: `${context.retryReason}. Enter the code the device shows now.` }
+          : {}),
       },
       signal,
     );
@@ -110,7 +114,7 @@ export class CredentialPromptBroker implements CredentialPrompter, Disposable {
         id: randomUUID(),
         kind: 'sso',
         profile: info.profile,
-        message: `Sign in to IAM Identity Center (${info.startUrl}) for the profile "${info.profile}": open the page and check that it shows the code ${info.userCode}.`,
+        message: `Sign in to IAM Identity Center (${info.startUrl}) for the profile "${info.profile}".`,
         sso: {
           verificationUri: info.verificationUri,
           ...(info.verificationUriComplete ? { verificationUriComplete: info.verificationUriComplete } : {}),

@@ -17,13 +17,12 @@
  *   sessions: the old credentials stay in use until they expire).
  * - `provider(profile)` is an AwsCredentialIdentityProvider for ControlPlaneOptions.credentials.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { fromEnv, fromIni } from '@aws-sdk/credential-providers';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { networkFrom, type AgentPair, type Network, type NetworkOptions } from '../net/network.js';
 import { Emitter, type Disposable, type Event } from '../util/lifecycle.js';
 import {
   ENVIRONMENT_PROFILE,
@@ -67,6 +66,13 @@ export interface CredentialResolverOptions {
   /** How messages spell the sign-in action (default: `ec2-connect login --profile <name>` or "Sign in" in the app). */
   loginHint?: (profile: string) => string;
   logger?: Logger;
+  /**
+   * Proxy and CA bundle for STS, SSO and SSO OIDC: a Network shared by the caller (theirs to
+   * dispose), or options for one the resolver owns. Default: direct, Node's trust store.
+   */
+  network?: Network | NetworkOptions;
+  /** Time to open a connection to STS / SSO (default 5 s). */
+  connectionTimeoutMs?: number;
 }
 
 export interface ProviderOptions {
@@ -157,9 +163,11 @@ const NETWORK_CODES = new Set([
 export class CredentialResolver implements Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly ssoLogins = new Map<string, Promise<DeviceLoginResult>>();
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8 });
+  private readonly network: Network;
+  private readonly ownsNetwork: boolean;
   private readonly handler: NodeHttpHandler;
+  /** Agents for the SSO OIDC calls of a device sign-in (plain HTTPS, not through the SDK). */
+  private readonly oidcAgents: AgentPair;
   private readonly closing = new AbortController();
   private readonly didResolve = new Emitter<CredentialsEvent>();
   private readonly didFail = new Emitter<CredentialsFailure>();
@@ -181,12 +189,15 @@ export class CredentialResolver implements Disposable {
     }
     this.refreshMs = minutes * 60_000;
     this.log = options.logger ?? silentLogger;
-    this.handler = new NodeHttpHandler({
-      connectionTimeout: 5_000,
-      requestTimeout: options.requestTimeoutMs ?? 15_000,
-      httpAgent: this.httpAgent,
-      httpsAgent: this.httpsAgent,
+    const { network, owned } = networkFrom(options.network);
+    this.network = network;
+    this.ownsNetwork = owned;
+    this.handler = network.requestHandler({
+      connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      maxSockets: 8,
     });
+    this.oidcAgents = network.agents({ keepAlive: true, maxSockets: 4 });
   }
 
   get prompter(): CredentialPrompter | undefined {
@@ -344,8 +355,8 @@ export class CredentialResolver implements Disposable {
     this.didResolve.dispose();
     this.didFail.dispose();
     this.handler.destroy();
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.oidcAgents.dispose();
+    if (this.ownsNetwork) this.network.dispose();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -509,7 +520,9 @@ export class CredentialResolver implements Disposable {
           attempt < (this.options.mfaAttempts ?? 3)
         ) {
           attempt++;
-          retryReason = `STS refused the code ${asked.code}`;
+          // What STS said, as the user should see it (e.g. "invalid MFA one time pass code").
+          const said = error.cause instanceof Error ? error.cause.message.trim().replace(/[.\s]+$/, '') : '';
+          retryReason = `STS refused the code ${asked.code}${said ? ` (${said})` : ''}`;
           continue;
         }
         if (
@@ -610,6 +623,7 @@ export class CredentialResolver implements Disposable {
             attempt,
             ...(retryReason ? { retryReason } : {}),
             chain: plan.chain,
+            ...(hop ? { roleArn: hop.roleArn } : {}),
           })
           .then(resolve, reject);
       });
@@ -705,6 +719,7 @@ export class CredentialResolver implements Disposable {
         sso,
         prompter: this.options.prompter!,
         ...(endpoint ? { endpoint } : {}),
+        agents: { http: this.oidcAgents.http, https: this.oidcAgents.https },
         ...(this.options.ssoClientName ? { clientName: this.options.ssoClientName } : {}),
         ...(this.options.ssoSlowDownSeconds !== undefined
           ? { slowDownSeconds: this.options.ssoSlowDownSeconds }

@@ -22,11 +22,17 @@ import {
   type SsoRegistrationFile,
   type SsoTokenFile,
 } from './sso-cache.js';
-import { SsoOidcClient, SsoOidcError, type CreateTokenOutput } from './sso-oidc-client.js';
+import {
+  SsoOidcClient,
+  SsoOidcError,
+  type CreateTokenOutput,
+  type SsoOidcClientOptions,
+} from './sso-oidc-client.js';
 import {
   CredentialError,
   PromptCancelledError,
   PromptCompleted,
+  PromptDeclined,
   PromptTimeoutError,
   type CredentialPrompter,
 } from './types.js';
@@ -40,6 +46,8 @@ export interface DeviceLoginOptions {
   prompter: CredentialPrompter;
   /** SSO OIDC endpoint override (the sandbox); default the AWS one for sso.region. */
   endpoint?: string;
+  /** Agents for the OIDC calls (proxy, CA bundle: core/net); default Node's global ones. */
+  agents?: SsoOidcClientOptions['agents'];
   /** The name registered with the OIDC service (default "ec2-connect"). */
   clientName?: string;
   signal?: AbortSignal;
@@ -136,6 +144,7 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
   const client = new SsoOidcClient({
     region: sso.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.agents ? { agents: options.agents } : {}),
   });
 
   let reg: SsoRegistrationFile;
@@ -200,6 +209,8 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
         );
       }
       if (err.code === 'AccessDeniedException') {
+        // The user answered (Deny, in the browser): the prompt is over, not cancelled.
+        promptReason = new PromptDeclined('The sign-in request was denied.');
         throw new CredentialError(
           'sso-login-denied',
           profile,

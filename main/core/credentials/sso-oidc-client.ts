@@ -5,7 +5,14 @@
  * are made directly, following the service's wire format: POST JSON to
  * https://oidc.<region>.amazonaws.com/{client/register,device_authorization,token}; errors
  * are HTTP 4xx with `x-amzn-ErrorType: <Name>` and `{"error", "error_description"}`.
+ *
+ * Requests go through node:http(s) with the caller's agents (not fetch, whose connections
+ * cannot take the proxy and CA bundle of core/net): failures take fetch's shapes, which
+ * sso-login.ts reads (a network error as `cause`, a timeout named TimeoutError, an abort
+ * rejected with the signal's reason).
  */
+import http from 'node:http';
+import https from 'node:https';
 
 export interface RegisterClientOutput {
   clientId: string;
@@ -65,15 +72,19 @@ export interface SsoOidcClientOptions {
   endpoint?: string;
   /** Per-request timeout (default 15 s). */
   timeoutMs?: number;
+  /** Agents for http:// and https:// endpoints (core/net routes them through the proxy); default Node's global ones. */
+  agents?: { http: http.Agent; https: http.Agent };
 }
 
 export class SsoOidcClient {
   readonly endpoint: string;
   private readonly timeoutMs: number;
+  private readonly agents: { http: http.Agent; https: http.Agent } | undefined;
 
   constructor(options: SsoOidcClientOptions) {
     this.endpoint = (options.endpoint ?? `https://oidc.${options.region}.amazonaws.com`).replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.agents = options.agents;
   }
 
   registerClient(
@@ -104,14 +115,8 @@ export class SsoOidcClient {
   }
 
   private async post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const res = await fetch(`${this.endpoint}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-    const text = await res.text();
+    const res = await this.request(`${this.endpoint}${path}`, JSON.stringify(body), signal);
+    const text = res.text;
     let data: Record<string, unknown> = {};
     try {
       const parsed = text ? (JSON.parse(text) as unknown) : {};
@@ -119,8 +124,8 @@ export class SsoOidcClient {
     } catch {
       // not JSON: handled below
     }
-    if (!res.ok) {
-      const typeHeader = res.headers.get('x-amzn-errortype')?.split(':')[0];
+    if (res.status < 200 || res.status > 299) {
+      const typeHeader = res.errorType?.split(':')[0];
       const error = typeof data.error === 'string' ? data.error : undefined;
       const code =
         typeHeader ||
@@ -136,5 +141,62 @@ export class SsoOidcClient {
       throw new SsoOidcError(code, message, res.status);
     }
     return data as T;
+  }
+
+  private request(
+    url: string,
+    body: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; errorType: string | undefined; text: string }> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const u = new URL(url);
+      const secure = u.protocol === 'https:';
+      const agent = this.agents ? (secure ? this.agents.https : this.agents.http) : undefined;
+      const req = (secure ? https : http).request(u, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        ...(agent ? { agent } : {}),
+      });
+      let done = false;
+      const finish = (
+        err: unknown,
+        value?: { status: number; errorType: string | undefined; text: string },
+      ) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err !== undefined) {
+          req.destroy();
+          reject(err);
+        } else resolve(value!);
+      };
+      const onAbort = (): void => finish(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => {
+        const err = new Error(`no answer from ${u.host} within ${this.timeoutMs} ms`);
+        err.name = 'TimeoutError';
+        finish(err);
+      }, this.timeoutMs);
+      req.on('error', (err) => finish(new Error(`cannot reach ${u.host}: ${err.message}`, { cause: err })));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => finish(new Error(`cannot reach ${u.host}: ${err.message}`, { cause: err })));
+        res.on('end', () => {
+          const type = res.headers['x-amzn-errortype'];
+          finish(undefined, {
+            status: res.statusCode ?? 0,
+            errorType: Array.isArray(type) ? type[0] : type,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      });
+      req.end(body);
+    });
   }
 }

@@ -32,6 +32,8 @@ export interface MfaPromptContext {
   retryReason?: string;
   /** Profiles from the named one to the one with mfa_serial. */
   chain?: string[];
+  /** The role the code is for (role_arn of the profile with mfa_serial). */
+  roleArn?: string;
 }
 
 /** Implemented by the app (events) and the CLI (TTY prompt). */
@@ -76,9 +78,20 @@ export class PromptCompleted extends Error {
   }
 }
 
+/**
+ * Abort reason: the user answered "no" where the prompt sent them (the SSO sign-in was denied
+ * in the browser). The prompt was answered; what waited for it fails with an error saying so.
+ */
+export class PromptDeclined extends Error {
+  override readonly name = 'PromptDeclined';
+  constructor(message = 'Declined.') {
+    super(message);
+  }
+}
+
 /** How a withdrawn prompt ended, from its signal's reason (for `credentials.promptDone`). */
 export function promptOutcome(reason: unknown): 'answered' | 'cancelled' | 'expired' {
-  if (reason instanceof PromptCompleted) return 'answered';
+  if (reason instanceof PromptCompleted || reason instanceof PromptDeclined) return 'answered';
   if (reason instanceof PromptTimeoutError) return 'expired';
   return 'cancelled';
 }

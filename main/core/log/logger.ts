@@ -41,6 +41,8 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   [/(Signature=)[0-9a-f]{64}/g, '$1[REDACTED]'],
   [/(X-Amz-Security-Token=)[^&\s]+/gi, '$1[REDACTED]'],
   [/(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, '$1[REDACTED]'],
+  // The password of a URL's user info (a proxy URL: http://user:password@proxy:3128).
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]+@/gi, '$1***@'],
 ];
 
 /** Remove anything that looks like a credential from a string. */

@@ -3,8 +3,6 @@
  * DescribeInstanceInformation), EC2 DescribeInstances and STS GetCallerIdentity, through
  * the AWS SDK with configurable endpoint, region, credentials and timeouts.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import {
   DescribeInstanceInformationCommand,
   DescribeSessionsCommand,
@@ -20,12 +18,13 @@ import {
 import { DescribeInstancesCommand, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { InstanceSummary, InstanceState, InstancePingStatus, SessionStartResult } from './types.js';
 import { AwsCallError, describeAwsError } from './errors.js';
 import { CredentialError } from '../credentials/types.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
+import { networkFrom, type Network, type NetworkOptions } from '../net/network.js';
 
 export interface ControlPlaneOptions {
   region: string;
@@ -47,6 +46,12 @@ export interface ControlPlaneOptions {
   maxAttempts?: number;
   /** Fail fast after repeated network/throttling failures (default 5 in a row, 10 s cool-down); false disables. */
   circuitBreaker?: Partial<CircuitBreakerOptions> | false;
+  /**
+   * Proxy and CA bundle for these clients and the sessions' data channels: a Network shared by
+   * the caller (theirs to dispose), or options for one this control plane owns. Default: direct
+   * connections with Node's trust store (no environment variable is read).
+   */
+  network?: Network | NetworkOptions;
 }
 
 export interface StartSessionInput {
@@ -61,10 +66,18 @@ export class ControlPlane {
   readonly ssm: SSMClient;
   readonly ec2: EC2Client;
   readonly sts: STSClient;
-  private readonly agents: Array<HttpAgent | HttpsAgent>;
+  /** The proxy and CA settings of these clients; sessions open their data channels with them too. */
+  readonly network: Network;
+  private readonly ownsNetwork: boolean;
+  private readonly requestHandler: NodeHttpHandler;
   private readonly breaker: CircuitBreaker | undefined;
 
-  constructor(readonly options: ControlPlaneOptions) {
+  /** The options, without `network` (a proxy URL may hold a password; `this.network` is the parsed, redacted form). */
+  readonly options: Omit<ControlPlaneOptions, 'network'>;
+
+  constructor(options: ControlPlaneOptions) {
+    const { network: _network, ...rest } = options;
+    this.options = rest;
     this.region = options.region;
     this.breaker =
       options.circuitBreaker === false
@@ -74,16 +87,17 @@ export class ControlPlane {
             cooldownMs: 10_000,
             ...options.circuitBreaker,
           });
-    // One keep-alive agent pair shared by the three clients: connections are reused across calls.
-    const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-    const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
-    this.agents = [httpAgent, httpsAgent];
-    const requestHandler = new NodeHttpHandler({
-      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
-      requestTimeout: options.requestTimeoutMs ?? 15_000,
-      httpAgent,
-      httpsAgent,
+    const { network, owned } = networkFrom(options.network);
+    this.network = network;
+    this.ownsNetwork = owned;
+    // One handler (one keep-alive agent pair) shared by the three clients: connections are
+    // reused across calls; each connection goes direct or through the proxy by its host.
+    const requestHandler = network.requestHandler({
+      connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      maxSockets: 16,
     });
+    this.requestHandler = requestHandler;
     const credentials =
       options.credentials ?? (options.profile ? fromIni({ profile: options.profile }) : undefined);
     const common = {
@@ -237,7 +251,8 @@ export class ControlPlane {
     this.ssm.destroy();
     this.ec2.destroy();
     this.sts.destroy();
-    for (const a of this.agents) a.destroy();
+    this.requestHandler.destroy();
+    if (this.ownsNetwork) this.network.dispose();
   }
 }
 

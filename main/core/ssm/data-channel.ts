@@ -27,6 +27,7 @@ import { scheduleHealthCheck } from './health-scheduler.js';
 import { StreamEndpoint, type StreamEndpointOptions, type StreamStats } from './stream-endpoint.js';
 import { CLIENT_VERSION } from '../version.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import type { WebSocketNetwork } from '../net/network.js';
 import { Emitter, LatchedEmitter, type Event, type Disposable } from '../util/lifecycle.js';
 
 /** Largest input payload we send in one message (the agent reads its input in 1 KiB units). */
@@ -52,6 +53,11 @@ export interface DataChannelOptions {
   endpoint?: Omit<StreamEndpointOptions, 'sendType'>;
   /** Session types this client can run (default: shell and interactive commands). */
   supportedSessionTypes?: string[];
+  /**
+   * Proxy and CA bundle for the WebSocket (asked per URL: the StreamUrl can change on
+   * reconnection). SsmSession passes its control plane's Network. Default: a direct connection.
+   */
+  network?: WebSocketNetwork;
 }
 
 export interface HandshakeInfo {
@@ -283,10 +289,12 @@ export class DataChannel implements Disposable {
   private connectSocket(): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
     return new Promise<void>((resolve, reject) => {
+      const agent = this.options.network?.webSocketAgent(this.streamUrl, { connectTimeoutMs: timeoutMs });
       const ws = new WebSocket(this.streamUrl, {
         handshakeTimeout: timeoutMs,
         perMessageDeflate: false,
         maxPayload: 8 * 1024 * 1024,
+        ...(agent ? { agent } : {}),
       });
       this.ws = ws;
       let settled = false;

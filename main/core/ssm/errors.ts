@@ -2,6 +2,9 @@
  * Turn AWS SDK and network errors into messages that say what went wrong and what to do.
  * The original error stays attached as `cause`; `code` is the AWS error name.
  */
+import { isCertificateError } from '../diagnostics/net.js';
+import { NetworkConfigError, ProxyError } from '../net/errors.js';
+
 export class AwsCallError extends Error {
   constructor(
     readonly code: string,
@@ -62,6 +65,20 @@ interface ErrorLike {
 
 export function describeAwsError(err: unknown, action: string, region: string): AwsCallError {
   if (err instanceof AwsCallError) return err;
+  // The proxy's own errors already name it, its setting and the fix.
+  if (err instanceof ProxyError || err instanceof NetworkConfigError) {
+    const retryable = err instanceof ProxyError && err.retryable;
+    const code = err instanceof ProxyError ? err.code : err.name;
+    return new AwsCallError(
+      code,
+      action,
+      `${action} failed: ${err.message.replace(/[.\s]+$/, '')}.`,
+      retryable,
+      {
+        cause: err,
+      },
+    );
+  }
   const e = (err ?? {}) as ErrorLike;
   const code = e.code && /^E[A-Z]+$/.test(e.code) ? e.code : (e.name ?? 'Error');
   const message = (e.message ?? String(err)).replace(/[.\s]+$/, '');
@@ -77,9 +94,21 @@ export function describeAwsError(err: unknown, action: string, region: string): 
       },
     );
   }
+  if (isCertificateError(e.code)) {
+    return new AwsCallError(
+      e.code!,
+      action,
+      `${action} failed: the TLS certificate of the AWS endpoint for ${region} is not trusted (${e.code}: ${message}). If a proxy or firewall inspects TLS traffic, set connection.ca_bundle to a PEM file with its CA certificate.`,
+      false,
+      { cause: err },
+    );
+  }
   if (
     code === 'ECONNREFUSED' ||
     code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
     code === 'ETIMEDOUT' ||
     code === 'ECONNRESET' ||
     code === 'TimeoutError'

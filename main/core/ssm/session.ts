@@ -173,8 +173,11 @@ export class SsmSession implements Disposable {
     const t0 = performance.now();
     const started = await options.controlPlane.startSession(options);
     const t1 = performance.now();
+    // The data channel follows the control plane's proxy and CA settings unless told otherwise.
+    const network = options.dataChannel?.network ?? options.controlPlane.network;
     const channel = new DataChannel({
       ...options.dataChannel,
+      ...(network ? { network } : {}),
       streamUrl: started.streamUrl,
       tokenValue: started.tokenValue,
       sessionId: started.sessionId,

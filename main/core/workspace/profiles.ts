@@ -1,5 +1,6 @@
 /**
- * The profiles a user can switch to: the built-in sandbox, and every profile of the shared
+ * The profiles a user can switch to: the built-in sandbox, the built-in `environment` profile
+ * when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set, and every profile of the shared
  * AWS config and credentials files (`~/.aws/config`, `~/.aws/credentials`, or the files named
  * by AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE), read with the SDK's own loader, so names
  * and precedence match what the SDK will resolve. Nothing here reads or returns secrets: only
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import type { ProfileEntry } from '../../../preload/api.js';
+import { ENVIRONMENT_PROFILE } from '../credentials/profile-config.js';
 import { SANDBOX_PROFILE } from '../../sandbox/embedded-profile.js';
 
 /** Offered in the region switcher after the profiles' own regions. */
@@ -67,7 +69,10 @@ export function configFilePaths(env: NodeJS.ProcessEnv = process.env): {
   };
 }
 
-export async function discoverProfiles(sandboxRegion: string): Promise<ProfileDiscovery> {
+export async function discoverProfiles(
+  sandboxRegion: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProfileDiscovery> {
   const warnings: string[] = [];
   const files = configFilePaths();
   let configFile: Record<string, IniSection> = {};
@@ -88,6 +93,22 @@ export async function discoverProfiles(sandboxRegion: string): Promise<ProfileDi
     { name: SANDBOX_PROFILE, kind: 'sandbox', region: sandboxRegion, source: 'built-in' },
   ];
   const regions = new Set<string>([sandboxRegion]);
+  // Keys in the environment (a CI job, `aws-vault exec`, a shell that exported them) are a
+  // profile of their own, unless the files define one by that name.
+  const envProfile = !names.has(ENVIRONMENT_PROFILE) && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY;
+  if (envProfile) {
+    const entry: ProfileEntry = {
+      name: ENVIRONMENT_PROFILE,
+      kind: 'environment',
+      source: `built-in (AWS_ACCESS_KEY_ID${env.AWS_SESSION_TOKEN ? ', AWS_SESSION_TOKEN' : ''})`,
+    };
+    const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+    if (region && REGION_RE.test(region)) {
+      entry.region = region;
+      regions.add(region);
+    }
+    profiles.push(entry);
+  }
   for (const name of [...names].sort()) {
     if (name === SANDBOX_PROFILE) {
       warnings.push(

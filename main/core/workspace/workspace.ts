@@ -56,7 +56,8 @@ import { corePolicy, WorkspaceResources, type WorkspaceResourcesOptions } from '
 import type { ProbeTarget } from '../monitor/endpoint-probe.js';
 import { ConfigStore } from '../config/store.js';
 import type { Config } from '../config/schema.js';
-import { flowControl, reconnectPolicy, sessionLimits } from '../config/apply.js';
+import { flowControl, networkOptions, reconnectPolicy, sessionLimits } from '../config/apply.js';
+import { Network } from '../net/network.js';
 import { CredentialPromptBroker, CredentialResolver } from '../credentials/index.js';
 import { runDiagnostics } from '../diagnostics/index.js';
 import { limitsFromConfig } from '../governor/limits.js';
@@ -96,6 +97,12 @@ export interface WorkspaceOptions {
   historySource?: 'app' | 'web';
   /** The resource monitor and governor (issue 7): environment, host processes, test hooks. */
   resources?: Pick<WorkspaceResourcesOptions, 'monitor' | 'externalProcesses'>;
+  /**
+   * Opens a URL in the user's browser (the app: shell.openExternal; web mode: open/xdg-open).
+   * Given, an SSO sign-in opens its verification page by itself when aws.sso_open_browser is on;
+   * the dialog shows the link either way.
+   */
+  openUrl?: (url: string) => void;
 }
 
 /** sessions.open refused by the resource governor (the message says why and what to do). */
@@ -115,11 +122,16 @@ const key = (profile: string, region: string): string => `${profile}\u0000${regi
 /** A saved instance list older than this is not shown at start-up. */
 const SAVED_LIST_MAX_AGE_MS = 7 * 24 * 3600_000;
 
-const NO_HISTORY = {
-  available: false,
-  problem: 'Session history is not recorded in this process.',
-  file: null,
-} as const;
+/** Why there is no history: turned off in the configuration, or not given to this workspace. */
+function noHistory(config: Config): { available: false; problem: string; file: null } {
+  return {
+    available: false,
+    problem: config.database.enabled
+      ? 'Session history is not recorded in this process.'
+      : 'Session history is off (database.enabled is false, or EC2_CONNECT_NO_HISTORY=1). Turn it on in Settings > Database; it applies at the next start.',
+    file: null,
+  };
+}
 
 export class Workspace implements WorkspaceService {
   private readonly log: Logger;
@@ -129,6 +141,14 @@ export class Workspace implements WorkspaceService {
   private readonly broker = new CredentialPromptBroker();
   private readonly credentials: CredentialResolver;
   private readonly ownsCredentials: boolean;
+  /**
+   * The proxy and CA bundle every AWS connection follows (connection.proxy, no_proxy, ca_bundle;
+   * else HTTPS_PROXY, NO_PROXY, AWS_CA_BUNDLE), shared by all profiles; a change applies at the
+   * next start. When the settings are unusable (a CA bundle that cannot be read), AWS profiles
+   * fail with `networkProblem` until fixed, while the sandbox keeps working.
+   */
+  private readonly network: Network;
+  private readonly networkProblem: Error | undefined;
   private lastSettings: string;
   private readonly resolveFn: (selection: ProfileSelection) => Promise<ResolvedProfile>;
   private readonly discoverFn: (sandboxRegion: string) => Promise<ProfileDiscovery>;
@@ -176,12 +196,26 @@ export class Workspace implements WorkspaceService {
     this.lastSettings = JSON.stringify(this.settingsNow());
     this.ownsCredentials = !options.credentials;
     const aws = this.config.config.aws;
+    const env = options.env ?? process.env;
+    try {
+      this.network = new Network(networkOptions(this.config.config, env));
+    } catch (err) {
+      this.networkProblem = err as Error;
+      this.log.error(
+        { err },
+        'the proxy or CA bundle settings cannot be used; AWS profiles will fail until fixed',
+      );
+      this.network = new Network();
+    }
     this.credentials =
       options.credentials ??
       new CredentialResolver({
         prompter: this.broker,
         refreshMinutes: aws.credential_refresh_minutes,
         mfaTimeoutMs: aws.mfa_prompt_timeout_seconds * 1000,
+        network: this.network,
+        connectionTimeoutMs: this.config.config.connection.connection_timeout,
+        requestTimeoutMs: this.config.config.connection.request_timeout,
         logger: this.log,
       });
     this.resolveFn = options.resolve ?? resolveProfile;
@@ -291,7 +325,18 @@ export class Workspace implements WorkspaceService {
         for (const p of loaded.problems) this.log.warn({ key: p.key }, p.message);
       }),
     );
-    this.store.add(this.broker.onPrompt((prompt) => this.emit('credentials.prompt', prompt)));
+    this.store.add(
+      this.broker.onPrompt((prompt) => {
+        this.emit('credentials.prompt', prompt);
+        const sso = prompt.sso;
+        if (sso && this.options.openUrl && this.config.config.aws.sso_open_browser) {
+          const url = sso.verificationUriComplete ?? sso.verificationUri;
+          // Only web pages: the address comes from the SSO service's answer.
+          if (/^https?:\/\//i.test(url)) this.options.openUrl(url);
+          else this.log.warn({ url }, 'not opening an SSO sign-in address that is not http(s)');
+        }
+      }),
+    );
     this.store.add(this.broker.onPromptDone((done) => this.emit('credentials.promptDone', done)));
     for (const p of this.config.current.problems) this.log.warn({ key: p.key }, p.message);
   }
@@ -316,6 +361,10 @@ export class Workspace implements WorkspaceService {
       ...(req.timeoutSeconds ? { timeoutMs: req.timeoutSeconds * 1000 } : {}),
       ...(req.parallel ? { parallel: req.parallel } : {}),
       latencyThresholdMs: this.config.config.connection.latency_threshold_ms,
+      // EC2 Connect's own connections follow these proxy settings (this.network).
+      proxy: { url: this.config.config.connection.proxy, noProxy: this.config.config.connection.no_proxy },
+      appUsesProxy: true,
+      ...(this.options.env ? { env: this.options.env } : {}),
       ...(resolved.endpoint ? { ssmEndpoint: resolved.endpoint } : {}),
       onCheck: (check) => this.emit('diagnostics.progress', { check }),
       ...(full && snapshot ? { resources: { governor: snapshot.governor, leak: snapshot.leak } } : {}),
@@ -328,7 +377,10 @@ export class Workspace implements WorkspaceService {
                 from: new Date(Date.now() - 24 * 3600_000).toISOString(),
               }),
             }
-          : { storeUnavailable: NO_HISTORY.problem, recentSessionsUnavailable: NO_HISTORY.problem }
+          : {
+              storeUnavailable: noHistory(this.config.config).problem,
+              recentSessionsUnavailable: noHistory(this.config.config).problem,
+            }
         : {}),
     });
   }
@@ -446,6 +498,9 @@ export class Workspace implements WorkspaceService {
     // requested one, then store under the resolved one too.
     const wanted = key(profile, region ?? '');
     let pending = this.resolved.get(wanted);
+    if (!pending && this.networkProblem && (profile !== SANDBOX_PROFILE || endpoint)) {
+      throw this.networkProblem;
+    }
     if (!pending) {
       pending = this.resolveFn({
         profile,
@@ -453,6 +508,8 @@ export class Workspace implements WorkspaceService {
         ...(endpoint ? { endpoint } : {}),
         connectionTimeoutMs: this.config.config.connection.connection_timeout,
         requestTimeoutMs: this.config.config.connection.request_timeout,
+        maxAttempts: this.config.config.connection.max_attempts,
+        network: this.network,
         credentials: this.credentials,
         logger: this.log,
       });
@@ -819,7 +876,7 @@ export class Workspace implements WorkspaceService {
       },
       'resources.probe': () => this.resources.monitor.probeNow(),
       'history.list': async (filter) => {
-        if (!this.history) return { status: NO_HISTORY, sessions: [] };
+        if (!this.history) return { status: noHistory(this.config.config), sessions: [] };
         return { status: this.history.status, sessions: this.history.listSessions(filter ?? {}) };
       },
       'history.get': async ({ sessionId, maxPoints }) => {
@@ -956,6 +1013,7 @@ export class Workspace implements WorkspaceService {
       this.resolved.clear();
       this.ready.clear();
       await Promise.allSettled(all.map(async (p) => (await p).dispose()));
+      this.network.dispose();
     })();
     return this.closing;
   }

@@ -13,7 +13,15 @@ import {
 import { CredentialResolver } from '../../../main/core/credentials/resolver.js';
 import type { CredentialError } from '../../../main/core/credentials/types.js';
 import { SANDBOX_MFA_SECRET, SANDBOX_MFA_SERIAL, totp } from '../../../main/sandbox/credentials.js';
-import { adminSso, rejection, startCredentialsFixture, whoami, type CredentialsFixture } from './fixture.js';
+import {
+  ROLE,
+  adminSso,
+  rejection,
+  startCredentialsFixture,
+  whoami,
+  wrongCode,
+  type CredentialsFixture,
+} from './fixture.js';
 
 let fx: CredentialsFixture;
 const disposables: Array<{ dispose(): void }> = [];
@@ -50,10 +58,14 @@ describe('CredentialPromptBroker', () => {
     const next = nextPrompt();
     const creds = resolver.resolve('mfa');
     const prompt = await next;
-    expect(prompt).toMatchObject({ kind: 'mfa', profile: 'mfa', mfaSerial: SANDBOX_MFA_SERIAL });
-    expect(prompt.message).toBe(
-      `Enter the code from the MFA device ${SANDBOX_MFA_SERIAL} to use the profile "mfa".`,
-    );
+    expect(prompt).toMatchObject({
+      kind: 'mfa',
+      profile: 'mfa',
+      mfaSerial: SANDBOX_MFA_SERIAL,
+      roleArn: ROLE('SandboxMfa'),
+    });
+    expect(prompt.message).toBe(`Enter the code your MFA device shows now to use the profile "mfa".`);
+    expect(prompt.problem).toBeUndefined();
     expect(broker.pending().map((p) => p.id)).toEqual([prompt.id]);
     expect(() => broker.answer(prompt.id, { code: '12' })).toThrow(PromptAnswerError);
     broker.answer(prompt.id, { code: totp(SANDBOX_MFA_SECRET) });
@@ -61,6 +73,25 @@ describe('CredentialPromptBroker', () => {
     expect(done).toEqual([{ id: prompt.id, outcome: 'answered' }]);
     expect(broker.pending()).toEqual([]);
     expect(() => broker.answer(prompt.id, { cancel: true })).toThrow(/No credentials prompt .* is waiting/);
+  });
+
+  it('after a refused code, asks again with what STS said as the problem', async () => {
+    const { broker, resolver, done, nextPrompt } = setup();
+    let next = nextPrompt();
+    const creds = resolver.resolve('mfa');
+    const first = await next;
+    next = nextPrompt();
+    const wrong = wrongCode();
+    broker.answer(first.id, { code: wrong });
+    const second = await next;
+    expect(second.id).not.toBe(first.id);
+    expect(second.problem).toBe(
+      `STS refused the code ${wrong} (MultiFactorAuthentication failed with invalid MFA one time pass code). Enter the code the device shows now.`,
+    );
+    expect(second.message).toBe(first.message);
+    broker.answer(second.id, { code: totp(SANDBOX_MFA_SECRET) });
+    expect(await whoami(fx.sandbox, await creds)).toContain('SandboxMfa');
+    expect(done.map((d) => d.outcome)).toEqual(['answered', 'answered']);
   });
 
   it('cancelled, and expired when nobody answers in time', async () => {
@@ -104,5 +135,13 @@ describe('CredentialPromptBroker', () => {
     broker.answer((await again).id, { cancel: true });
     expect(((await cancelled) as unknown as CredentialError).code).toBe('prompt-cancelled');
     expect(done.at(-1)?.outcome).toBe('cancelled');
+
+    // Denied in the browser: the prompt was answered (not cancelled); the sign-in fails saying so.
+    const third = nextPrompt();
+    const denied = rejection(resolver.login('sso-dev'));
+    const deniedPrompt = await third;
+    await adminSso(fx.sandbox, deniedPrompt.sso!.userCode, 'deny');
+    expect(((await denied) as unknown as CredentialError).code).toBe('sso-login-denied');
+    expect(done.at(-1)).toEqual({ id: deniedPrompt.id, outcome: 'answered' });
   });
 });

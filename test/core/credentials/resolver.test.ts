@@ -149,7 +149,10 @@ describe('MFA', () => {
       /^Profile "mfa": STS refused the MFA code for arn:aws:iam::123456789012:mfa\/sandbox-user \(MultiFactorAuthentication failed with invalid MFA one time pass code\)\. Enter the code the device shows now/,
     );
     expect(prompter.mfaCalls.map((c) => c.context?.attempt)).toEqual([1, 2, 3]);
-    expect(prompter.mfaCalls[1]!.context?.retryReason).toMatch(/^STS refused the code \d{6}$/);
+    expect(prompter.mfaCalls[1]!.context?.retryReason).toMatch(
+      /^STS refused the code \d{6} \(MultiFactorAuthentication failed with invalid MFA one time pass code\)$/,
+    );
+    expect(prompter.mfaCalls[0]!.context?.roleArn).toBe(ROLE('SandboxMfa'));
   });
 
   it('a wrong code then the right one succeeds', async () => {

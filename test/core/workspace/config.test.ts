@@ -15,6 +15,7 @@ import { canStartSession } from '../../../main/sandbox/fleet.js';
 import { Workspace, type WorkspaceOptions } from '../../../main/core/workspace/workspace.js';
 import { tempAwsConfig, type TempAwsConfig } from '../../helpers/aws-profile.js';
 import { Recorder } from '../../helpers/workspace-recorder.js';
+import { ConfigStore } from '../../../main/core/config/store.js';
 
 const workspaces: Workspace[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -144,5 +145,84 @@ describe('Workspace credentials', () => {
     expect(prompts[0]).toMatchObject({ kind: 'mfa', profile: 'mfa', mfaSerial: SANDBOX_MFA_SERIAL });
     expect(rec.of('credentials.promptDone').map((d) => d.outcome)).toContain('answered');
     await expect(ws.handlers['profiles.login']({ profile: 'sandbox' })).rejects.toThrow(/needs no sign-in/);
+  }, 60_000);
+
+  it('opens the SSO sign-in page through openUrl when aws.sso_open_browser is on, and only shows it when off', async () => {
+    sandbox = await startSandbox({ port: 0, region: 'eu-west-1' });
+    cleanups.push(() => sandbox.close());
+    const profile = (name: string, session: string) =>
+      [
+        `[profile ${name}]`,
+        'region = eu-west-1',
+        `endpoint_url = ${sandbox.endpoint}`,
+        `sso_session = ${session}`,
+        'sso_account_id = 123456789012',
+        'sso_role_name = SandboxReadOnly',
+      ].join('\n');
+    const ssoSession = (session: string) =>
+      [
+        `[sso-session ${session}]`,
+        `sso_start_url = https://${session}.awsapps.com/start`,
+        'sso_region = eu-west-1',
+      ].join('\n');
+    aws = await tempAwsConfig(
+      [profile('sso-a', 'one'), profile('sso-b', 'two'), ssoSession('one'), ssoSession('two'), ''].join('\n'),
+    );
+    cleanups.push(() => aws.restore());
+    const act = async (userCode: string, action: 'approve' | 'deny') => {
+      const res = await fetch(`${sandbox.endpoint}/__sandbox/sso/device`, {
+        method: 'POST',
+        headers: { 'x-sandbox-admin-token': sandbox.adminToken, 'content-type': 'application/json' },
+        body: JSON.stringify({ userCode, action }),
+      });
+      expect(res.status).toBe(200);
+    };
+
+    const opened: string[] = [];
+    const { ws } = await start({ openUrl: (url) => opened.push(url) });
+    ws.onEvent((e) => {
+      if (e.name === 'credentials.prompt' && e.payload.sso) void act(e.payload.sso.userCode, 'approve');
+    });
+    await ws.handlers['profiles.login']({ profile: 'sso-a' });
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatch(new RegExp(`^${sandbox.endpoint}/device\\?user_code=[A-Z]{4}-[A-Z]{4}$`));
+
+    // Off in the configuration: the prompt still comes (the dialog shows the link), nothing opens.
+    const shown: string[] = [];
+    const off = await start({
+      config: new ConfigStore({
+        inMemory: true,
+        content: { exists: true, data: { aws: { sso_open_browser: false } }, problem: null },
+      }),
+      openUrl: (url) => shown.push(`opened ${url}`),
+    });
+    off.ws.onEvent((e) => {
+      if (e.name === 'credentials.prompt' && e.payload.sso) {
+        shown.push('prompt');
+        void act(e.payload.sso.userCode, 'deny');
+      }
+    });
+    await expect(off.ws.handlers['profiles.login']({ profile: 'sso-b' })).rejects.toThrow(/denied/i);
+    expect(shown).toEqual(['prompt']);
+  }, 60_000);
+
+  it('a CA bundle that cannot be read fails AWS profiles by name, while the sandbox keeps working', async () => {
+    sandbox = await startSandbox({ port: 0, region: 'eu-west-1' });
+    cleanups.push(() => sandbox.close());
+    aws = await tempAwsConfig(
+      `[profile base]\nregion = eu-west-1\nendpoint_url = ${sandbox.endpoint}\n`,
+      `[base]\naws_access_key_id = ${sandbox.credentials.accessKeyId}\naws_secret_access_key = ${sandbox.credentials.secretAccessKey}\n`,
+    );
+    cleanups.push(() => aws.restore());
+    const { ws } = await start({
+      config: new ConfigStore({
+        inMemory: true,
+        content: { exists: true, data: { connection: { ca_bundle: '/nonexistent/ca.pem' } }, problem: null },
+      }),
+    });
+    expect((await ws.handlers['instances.list']({ refresh: true })).instances.length).toBeGreaterThan(0);
+    await expect(ws.handlers['profiles.select']({ profile: 'base', region: 'eu-west-1' })).rejects.toThrow(
+      /connection\.ca_bundle.*\/nonexistent\/ca\.pem/s,
+    );
   }, 60_000);
 });

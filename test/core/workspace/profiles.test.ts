@@ -24,13 +24,38 @@ describe('discoverProfiles', () => {
   });
 
   it('offers only the sandbox when there are no AWS config files', async () => {
-    const found = await discoverProfiles('us-east-1');
+    const found = await discoverProfiles('us-east-1', {});
     expect(found.profiles).toEqual([
       { name: 'sandbox', kind: 'sandbox', region: 'us-east-1', source: 'built-in' },
     ]);
     expect(found.regions[0]).toBe('us-east-1');
     expect(found.regions).toEqual(expect.arrayContaining(COMMON_REGIONS));
     expect(found.warnings).toEqual([]);
+  });
+
+  it('offers the built-in environment profile when access keys are in the environment', async () => {
+    const env = {
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret-never-shown',
+      AWS_SESSION_TOKEN: 'token-never-shown',
+      AWS_REGION: 'eu-central-2',
+    };
+    const found = await discoverProfiles('us-east-1', env);
+    expect(found.profiles[1]).toEqual({
+      name: 'environment',
+      kind: 'environment',
+      region: 'eu-central-2',
+      source: 'built-in (AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN)',
+    });
+    expect(found.regions.slice(0, 2)).toEqual(['us-east-1', 'eu-central-2']);
+    expect(JSON.stringify(found)).not.toMatch(/never-shown/);
+    // Only with both keys; and a profile of that name in the files takes its place.
+    expect((await discoverProfiles('us-east-1', { AWS_ACCESS_KEY_ID: 'AKIA' })).profiles).toHaveLength(1);
+    await writeFile(process.env.AWS_CONFIG_FILE!, '[profile environment]\nregion = us-west-2\n');
+    const shadowed = await discoverProfiles('us-east-1', env);
+    expect(shadowed.profiles.filter((p) => p.name === 'environment')).toEqual([
+      expect.objectContaining({ kind: 'other', region: 'us-west-2' }),
+    ]);
   });
 
   it('lists config and credentials profiles with their kind and region, never their secrets', async () => {

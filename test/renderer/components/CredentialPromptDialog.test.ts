@@ -108,6 +108,26 @@ describe('CredentialPromptDialog', () => {
     expect(w.find(tid('mfa-problem')).exists()).toBe(false);
   });
 
+  it('names the role, and shows why it asks again (a refused code) until the user types', async () => {
+    const w = await mountDialog();
+    bridge.emit(
+      'credentials.prompt',
+      mfaPrompt({
+        roleArn: 'arn:aws:iam::123456789012:role/Admin',
+        problem:
+          'STS refused the code 123456 (invalid MFA one time pass code). Enter the code the device shows now.',
+      }),
+    );
+    await flush();
+    expect(w.find(tid('mfa-role')).text()).toBe('arn:aws:iam::123456789012:role/Admin');
+    const problem = w.find(tid('mfa-problem'));
+    expect(problem.text()).toContain('STS refused the code 123456');
+    expect(problem.attributes('role')).toBe('alert');
+    expect(w.find(tid('mfa-code')).attributes('aria-invalid')).toBe('true');
+    await w.find(tid('mfa-code')).setValue('65');
+    expect(w.find(tid('mfa-problem')).exists()).toBe(false);
+  });
+
   it('cancels with the button or Escape', async () => {
     const w = await mountDialog();
     bridge.emit('credentials.prompt', mfaPrompt());

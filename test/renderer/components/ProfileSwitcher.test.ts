@@ -114,6 +114,8 @@ describe('ProfileSwitcher: SSO sign-in', () => {
     await flush();
     expect(w.find('[data-testid="profile-sign-in"]').text()).toBe('Sign in');
     expect(useNoticesStore().toasts.at(-1)).toMatchObject({ title: 'Signed in' });
+    // The active profile's instances are listed again (a failure before the sign-in no longer holds).
+    expect(bridge.callsTo('instances.list')).toEqual([{ refresh: true }]);
   });
 
   it('shows a failed sign-in next to the selects', async () => {

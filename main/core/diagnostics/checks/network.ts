@@ -25,7 +25,7 @@ function networkFix(code: string | null, endpoint: string, what: string, env: Ru
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return `Check DNS on this computer (and the region name); in a VPC with an interface endpoint for ${what}, turn on its private DNS names.${proxyNote}`;
   if (isCertificateError(code))
-    return 'If your organisation inspects TLS, give EC2 Connect its CA certificate: start it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.';
+    return 'If your organisation inspects TLS, give EC2 Connect its CA certificate: set connection.ca_bundle (or AWS_CA_BUNDLE) to the PEM file.';
   const to = endpoint.endsWith(':443')
     ? `HTTPS (TCP 443) from this computer to ${endpoint.slice(0, -4)}`
     : `TCP connections from this computer to ${endpoint}`;
