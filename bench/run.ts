@@ -7,6 +7,8 @@
  *   - protocol throughput on a non-interactive command (pipes, no PTY) vs a raw WebSocket push of
  *     the same bytes in 1 KiB frames, and the client's own CPU cost per MB
  *   - the client alone against a replay agent that sends pre-encoded messages and ignores acks
+ *   - port forwarding: throughput up and down, connection set-up, 100 parallel connections through
+ *     one multiplexed session, each beside a direct loopback baseline (ports.ts)
  *   - 200 concurrent sessions, memory per session, idle CPU, dead-connection detection (sessions.ts)
  *   - the history store: metric rows/s through its queue vs raw inserts, CPU at 20 busy sessions
  *     (store.ts; `--no-store` skips it)
@@ -35,6 +37,7 @@ import { runSessionsBench } from './sessions.js';
 import { runUiBench, uiBenchUnavailable } from './ui.js';
 import { runStoreBench } from './store.js';
 import { runMonitorBench } from './monitor.js';
+import { runPortsBench } from './ports.js';
 import { compareWithBaseline, loadBaseline, makeBaseline, parseRatio, type BaselineFile } from './compare.js';
 
 interface PeerInfo {
@@ -402,6 +405,7 @@ async function main(): Promise<void> {
   await session.terminate();
   ptyBase.ws.close();
   rawEcho.close();
+  figures.push(...(await runPortsBench(cp, info.instanceId, quick)));
   cp.dispose();
   figures.push(...(await runSessionsBench(info, quick ? 40 : 200)));
   await peer.stop();

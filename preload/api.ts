@@ -332,9 +332,11 @@ export const EndpointProbeSchema = z.object({
   /** host:port */
   endpoint: z.string(),
   ok: z.boolean(),
-  /** Connect (+ TLS handshake) time, ms; null when it failed. */
+  /** Connect (+ TLS handshake) time, ms, the tunnel included through a proxy; null when it failed. */
   latencyMs: z.number().nonnegative().nullable(),
   error: z.string().nullable(),
+  /** The proxy the probe tunnelled through, as EC2 Connect's connections do (password as ***); null/absent: direct. */
+  proxy: z.string().nullable().optional(),
   at: z.iso.datetime(),
 });
 export type EndpointProbe = z.infer<typeof EndpointProbeSchema>;
@@ -631,6 +633,104 @@ export const HistoryMetricsPointSchema = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Port forwarding (issue 9)
+// ---------------------------------------------------------------------------------------------
+
+export const PortNumberSchema = z.number().int().min(1).max(65535);
+/** 0: any free port. */
+export const LocalPortSchema = z.number().int().min(0).max(65535);
+/** A host name or IP address reached from the instance (RDS endpoint, private address, ...). */
+export const RemoteHostSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'expected a host name or IP address, e.g. db.internal or 10.0.1.5');
+export const ForwardIdSchema = z.uuid('expected a forward id (a UUID from ports.list)');
+
+/** What to forward: a local port to a port on an instance, or on a host the instance reaches. */
+export const PortForwardSpecSchema = z.strictObject({
+  instanceId: InstanceIdSchema,
+  remotePort: PortNumberSchema,
+  /** The local port (0 or absent: any free port). */
+  localPort: LocalPortSchema.optional(),
+  /** A host reached from the instance (AWS-StartPortForwardingSessionToRemoteHost). */
+  host: RemoteHostSchema.optional(),
+  /** A name shown in the list ("prod db"). */
+  label: z.string().trim().max(80).optional(),
+});
+export type PortForwardSpec = z.infer<typeof PortForwardSpecSchema>;
+
+export const ForwardConnectionSchema = z.object({
+  id: z.number().int().positive(),
+  /** address:port of the local client. */
+  client: z.string(),
+  openedAt: z.number(),
+  bytesIn: z.number().nonnegative(),
+  bytesOut: z.number().nonnegative(),
+});
+
+export const PortForwardStateSchema = z.enum(['starting', 'open', 'reconnecting', 'closed', 'failed']);
+export type PortForwardState = z.infer<typeof PortForwardStateSchema>;
+
+export const PortForwardInfoSchema = z.object({
+  id: ForwardIdSchema,
+  instanceId: InstanceIdSchema,
+  /** The instance's Name tag, or its id. */
+  instanceName: z.string(),
+  profile: z.string(),
+  region: z.string(),
+  remotePort: PortNumberSchema,
+  host: z.string().nullable(),
+  label: z.string().nullable(),
+  /** Where to connect, e.g. 127.0.0.1:5432 (empty while starting). */
+  localAddress: z.string(),
+  localPort: LocalPortSchema,
+  /** multiplexed: many connections over one session; basic: one at a time (old agents). */
+  mode: z.enum(['multiplexed', 'basic']).nullable(),
+  state: PortForwardStateSchema,
+  sessionId: z.string().nullable(),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  /** Why it closed or failed. */
+  reason: z.string().nullable(),
+  activeConnections: z.number().int().nonnegative(),
+  totalConnections: z.number().int().nonnegative(),
+  failedConnections: z.number().int().nonnegative(),
+  /** Bytes from the instance to local clients, and back. */
+  bytesIn: z.number().nonnegative(),
+  bytesOut: z.number().nonnegative(),
+  connections: z.array(ForwardConnectionSchema),
+  /** The saved forward it was opened from, if any. */
+  savedId: z.uuid().nullable(),
+});
+export type PortForwardInfo = z.infer<typeof PortForwardInfoSchema>;
+
+/** A forward kept for one-click re-opening (per profile and region). */
+export const SavedForwardSchema = z.object({
+  id: z.uuid(),
+  label: z.string(),
+  instanceId: InstanceIdSchema,
+  instanceName: z.string(),
+  profile: z.string(),
+  region: z.string(),
+  remotePort: PortNumberSchema,
+  host: z.string().nullable(),
+  /** 0: any free port. */
+  localPort: LocalPortSchema,
+  createdAt: z.number(),
+  lastUsedAt: z.number().nullable(),
+});
+export type SavedForward = z.infer<typeof SavedForwardSchema>;
+
+export const PortListSchema = z.object({
+  forwards: z.array(PortForwardInfoSchema),
+  saved: z.array(SavedForwardSchema),
+  /** Why saved forwards could not be read (a damaged file, set aside), if they could not. */
+  savedProblem: z.string().nullable(),
+});
+export type PortList = z.infer<typeof PortListSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // Channels (renderer -> main, request/response)
 // ---------------------------------------------------------------------------------------------
 
@@ -823,6 +923,40 @@ export const channels = {
     }),
     description: 'One recorded session with its events and its metrics (downsampled for a chart).',
   },
+  'ports.list': {
+    request: NoParamsSchema,
+    response: PortListSchema,
+    description: 'Port forwards of this app (open, and recently closed or failed) and the saved ones.',
+  },
+  'ports.open': {
+    request: PortForwardSpecSchema.extend({
+      /** Also save it for one-click re-opening. */
+      save: z.boolean().optional(),
+    }),
+    response: PortForwardInfoSchema,
+    description:
+      'Start a forward on the active profile and region; resolves once the local port listens (a port in use is refused by name).',
+  },
+  'ports.close': {
+    request: z.strictObject({ id: ForwardIdSchema }),
+    response: DoneSchema,
+    description: 'Stop a forward: close its local port and connections and end its session.',
+  },
+  'ports.save': {
+    request: PortForwardSpecSchema,
+    response: SavedForwardSchema,
+    description: 'Save a forward (for the active profile and region) without opening it.',
+  },
+  'ports.unsave': {
+    request: z.strictObject({ id: z.uuid() }),
+    response: DoneSchema,
+    description: 'Forget a saved forward.',
+  },
+  'ports.openSaved': {
+    request: z.strictObject({ id: z.uuid() }),
+    response: PortForwardInfoSchema,
+    description: 'Open a saved forward on its own profile and region (one click).',
+  },
   'history.reopen': {
     request: z.strictObject({ sessionId: z.string().min(1).max(100) }),
     response: SessionInfoSchema,
@@ -886,6 +1020,7 @@ export const AppCommandSchema = z.enum([
   'show-settings',
   'show-history',
   'show-diagnostics',
+  'show-ports',
   'focus-filter',
 ]);
 export type AppCommand = z.infer<typeof AppCommandSchema>;
@@ -937,6 +1072,13 @@ export const events = {
   'settings.changed': SettingsSchema,
   /** A fresh instance list after a cached one was served (fast start-up). */
   'instances.updated': InstanceListSchema,
+  /**
+   * A forward started, changed state, or its connections or byte counts changed (at most once a
+   * second per forward while traffic flows); `state` failed means it broke (a notification).
+   */
+  'ports.updated': PortForwardInfoSchema,
+  /** The saved forwards changed. */
+  'ports.savedChanged': z.object({ saved: z.array(SavedForwardSchema) }),
   /** A session was recorded or its record changed (the History view refreshes). */
   'history.changed': z.object({ sessionId: z.string() }),
   /** A menu item, tray item or global shortcut of the desktop shell. */

@@ -253,7 +253,11 @@ function run(): void {
           integrations.add(
             connectNotifications(workspace, {
               Notification,
-              focusWindow: () => void showWindow(),
+              focusWindow: (notice) => {
+                showWindow();
+                // A broken port forward: show where it is (and why it ended).
+                if (notice.kind === 'forward-failed') sendCommand('show-ports');
+              },
               ...(iconPath ? { iconPath } : {}),
               logger,
             }),

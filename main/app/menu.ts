@@ -113,6 +113,7 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       command('Performance', 'show-performance', 'CmdOrCtrl+4'),
       command('Settings', 'show-settings', 'CmdOrCtrl+5'),
       command('Diagnostics', 'show-diagnostics', 'CmdOrCtrl+6'),
+      command('Ports', 'show-ports', 'CmdOrCtrl+7'),
       command('Filter Instances', 'focus-filter'),
       separator,
       command('Find…', 'find', 'CmdOrCtrl+Shift+F'),

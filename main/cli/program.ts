@@ -12,6 +12,8 @@ import { registerMetricsCommand } from './commands/metrics.js';
 import { registerResourcesCommand } from './commands/resources.js';
 import { registerDiagnoseCommands } from './commands/diagnose.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerForwardCommand } from './commands/forward.js';
+import { registerSshProxyCommand } from './commands/ssh-proxy.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
     });
   registerListCommand(program);
   registerConnectCommand(program);
+  registerForwardCommand(program);
+  registerSshProxyCommand(program);
   registerLoginCommand(program);
   registerSessionsCommands(program);
   registerSandboxCommand(program);

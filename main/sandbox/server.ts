@@ -93,13 +93,9 @@ export interface SandboxHandle {
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
-/** True for addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h)
-  );
-}
+import { isLoopbackHost } from './loopback.js';
+
+export { isLoopbackHost };
 
 function endpointHost(address: AddressInfo): string {
   if (address.address === '0.0.0.0') return '127.0.0.1';

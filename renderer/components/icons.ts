@@ -44,4 +44,8 @@ export const icons = {
   failCircle: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M9 9l6 6', 'M15 9l-6 6'],
   skipCircle: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M8 12h8'],
   key: ['M7.5 20a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z', 'M10 13.5l10-10', 'M16.5 7l2.5 2.5', 'M14 9.5l2 2'],
+  /** Ports: traffic both ways through a socket (the Ports view, "Forward a port…"). */
+  ports: ['M3 8h13', 'M13 4.5L16.5 8 13 11.5', 'M21 16H8', 'M11 12.5L7.5 16l3.5 3.5'],
+  bookmark: ['M6 3h12v18l-6-4.5L6 21z'],
+  stop: ['M6 6h12v12H6z'],
 } as const;

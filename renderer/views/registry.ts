@@ -11,6 +11,7 @@ import SessionsView from './SessionsView.vue';
 import HistoryView from './HistoryView.vue';
 import PerformanceView from './PerformanceView.vue';
 import DiagnosticsView from './DiagnosticsView.vue';
+import PortsView from './PortsView.vue';
 import SettingsView from './SettingsView.vue';
 
 export interface ViewShortcut {
@@ -73,6 +74,14 @@ export const views: readonly ViewDef[] = [
     component: DiagnosticsView,
     command: 'show-diagnostics',
     shortcut: { key: 'g', shift: true },
+  },
+  {
+    id: 'ports',
+    title: 'Ports',
+    icon: icons.ports,
+    component: PortsView,
+    command: 'show-ports',
+    shortcut: { key: 'p', shift: true },
   },
   {
     id: 'settings',

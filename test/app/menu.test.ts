@@ -51,6 +51,7 @@ describe('buildMenuTemplate', () => {
       ['Performance', 'CmdOrCtrl+4', 'show-performance'],
       ['Settings', 'CmdOrCtrl+5', 'show-settings'],
       ['Diagnostics', 'CmdOrCtrl+6', 'show-diagnostics'],
+      ['Ports', 'CmdOrCtrl+7', 'show-ports'],
       ['Filter Instances', undefined, 'focus-filter'],
       ['Find…', 'CmdOrCtrl+Shift+F', 'find'],
       ['Split Right', 'CmdOrCtrl+Shift+D', 'split-right'],

@@ -42,6 +42,7 @@ beforeEach(() => {
     .handle('instances.list', instanceList())
     .handle('metrics.history', { intervalMs: 1000, sessions: [] })
     .handle('resources.get', snapshot())
+    .handle('ports.list', { forwards: [], saved: [], savedProblem: null })
     .handle('settings.get', () => structuredClone(stored))
     .handle('settings.update', (patch) => {
       stored = { ...stored, ...patch } as Settings;
@@ -80,6 +81,7 @@ describe('App', () => {
       'view-history',
       'view-performance',
       'view-diagnostics',
+      'view-ports',
       'view-settings',
     ]);
     expect(panelView(w)).toBe('instances');
@@ -119,6 +121,53 @@ describe('App', () => {
     bridge.emit('app.command', { command: 'split-right' }); // the workbench's, ignored here
     await flush();
     expect(panelView(w)).toBe('instances');
+  });
+
+  it('shows Ports on show-ports; its badge counts the open forwards', async () => {
+    resetSessionsMock();
+    const open = {
+      id: '00000000-0000-4000-8000-00000000beef',
+      instanceId: 'i-0b5bb7865829a72f8',
+      instanceName: 'web-1',
+      profile: 'sandbox',
+      region: 'us-east-1',
+      remotePort: 5432,
+      host: null,
+      label: null,
+      localAddress: '127.0.0.1:15432',
+      localPort: 15432,
+      mode: 'multiplexed' as const,
+      state: 'open' as const,
+      sessionId: 'user-1',
+      startedAt: Date.now(),
+      endedAt: null,
+      reason: null,
+      activeConnections: 0,
+      totalConnections: 0,
+      failedConnections: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      connections: [],
+      savedId: null,
+    };
+    bridge.handle('ports.list', { forwards: [open], saved: [], savedProblem: null });
+    const w = await mountApp();
+    expect(w.find('[data-testid="badge-ports"]').text()).toBe('1');
+    bridge.emit('app.command', { command: 'show-ports' });
+    await flush();
+    expect(panelView(w)).toBe('ports');
+    expect(w.find('[data-testid="forward-row"]').exists()).toBe(true);
+    // It breaks while another view shows: a toast says so.
+    bridge.emit('app.command', { command: 'show-sessions' });
+    bridge.emit('ports.updated', {
+      ...open,
+      state: 'failed',
+      reason: 'the session ended',
+      endedAt: Date.now(),
+    });
+    await flush();
+    expect(w.find('[data-testid="badge-ports"]').exists()).toBe(false);
+    expect(w.find('[data-testid="toast"]').text()).toContain('port 5432 on web-1');
   });
 
   it('handles shortcuts, and only Ctrl+Shift ones inside a terminal', async () => {

@@ -272,9 +272,8 @@ export async function runDiagnose(kind: DiagnosticKind, opts: DiagnoseOptions): 
         timeoutMs: Math.round((opts.timeout ?? DEFAULT_TIMEOUT_MS / 1000) * 1000),
         parallel: opts.parallel ?? DEFAULT_PARALLEL,
         latencyThresholdMs: opts.latencyThreshold ?? connection.latency_threshold_ms,
-        // Our own connections follow these proxy settings (profileFor passes them on).
+        // The proxy settings reported; the probes take the control plane's Network (built from them).
         proxy: { url: connection.proxy, noProxy: connection.no_proxy },
-        appUsesProxy: true,
         onCheck: () => bar.tick(),
         ...(resolved.sandbox ? { credentialSource: { kind: 'sandbox' as const } } : {}),
         ...extra,

@@ -23,6 +23,7 @@ import {
   pidAlive,
   statusDir,
   type RunningInstance,
+  type StatusKind,
 } from '../../core/monitor/status-client.js';
 import { renderTable } from '../table.js';
 import { formatBytes } from './database.js';
@@ -44,7 +45,7 @@ export const StatusSessionsSchema = z.object({
 /** Who answers: from the status descriptor. */
 export interface ViewHeader {
   pid: number;
-  kind: 'desktop' | 'web';
+  kind: StatusKind;
   startedAt: string;
   version: string;
 }

@@ -3,7 +3,7 @@
  * secret, a skewed clock, no credentials at all, a denied permission, throttling, the network.
  */
 import { AwsCallError } from '../ssm/errors.js';
-import { describeNetError, isCertificateError } from './net.js';
+import { describeNetError, isCertificateError } from './net-errors.js';
 
 export type AwsErrorKind =
   | 'expired'
@@ -54,6 +54,8 @@ export function classifyAwsError(err: unknown): ClassifiedError {
   const message = (e.message ?? String(err)).replace(/[.\s]+$/, '');
   const code = sysCode && /^[A-Z_]+$/.test(sysCode) ? sysCode : name;
   if (name === 'AbortError' || name === 'DeadlineError') return { kind: 'aborted', code: name, message };
+  // The proxy in the way (net/tunnel.ts): its message names the proxy and its setting.
+  if (name === 'ProxyError') return { kind: 'network', code, message };
   if (NET_CODES.has(code) || isCertificateError(sysCode)) {
     return { kind: 'network', code, message: describeNetError(code, message, 'the endpoint') };
   }

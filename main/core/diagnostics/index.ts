@@ -11,6 +11,7 @@ import {
   type DiagnosticReport,
   type HistorySession,
 } from '../../../preload/api.js';
+import type { Network } from '../net/network.js';
 import type { ControlPlane } from '../ssm/control-plane.js';
 import { credentialSourceFor, type CredentialSource } from './credential-source.js';
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS, runChecks } from './runner.js';
@@ -21,11 +22,11 @@ import { CHECK_IDS, awsEndpoint, defaultDataChannelEndpoint, endpointOf, type Ru
 import {
   clockCheck,
   dataChannelCheck,
-  proxyCheck,
   regionLatencyCheck,
   ssmEndpointCheck,
   type RegionTarget,
 } from './checks/network.js';
+import { proxyCheck } from './checks/proxy.js';
 import {
   recentFailuresCheck,
   resourcesCheck,
@@ -104,10 +105,13 @@ export interface DiagnosticsOptions {
   checks?: readonly string[];
   /** Environment for the proxy variables (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** A proxy from EC2 Connect's configuration; it replaces the environment's. */
+  /** A proxy from EC2 Connect's configuration; it replaces the environment's ("Proxy settings" reports them). */
   proxy?: ConfiguredProxy | null;
-  /** Whether EC2 Connect's connections follow the proxy settings (default false: it connects directly). */
-  appUsesProxy?: boolean;
+  /**
+   * The route and trusted CAs the endpoint probes take (default: the control plane's Network):
+   * through the proxy that applies to each host, as EC2 Connect's own connections.
+   */
+  network?: Network;
   /** Where the credentials come from (default: read from the shared AWS config files). */
   credentialSource?: CredentialSource;
   /** Override the SSM endpoint probed (default: the control plane's). */
@@ -142,7 +146,7 @@ function buildEnv(o: DiagnosticsOptions): RunEnv {
     now: o.now ?? Date.now,
     env: o.env ?? process.env,
     proxy: o.proxy ?? null,
-    appUsesProxy: o.appUsesProxy ?? false,
+    network: o.network ?? cp.network,
     credentialSource: () =>
       (source ??= o.credentialSource ? Promise.resolve(o.credentialSource) : credentialSourceFor(o.profile)),
   };

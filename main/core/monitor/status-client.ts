@@ -1,14 +1,20 @@
 /**
  * The CLI's side of the status socket (status-server.ts): find the EC2 Connect processes that
  * serve one (`listRunning`, which also removes what dead processes left behind) and ask one of
- * them for JSON (`getJson`).
+ * them for JSON (`getJson`), or to do something (`postJson`: close a port forward).
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { StatusDescriptor } from './status-server.js';
+import { APP_KINDS, STATUS_KINDS, type StatusDescriptor, type StatusKind } from './status-server.js';
 
-export { statusDir, type StatusDescriptor } from './status-server.js';
+export {
+  APP_KINDS,
+  STATUS_KINDS,
+  statusDir,
+  type StatusDescriptor,
+  type StatusKind,
+} from './status-server.js';
 
 export interface RunningInstance extends StatusDescriptor {
   /** The `<pid>.json` it was read from. */
@@ -39,14 +45,20 @@ function parseDescriptor(text: string): StatusDescriptor | null {
     typeof d.pid !== 'number' ||
     !Number.isInteger(d.pid) ||
     d.pid <= 0 ||
-    (d.kind !== 'desktop' && d.kind !== 'web') ||
+    !STATUS_KINDS.includes(d.kind as StatusKind) ||
     typeof d.socket !== 'string' ||
     d.socket === '' ||
     typeof d.startedAt !== 'string' ||
     typeof d.version !== 'string'
   )
     return null;
-  return { pid: d.pid, kind: d.kind, socket: d.socket, startedAt: d.startedAt, version: d.version };
+  return {
+    pid: d.pid,
+    kind: d.kind as StatusKind,
+    socket: d.socket,
+    startedAt: d.startedAt,
+    version: d.version,
+  };
 }
 
 function unlinkQuietly(file: string): void {
@@ -58,11 +70,13 @@ function unlinkQuietly(file: string): void {
 }
 
 /**
- * The EC2 Connect processes that describe a status socket in `dir`, newest first. Descriptors of
- * processes that no longer run are deleted (with their socket file, when it is a socket);
- * unreadable or malformed ones are skipped. A missing folder means none.
+ * The EC2 Connect processes that describe a status socket in `dir`, newest first: by default the
+ * apps (desktop, web mode), which serve resources and sessions; `kinds` for others (a foreground
+ * `ec2-connect forward` serves only its port forward). Descriptors of processes that no longer run
+ * are deleted (with their socket file, when it is a socket); unreadable or malformed ones are
+ * skipped. A missing folder means none.
  */
-export function listRunning(dir: string): RunningInstance[] {
+export function listRunning(dir: string, kinds: readonly StatusKind[] = APP_KINDS): RunningInstance[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -92,7 +106,7 @@ export function listRunning(dir: string): RunningInstance[] {
       }
       continue;
     }
-    running.push({ ...d, descriptorFile });
+    if (kinds.includes(d.kind)) running.push({ ...d, descriptorFile });
   }
   const started = (r: RunningInstance): number => {
     const t = Date.parse(r.startedAt);
@@ -114,6 +128,20 @@ export class StatusRequestError extends Error {
 
 /** GET `urlPath` from the status server on `socketPath` and parse its JSON; rejects with a StatusRequestError. */
 export function getJson<T>(socketPath: string, urlPath: string, timeoutMs = 5000): Promise<T> {
+  return requestJson<T>(socketPath, 'GET', urlPath, timeoutMs);
+}
+
+/** POST (no body) to `urlPath` of the status server on `socketPath` (e.g. /v1/ports/<id>/close); as getJson. */
+export function postJson<T>(socketPath: string, urlPath: string, timeoutMs = 5000): Promise<T> {
+  return requestJson<T>(socketPath, 'POST', urlPath, timeoutMs);
+}
+
+function requestJson<T>(
+  socketPath: string,
+  method: 'GET' | 'POST',
+  urlPath: string,
+  timeoutMs: number,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const fail = (message: string, status: number | null = null): void => {
@@ -122,7 +150,13 @@ export function getJson<T>(socketPath: string, urlPath: string, timeoutMs = 5000
       reject(new StatusRequestError(message, status));
     };
     const req = http.request(
-      { socketPath, path: urlPath, method: 'GET', headers: { accept: 'application/json' }, agent: false },
+      {
+        socketPath,
+        path: urlPath,
+        method,
+        headers: { accept: 'application/json', ...(method === 'POST' ? { 'content-length': 0 } : {}) },
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -1,30 +1,48 @@
 /**
  * The status socket: a running desktop app or web mode serves its live state (processes, governor,
- * probes, sessions and their metrics) to `ec2-connect resources` over a local socket, read-only.
+ * probes, sessions and their metrics, port forwards) to `ec2-connect resources` and
+ * `ec2-connect forward list|close` over a local socket; a foreground `ec2-connect forward` serves
+ * its one forward the same way (kind `forward`, the port routes only).
  *
  * An HTTP server (node:http) on a Unix domain socket `<dir>/<pid>.sock` (dir = `statusDir()`, the
  * `run` folder of the app-data folder, 0700; the socket 0600), or on Windows the named pipe
  * `\\.\pipe\ec2-connect-<user>-<pid>`. Beside it, `<dir>/<pid>.json` (0600) says who serves it:
  * `{ pid, kind, socket, startedAt, version }`; the CLI finds running processes by these files
- * (status-client.ts). Routes, GET only, JSON:
+ * (status-client.ts). Routes, JSON:
  *
- *   GET /v1/resources  the `resources.get` snapshot
- *   GET /v1/sessions   { sessions: `sessions.list`, metrics: `metrics.history` }
+ *   GET  /v1/resources         the `resources.get` snapshot
+ *   GET  /v1/sessions          { sessions: `sessions.list`, metrics: `metrics.history` }
+ *   GET  /v1/ports             the `ports.list` answer (PortList)
+ *   POST /v1/ports/<id>/close  `ports.close` (no body): stops that forward; 404 when no forward
+ *                              has that id, 400 when it is not a forward id
  *
- * Anything else is a 404 (405 for another method) with `{ error }`. Nothing here changes state.
+ * A route the process does not serve (a `forward` process has no /v1/resources) or any other path
+ * is a 404, another method a 405, with `{ error }`. Only the port close changes state; the socket
+ * is this user's alone (0600 in a 0700 folder, or a pipe of this user on Windows).
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { BridgeHandlers } from '../../../preload/api.js';
+import { ForwardIdSchema, type BridgeHandlers } from '../../../preload/api.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { appDataDir } from '../util/app-paths.js';
 import { CLIENT_VERSION } from '../version.js';
 
-export type StatusKind = 'desktop' | 'web';
-export type StatusHandlers = Pick<BridgeHandlers, 'resources.get' | 'sessions.list' | 'metrics.history'>;
+/** Who serves a status socket: the desktop app, web mode, or a foreground `ec2-connect forward`. */
+export type StatusKind = 'desktop' | 'web' | 'forward';
+export const STATUS_KINDS: readonly StatusKind[] = ['desktop', 'web', 'forward'];
+/** The kinds that run a workspace (resources, sessions): what `ec2-connect resources` reads. */
+export const APP_KINDS: readonly StatusKind[] = ['desktop', 'web'];
+
+/**
+ * What the routes call: a workspace's handlers (desktop, web), or only the port ones (a
+ * foreground forward); a route whose handlers are missing answers 404.
+ */
+export type StatusHandlers = Partial<
+  Pick<BridgeHandlers, 'resources.get' | 'sessions.list' | 'metrics.history' | 'ports.list' | 'ports.close'>
+>;
 
 /** What `<dir>/<pid>.json` holds. */
 export interface StatusDescriptor {
@@ -54,6 +72,8 @@ export interface StatusServerOptions {
 export const MAX_SOCKET_PATH_BYTES = 100;
 /** A request that takes longer than this is cut off (handlers answer from memory). */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long dispose waits for requests in flight before cutting their connections. */
+const DISPOSE_GRACE_MS = 2000;
 
 /** Where running EC2 Connect processes leave their status descriptors: `<app data>/run`. */
 export function statusDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -134,16 +154,47 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-async function route(handlers: StatusHandlers, method: string, url: string): Promise<[number, unknown]> {
+const CLOSE_ROUTE = /^\/v1\/ports\/([^/]+)\/close$/;
+
+async function route(
+  handlers: StatusHandlers,
+  kind: StatusKind,
+  method: string,
+  url: string,
+): Promise<[number, unknown]> {
   const pathname = url.split('?')[0] ?? '';
-  const known = pathname === '/v1/resources' || pathname === '/v1/sessions';
-  if (!known) return [404, { error: `no such status route: ${pathname}; try /v1/resources or /v1/sessions` }];
-  if (method !== 'GET') return [405, { error: `${method} is not allowed here; only GET` }];
-  if (pathname === '/v1/resources') return [200, await handlers['resources.get']({})];
-  const [sessions, metrics] = await Promise.all([
-    handlers['sessions.list']({}),
-    handlers['metrics.history']({}),
-  ]);
+  const close = CLOSE_ROUTE.exec(pathname);
+  const known = ['/v1/resources', '/v1/sessions', '/v1/ports'].includes(pathname) || close !== null;
+  const routes = kind === 'forward' ? '/v1/ports' : '/v1/resources, /v1/sessions or /v1/ports';
+  if (!known) return [404, { error: `no such status route: ${pathname}; try ${routes}` }];
+  const allowed = close ? 'POST' : 'GET';
+  if (method !== allowed) return [405, { error: `${method} is not allowed here; only ${allowed}` }];
+  const notServed: [number, unknown] = [
+    404,
+    { error: `no such status route: ${pathname}; this process (${kind}) serves ${routes}` },
+  ];
+  if (close) {
+    const closeHandler = handlers['ports.close'];
+    const listHandler = handlers['ports.list'];
+    if (!closeHandler || !listHandler) return notServed;
+    const id = ForwardIdSchema.safeParse(decodeURIComponent(close[1] ?? ''));
+    if (!id.success) return [400, { error: `${close[1] ?? ''} is not a forward id (a UUID from /v1/ports)` }];
+    const list = await listHandler({});
+    if (!list.forwards.some((f) => f.id === id.data))
+      return [404, { error: `no port forward has the id ${id.data} here` }];
+    await closeHandler({ id: id.data });
+    return [200, { closed: id.data }];
+  }
+  if (pathname === '/v1/ports') {
+    const listHandler = handlers['ports.list'];
+    return listHandler ? [200, await listHandler({})] : notServed;
+  }
+  const resources = handlers['resources.get'];
+  const sessionsList = handlers['sessions.list'];
+  const metricsHistory = handlers['metrics.history'];
+  if (!resources || !sessionsList || !metricsHistory) return notServed;
+  if (pathname === '/v1/resources') return [200, await resources({})];
+  const [sessions, metrics] = await Promise.all([sessionsList({}), metricsHistory({})]);
   return [200, { sessions, metrics }];
 }
 
@@ -153,6 +204,7 @@ async function route(handlers: StatusHandlers, method: string, url: string): Pro
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const logger = options.logger ?? silentLogger;
+  const handlers = options.handlers;
   const dir = options.dir;
   const pid = process.pid;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -165,8 +217,13 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const descriptorFile = descriptorFileFor(dir, pid);
   await clearStaleSocket(socketPath, logger);
 
+  /** Requests being answered: dispose lets them finish (a close of the very forward that stops this server). */
+  const inFlight = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
-    route(options.handlers, req.method ?? 'GET', req.url ?? '/').then(
+    const answered = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    inFlight.add(answered);
+    void answered.then(() => inFlight.delete(answered));
+    route(handlers, options.kind, req.method ?? 'GET', req.url ?? '/').then(
       ([status, body]) => sendJson(res, status, body),
       (err: unknown) => {
         logger.warn({ err, url: req.url }, 'status request failed');
@@ -222,16 +279,29 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     socketPath,
     descriptorFile,
     dispose(): Promise<void> {
-      disposed ??= new Promise<void>((resolve) => {
+      disposed ??= (async () => {
         process.off('exit', removeFiles);
         // The descriptor goes first, so no client picks a server that is closing.
         removeQuietly(descriptorFile, logger);
-        server.close(() => {
-          if (process.platform !== 'win32') removeQuietly(socketPath, logger);
-          resolve();
-        });
+        const closed = new Promise<void>((resolve) =>
+          server.close(() => {
+            if (process.platform !== 'win32') removeQuietly(socketPath, logger);
+            resolve();
+          }),
+        );
+        server.closeIdleConnections();
+        // Answers being written (e.g. to the `forward close` that stops this process) get out first.
+        if (inFlight.size > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            Promise.all([...inFlight]),
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, DISPOSE_GRACE_MS))),
+          ]);
+          clearTimeout(timer);
+        }
         server.closeAllConnections();
-      });
+        await closed;
+      })();
       return disposed;
     },
   };

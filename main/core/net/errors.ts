@@ -35,7 +35,15 @@ export class ProxyError extends Error {
     /** The proxy's HTTP status for CONNECT, when it answered. */
     readonly status: number | null,
     readonly retryable: boolean,
+    /** The reason phrase of that answer (`Forbidden`, ...), when it gave one. */
+    readonly statusText: string | null = null,
   ) {
     super(message);
   }
+}
+
+/** The reason an AbortSignal was aborted with, as an Error (what aborted work rejects with). */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted');
 }

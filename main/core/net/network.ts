@@ -99,8 +99,7 @@ export class Network implements Disposable, WebSocketNetwork {
   /** How `url` (http, https, ws or wss) is reached. */
   route(url: string): Route {
     const d = proxyFor(url, this.#settings);
-    const secure = /^(https|wss):/i.test(url);
-    const proxy = d.proxy ? (secure ? this.#proxies.https : this.#proxies.http) : null;
+    const proxy = this.proxyServerFor(url);
     return {
       proxy: proxy?.display ?? null,
       source: proxy?.source ?? null,
@@ -108,6 +107,15 @@ export class Network implements Disposable, WebSocketNetwork {
         .replace(/\bconfig applies\b/, 'connection.proxy applies')
         .replace(/\bconfig entry\b/, 'connection.no_proxy entry'),
     };
+  }
+
+  /**
+   * The proxy a connection to `url` (http, https, ws or wss) tunnels through, or null for a
+   * direct one: what probes use to take the same route as EC2 Connect's own connections.
+   */
+  proxyServerFor(url: string): ProxyServer | null {
+    if (!proxyFor(url, this.#settings).proxy) return null;
+    return /^(https|wss):/i.test(url) ? this.#proxies.https : this.#proxies.http;
   }
 
   /** The trusted CAs in force (Node's roots + NODE_EXTRA_CA_CERTS + the bundle), or undefined for Node's defaults. */

@@ -8,8 +8,8 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { describeNetError, isCertificateError } from '../diagnostics/net.js';
-import { ProxyError } from './errors.js';
+import { describeNetError, isCertificateError } from '../diagnostics/net-errors.js';
+import { abortReason, ProxyError } from './errors.js';
 import type { ProxyServer } from './proxy-server.js';
 
 export interface TunnelOptions {
@@ -17,6 +17,8 @@ export interface TunnelOptions {
   timeoutMs: number;
   /** Trusted CAs for an https:// proxy (undefined: Node's defaults). */
   ca?: readonly string[];
+  /** Gives up (rejecting with the signal's reason, the socket destroyed) when it aborts. */
+  signal?: AbortSignal;
 }
 
 /** Longest answer head accepted from the proxy. */
@@ -42,6 +44,11 @@ export function openTunnel(
   const target = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
   const about = `the proxy ${proxy.display} (${proxy.source})`;
   return new Promise<net.Socket>((resolve, reject) => {
+    const signal = options.signal;
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
     const socket: net.Socket = proxy.secure
       ? tls.connect({
           host: proxy.host,
@@ -61,8 +68,9 @@ export function openTunnel(
       socket.off('data', onData);
       socket.off('error', onError);
       socket.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
     };
-    const fail = (err: ProxyError): void => {
+    const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
       cleanup();
@@ -120,6 +128,7 @@ export function openTunnel(
             `${about} refused the tunnel to ${target} (HTTP ${text}). ${refusalHint(status, proxy, target)}`,
             status,
             status >= 502 && status <= 504,
+            m[2]?.trim() || null,
           ),
         );
         return;
@@ -188,6 +197,8 @@ export function openTunnel(
         ),
       options.timeoutMs,
     );
+    const onAbort = (): void => fail(abortReason(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.on(proxy.secure ? 'secureConnect' : 'connect', onConnect);
     socket.on('data', onData);
     socket.on('error', onError);

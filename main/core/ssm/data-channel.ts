@@ -22,10 +22,10 @@ import {
   type ProcessedClientAction,
   type TerminalSize,
 } from './handshake.js';
-import { createWsTransport } from './ws-transport.js';
+import { createWsTransport, socketOf } from './ws-transport.js';
 import { scheduleHealthCheck } from './health-scheduler.js';
 import { StreamEndpoint, type StreamEndpointOptions, type StreamStats } from './stream-endpoint.js';
-import { CLIENT_VERSION } from '../version.js';
+import { PROTOCOL_CLIENT_VERSION } from '../version.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { WebSocketNetwork } from '../net/network.js';
 import { Emitter, LatchedEmitter, type Event, type Disposable } from '../util/lifecycle.js';
@@ -334,7 +334,7 @@ export class DataChannel implements Disposable {
             RequestId: randomUUID(),
             TokenValue: this.tokenValue,
             ClientId: this.clientId,
-            ClientVersion: this.options.clientVersion ?? CLIENT_VERSION,
+            ClientVersion: this.options.clientVersion ?? PROTOCOL_CLIENT_VERSION,
           }),
         );
         this.endpoint.attach(createWsTransport(ws));
@@ -591,7 +591,7 @@ export class DataChannel implements Disposable {
       }
     }
     const response: HandshakeResponse = {
-      ClientVersion: this.options.clientVersion ?? CLIENT_VERSION,
+      ClientVersion: this.options.clientVersion ?? PROTOCOL_CLIENT_VERSION,
       ProcessedClientActions: processed,
       ...(errors.length ? { Errors: errors } : {}),
     };
@@ -633,6 +633,22 @@ export class DataChannel implements Disposable {
     for (let off = 0; off < buf.length; off += MAX_INPUT_CHUNK) {
       this.endpoint.send(PayloadType.Output, buf.subarray(off, Math.min(buf.length, off + MAX_INPUT_CHUNK)));
     }
+  }
+
+  /**
+   * Send bytes exactly as given (a port session's TCP data or smux frames): no newline
+   * translation, in chunks of MAX_INPUT_CHUNK. Returns `writable` (false: the unacknowledged
+   * backlog is high; wait for onWritable before sending more).
+   */
+  send(data: Buffer): boolean {
+    if (this._state === 'closed') throw new DataChannelError('closed', 'the session is closed');
+    for (let off = 0; off < data.length; off += MAX_INPUT_CHUNK) {
+      this.endpoint.send(
+        PayloadType.Output,
+        data.subarray(off, Math.min(data.length, off + MAX_INPUT_CHUNK)),
+      );
+    }
+    return this.endpoint.writable;
   }
 
   /** Send the terminal size; repeated identical sizes are not resent. Sent again after the handshake. */
@@ -727,6 +743,3 @@ export class DataChannel implements Disposable {
 }
 
 /** The net.Socket under a ws WebSocket (private in ws; pausing it is how back-pressure reaches TCP). */
-function socketOf(ws: WebSocket | undefined): { pause(): void; resume(): void } | undefined {
-  return (ws as unknown as { _socket?: { pause(): void; resume(): void } } | undefined)?._socket;
-}

@@ -2,7 +2,7 @@
  * Turn AWS SDK and network errors into messages that say what went wrong and what to do.
  * The original error stays attached as `cause`; `code` is the AWS error name.
  */
-import { isCertificateError } from '../diagnostics/net.js';
+import { isCertificateError } from '../diagnostics/net-errors.js';
 import { NetworkConfigError, ProxyError } from '../net/errors.js';
 
 export class AwsCallError extends Error {

@@ -8,9 +8,16 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { FrameTransport } from './stream-endpoint.js';
 
+/**
+ * The net.Socket under a `ws` WebSocket (private in `ws`): pausing it stops reading frames, which
+ * holds the peer back through TCP (flow control); corking it batches writes.
+ */
+export function socketOf(ws: WebSocket | undefined): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket } | undefined)?._socket;
+}
+
 export function createWsTransport(ws: WebSocket): FrameTransport {
-  // `ws` keeps its net.Socket private; corking it is the documented Node way to batch writes.
-  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  const socket = socketOf(ws);
   let corked = false;
   const uncork = (): void => {
     corked = false;

@@ -2,22 +2,26 @@
  * Which connection notices become native notifications, and how often.
  *
  * The user's settings choose the kinds (disconnects, reconnects, limits, sessions ended
- * elsewhere) and a minimum interval per kind; within the interval further notices of that kind
- * are counted, and the next notification says how many were folded into it, so a flapping
- * network gives one notification a minute, not one per session per second.
+ * elsewhere; a broken port forward counts as a disconnect) and a minimum interval per kind;
+ * within the interval further notices of that kind are counted, and the next notification says
+ * how many were folded into it, so a flapping network gives one notification a minute, not one
+ * per session per second.
  */
 import type { ConnectionNoticeKind, Settings } from '../../../preload/api.js';
 import type { NotificationKind, WorkspaceNotification } from './types.js';
 
+/** A notice of the workspace itself, not a session's (no toast kind in the contract). */
+export type WorkspaceNoticeKind = 'forward-failed';
+
 export interface NoticeInput {
-  kind: ConnectionNoticeKind;
+  kind: ConnectionNoticeKind | WorkspaceNoticeKind;
   message: string;
   sessionId: string | null;
   /** The instance's name, for the title. */
   instanceName?: string | undefined;
 }
 
-const KIND_OF: Partial<Record<ConnectionNoticeKind, NotificationKind>> = {
+const KIND_OF: Partial<Record<ConnectionNoticeKind | WorkspaceNoticeKind, NotificationKind>> = {
   'network-lost': 'disconnect',
   'agent-unreachable': 'disconnect',
   'token-expired': 'disconnect',
@@ -26,6 +30,7 @@ const KIND_OF: Partial<Record<ConnectionNoticeKind, NotificationKind>> = {
   limit: 'limit',
   resources: 'resources',
   'ended-elsewhere': 'ended-elsewhere',
+  'forward-failed': 'forward-failed',
 };
 
 const SETTING_OF: Record<NotificationKind, keyof Settings['notifications']> = {
@@ -34,6 +39,8 @@ const SETTING_OF: Record<NotificationKind, keyof Settings['notifications']> = {
   limit: 'limits',
   resources: 'limits',
   'ended-elsewhere': 'endedElsewhere',
+  // A broken forward is a lost connection: the disconnect setting covers it.
+  'forward-failed': 'disconnects',
 };
 
 const TITLE_OF: Record<NotificationKind, string> = {
@@ -42,6 +49,7 @@ const TITLE_OF: Record<NotificationKind, string> = {
   limit: 'Session limit reached',
   resources: 'EC2 Connect resources',
   'ended-elsewhere': 'Session ended elsewhere',
+  'forward-failed': 'Port forward broke',
 };
 
 export class NotificationPolicy {

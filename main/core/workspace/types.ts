@@ -6,7 +6,14 @@
 import type { BridgeEvent, BridgeHandlers } from '../../../preload/api.js';
 import type { Event } from '../util/lifecycle.js';
 
-export type NotificationKind = 'disconnect' | 'reconnect' | 'limit' | 'resources' | 'ended-elsewhere';
+export type NotificationKind =
+  | 'disconnect'
+  | 'reconnect'
+  | 'limit'
+  | 'resources'
+  | 'ended-elsewhere'
+  /** A port forward broke (the page shows the Port Forwards view when clicked). */
+  | 'forward-failed';
 
 /** A notification worth showing natively; already filtered by the settings and rate-limited. */
 export interface WorkspaceNotification {

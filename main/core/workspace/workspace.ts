@@ -2,8 +2,8 @@
  * The workspace: what the desktop app and web mode serve to the renderer. It owns the active
  * profile and region (and every profile resolved so far, so sessions keep running after a
  * switch), the session manager, the output batcher with its replay buffers, the per-session
- * metrics, the UI settings and the notification policy, and implements the bridge contract
- * (preload/api.ts) on top of them.
+ * metrics, the UI settings and the notification policy, the port forwards and the saved ones
+ * (ports.ts, saved-forwards.ts), and implements the bridge contract (preload/api.ts) on top of them.
  *
  * Data flows one way: session manager events -> workspace -> `onEvent` -> the transport
  * (IPC or WebSocket) -> renderer stores. Requests come back through `handlers`, validated by
@@ -15,6 +15,7 @@
  * memory growing (SessionManager.enableFlowControl).
  */
 import os from 'node:os';
+import path from 'node:path';
 import type {
   AppInfo,
   BridgeEvent,
@@ -25,6 +26,7 @@ import type {
   EventPayload,
   InstanceList,
   GovernorChange,
+  PortForwardInfo,
   GovernorState,
   ProfileList,
   ResourceSnapshot,
@@ -55,6 +57,9 @@ import { SessionMetrics } from './session-metrics.js';
 import { corePolicy, WorkspaceResources, type WorkspaceResourcesOptions } from './resources.js';
 import type { ProbeTarget } from '../monitor/endpoint-probe.js';
 import { ConfigStore } from '../config/store.js';
+import { IN_MEMORY } from '../config/load.js';
+import { PortsService } from './ports.js';
+import { SAVED_FORWARDS_FILE, SavedForwards } from './saved-forwards.js';
 import type { Config } from '../config/schema.js';
 import { flowControl, networkOptions, reconnectPolicy, sessionLimits } from '../config/apply.js';
 import { Network } from '../net/network.js';
@@ -98,6 +103,13 @@ export interface WorkspaceOptions {
   /** The resource monitor and governor (issue 7): environment, host processes, test hooks. */
   resources?: Pick<WorkspaceResourcesOptions, 'monitor' | 'externalProcesses'>;
   /**
+   * The saved port forwards (saved-forwards.ts): default `forwards.json` beside the configuration
+   * file (`<appData>/forwards.json`), in memory when the configuration is; null: in memory.
+   */
+  forwardsFile?: string | null;
+  /** How often a forward's traffic figures are reported at most (default 1000 ms). */
+  portsUpdateIntervalMs?: number;
+  /**
    * Opens a URL in the user's browser (the app: shell.openExternal; web mode: open/xdg-open).
    * Given, an SSO sign-in opens its verification page by itself when aws.sso_open_browser is on;
    * the dialog shows the link either way.
@@ -105,7 +117,7 @@ export interface WorkspaceOptions {
   openUrl?: (url: string) => void;
 }
 
-/** sessions.open refused by the resource governor (the message says why and what to do). */
+/** sessions.open or ports.open refused by the resource governor (the message says why and what to do). */
 export class ResourceLimitError extends Error {
   override readonly name = 'ResourceLimitError';
 }
@@ -173,6 +185,8 @@ export class Workspace implements WorkspaceService {
   private closing: Promise<void> | undefined;
   private readonly history: HistoryStore | undefined;
   private readonly recorder: SessionRecorder | undefined;
+  private readonly savedForwards: SavedForwards;
+  private readonly ports: PortsService;
 
   private readonly _onEvent = this.store.add(new Emitter<BridgeEvent>());
   readonly onEvent: Event<BridgeEvent> = this._onEvent.event;
@@ -265,6 +279,9 @@ export class Workspace implements WorkspaceService {
       );
     }
     this.resources = this.createResources();
+    this.savedForwards = this.store.add(new SavedForwards({ file: this.forwardsFile(), logger: this.log }));
+    this.ports = this.createPorts();
+    this.store.add(this.resources.monitor.addLeakSource('port forwards', () => this.ports.size));
     this.wireConfig();
     this.wireManager();
     this.handlers = this.createHandlers();
@@ -361,9 +378,8 @@ export class Workspace implements WorkspaceService {
       ...(req.timeoutSeconds ? { timeoutMs: req.timeoutSeconds * 1000 } : {}),
       ...(req.parallel ? { parallel: req.parallel } : {}),
       latencyThresholdMs: this.config.config.connection.latency_threshold_ms,
-      // EC2 Connect's own connections follow these proxy settings (this.network).
+      // The proxy settings reported; the probes take the control plane's Network (built from them).
       proxy: { url: this.config.config.connection.proxy, noProxy: this.config.config.connection.no_proxy },
-      appUsesProxy: true,
       ...(this.options.env ? { env: this.options.env } : {}),
       ...(resolved.endpoint ? { ssmEndpoint: resolved.endpoint } : {}),
       onCheck: (check) => this.emit('diagnostics.progress', { check }),
@@ -462,7 +478,10 @@ export class Workspace implements WorkspaceService {
     return r;
   }
 
-  /** The endpoints in use: each resolved profile's SSM endpoint, and each session's data channel. */
+  /**
+   * The endpoints in use: each resolved profile's SSM endpoint, and each session's data channel,
+   * each probed along the route its profile's connections take (its control plane's Network).
+   */
   private probeTargets(): ProbeTarget[] {
     const targets: ProbeTarget[] = [];
     const sessions = this.manager.list();
@@ -475,6 +494,7 @@ export class Workspace implements WorkspaceService {
         profile: p.profile,
         region: p.region,
         url: p.endpoint ?? `https://ssm.${p.region}.amazonaws.com`,
+        network: p.controlPlane.network,
       });
     }
     for (const m of sessions) {
@@ -483,6 +503,7 @@ export class Workspace implements WorkspaceService {
         profile: m.profile,
         region: m.region,
         url: m.dataChannelEndpoint || `ssmmessages.${m.region}.amazonaws.com:443`,
+        network: this.ready.get(key(m.profile, m.region))?.controlPlane.network ?? this.network,
       });
     }
     return targets;
@@ -750,11 +771,7 @@ export class Workspace implements WorkspaceService {
       const hit = cached?.instances.find((i) => i.instanceId === instanceId);
       if (hit) this.names.set(instanceId, hit.name || instanceId);
     }
-    const refusal = this.resources.refusal();
-    if (refusal) {
-      this.notice(null, 'limit', refusal);
-      throw new ResourceLimitError(refusal);
-    }
+    this.admit();
     let info: ManagedSessionInfo;
     try {
       info = await this.manager.open({
@@ -769,6 +786,24 @@ export class Workspace implements WorkspaceService {
     }
     this.rememberRecent(instanceId, profile, region);
     return this.toInfo(this.manager.get(info.id) ?? info);
+  }
+
+  /** Refuse a new session (shell or port forward) when the resource governor refuses them. */
+  private admit(): void {
+    const refusal = this.resources.refusal();
+    if (refusal) {
+      this.notice(null, 'limit', refusal);
+      throw new ResourceLimitError(refusal);
+    }
+  }
+
+  /** The instance's name from the instance list (any profile), or from the cached list of this one. */
+  private instanceName(instanceId: string, profile: string, region: string): string | undefined {
+    const known = this.names.get(instanceId);
+    if (known) return known;
+    const cached = this.instanceCache.get(key(profile, region));
+    const hit = cached?.instances.find((i) => i.instanceId === instanceId);
+    return hit ? hit.name || instanceId : undefined;
   }
 
   private rememberRecent(instanceId: string, profile: string, region: string): void {
@@ -790,6 +825,65 @@ export class Workspace implements WorkspaceService {
       throw new UnknownSessionError(id);
     }
     return info;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Port forwards (issue 9)
+  // -------------------------------------------------------------------------------------------
+
+  /** `forwards.json` beside the configuration file, unless the caller says otherwise; none when in memory. */
+  private forwardsFile(): string | null {
+    if (this.options.forwardsFile !== undefined) return this.options.forwardsFile;
+    if (this.config.file === IN_MEMORY) return null;
+    return path.join(path.dirname(this.config.file), SAVED_FORWARDS_FILE);
+  }
+
+  private createPorts(): PortsService {
+    const ports = this.store.add(
+      new PortsService({
+        resolve: async (profile, region) => {
+          const r = await this.resolveProfile(profile, region);
+          return { controlPlane: r.controlPlane, region: r.region };
+        },
+        active: () => ({ profile: this.active.profile, region: this.active.region }),
+        nameOf: (instanceId, profile, region) => this.instanceName(instanceId, profile, region),
+        admit: () => this.admit(),
+        forwardOptions: () => {
+          const cfg = this.config.config;
+          const explicit = this.options.manager;
+          return {
+            reconnect: { ...reconnectPolicy(cfg), ...explicit?.reconnect },
+            dataChannel: {
+              healthCheckIntervalMs: cfg.session.health_check_interval,
+              connectTimeoutMs: cfg.connection.connection_timeout,
+              ...explicit?.health,
+            },
+          };
+        },
+        saved: this.savedForwards,
+        logger: this.log,
+        ...(this.options.portsUpdateIntervalMs
+          ? { updateIntervalMs: this.options.portsUpdateIntervalMs }
+          : {}),
+      }),
+    );
+    this.store.add(ports.onUpdated((info) => this.emit('ports.updated', info)));
+    this.store.add(ports.onBroken((info) => this.forwardBroke(info)));
+    this.store.add(ports.onSavedChanged((saved) => this.emit('ports.savedChanged', { saved })));
+    return ports;
+  }
+
+  /** A native notification for a forward that broke (the settings and rate limit of disconnects apply). */
+  private forwardBroke(info: PortForwardInfo): void {
+    const where = info.host
+      ? `${info.host}:${info.remotePort} through ${info.instanceName}`
+      : `${info.remotePort} on ${info.instanceName}`;
+    const decided = this.notifications.decide({
+      kind: 'forward-failed',
+      message: `Port forward to ${where} broke: ${info.reason ?? 'unknown reason'}`,
+      sessionId: null,
+    });
+    if (decided) this._onNotification.fire(decided);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -887,6 +981,18 @@ export class Workspace implements WorkspaceService {
           );
         return detail;
       },
+      'ports.list': async () => this.ports.list(),
+      'ports.open': (spec) => this.ports.open(spec),
+      'ports.close': async ({ id }) => {
+        await this.ports.close(id);
+        return null;
+      },
+      'ports.save': (spec) => this.ports.save(spec),
+      'ports.unsave': async ({ id }) => {
+        await this.ports.unsave(id);
+        return null;
+      },
+      'ports.openSaved': ({ id }) => this.ports.openSaved(id),
       'history.reopen': async ({ sessionId }) => {
         const detail = this.history?.getSession(sessionId, 10);
         if (!detail)
@@ -971,12 +1077,16 @@ export class Workspace implements WorkspaceService {
     metricsSampling: boolean;
     closedRemembered: number;
     resolvedProfiles: number;
+    portForwards: number;
+    portForwardsEnded: number;
+    portsTimer: boolean;
     replayBytes: number;
     replayLimitBytes: number;
     batchIntervalMs: number;
     metricsIntervalMs: number;
     governorLevel: GovernorState['level'];
   } {
+    const ports = this.ports.diagnostics();
     return {
       replayBytes: this.batcher.replayBytes,
       replayLimitBytes: this.batcher.replayLimitBytes,
@@ -989,6 +1099,9 @@ export class Workspace implements WorkspaceService {
       metricsSampling: this.metrics.sampling,
       closedRemembered: this.closedInfo.size,
       resolvedProfiles: this.ready.size,
+      portForwards: ports.open,
+      portForwardsEnded: ports.endedKept,
+      portsTimer: ports.timer,
     };
   }
 
@@ -999,7 +1112,9 @@ export class Workspace implements WorkspaceService {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.manager.shutdown();
+      // The forwards first (with the sessions): they hold control planes of resolved profiles.
+      await Promise.all([this.manager.shutdown(), this.ports.closeAll()]);
+      this.ports.dispose();
       this.batcher.flush();
       this.recorder?.flush();
       await this.resources.dispose();

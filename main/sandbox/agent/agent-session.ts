@@ -21,11 +21,14 @@ import {
   parsePayload,
 } from '../../core/ssm/handshake.js';
 import { StreamEndpoint, type StreamStats } from '../../core/ssm/stream-endpoint.js';
+import { socketOf } from '../../core/ssm/ws-transport.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { FaultController, SandboxInstance, SandboxSession, SessionRegistry } from '../types.js';
 import { FaultyLink } from './faulty-link.js';
 import { spawnPipes, spawnPty, type SessionProcess } from './processes.js';
 import { Utf8Chunker } from './utf8-chunker.js';
+import { PortAgent } from './port-agent.js';
+import { LOCAL_PORT_FORWARDING, type PortProperties } from '../../core/ssm/port/agent-features.js';
 
 /** The agent sends output in units of at most this many bytes (StreamDataPayloadSize). */
 export const AGENT_PAYLOAD_SIZE = 1024;
@@ -74,6 +77,9 @@ export class AgentSession {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private ptyPaused = false;
+  private port: PortAgent | undefined;
+  /** The port session's target is slower than the client: the client's socket is not read. */
+  private inputPaused = false;
   /** Sockets made silent by blackholeSocket: they can only be destroyed, not closed politely. */
   private readonly blackholed = new WeakSet<WebSocket>();
   private exitCode: number | undefined;
@@ -151,6 +157,7 @@ export class AgentSession {
     });
     ws.on('error', (err) => this.log.debug({ err }, 'agent socket error'));
     this.o.registry.setStatus(this.sessionId, 'Connected');
+    if (this.inputPaused) socketOf(ws)?.pause();
     if (this.offline) {
       this.sendPublication(true);
     } else {
@@ -235,23 +242,40 @@ export class AgentSession {
     return SessionTypeName.Shell;
   }
 
+  /**
+   * A port document's properties, with its parameters substituted as the service does
+   * (defaults of the AWS-owned documents: port 80, SSH port 22, local port 0).
+   */
+  private portProperties(): PortProperties {
+    const doc = this.o.session.documentName;
+    const p = this.o.session.parameters;
+    if (doc === 'AWS-StartSSHSession') return { portNumber: p.portNumber?.[0] ?? '22' };
+    return {
+      portNumber: p.portNumber?.[0] ?? '80',
+      localPortNumber: p.localPortNumber?.[0] ?? '0',
+      ...(p.host?.[0] ? { host: p.host[0] } : {}),
+      type: LOCAL_PORT_FORWARDING,
+    };
+  }
+
   private startHandshake(): void {
     this.phase = 'handshaking';
     this.handshakeStartedAt = performance.now();
-    const actions: unknown[] = [
-      {
-        ActionType: ActionType.SessionType,
-        ActionParameters: {
-          SessionType: this.sessionType(),
-          Properties: {
+    const properties =
+      this.sessionType() === SessionTypeName.Port
+        ? this.portProperties()
+        : {
             idleSessionTimeout: String(Math.round(this.o.timeouts.idleTimeoutMs / 60_000)),
             maxSessionDuration: this.o.timeouts.maxSessionDurationMs
               ? String(Math.round(this.o.timeouts.maxSessionDurationMs / 60_000))
               : '',
             runAsEnabled: false,
             shellProfile: { linux: '', windows: '' },
-          },
-        },
+          };
+    const actions: unknown[] = [
+      {
+        ActionType: ActionType.SessionType,
+        ActionParameters: { SessionType: this.sessionType(), Properties: properties },
       },
     ];
     if (this.o.instance.kmsKeyId) {
@@ -291,7 +315,7 @@ export class AgentSession {
       return;
     }
     if (this.sessionType() === SessionTypeName.Port) {
-      this.end('Port sessions are not served by this sandbox version.');
+      void this.startPort(response.ClientVersion);
       return;
     }
     try {
@@ -300,6 +324,10 @@ export class AgentSession {
       this.end(`The agent could not start a shell: ${(err as Error).message}`);
       return;
     }
+    this.completeHandshake();
+  }
+
+  private completeHandshake(): void {
     this.phase = 'running';
     const complete = {
       HandshakeTimeToComplete: Math.round((performance.now() - this.handshakeStartedAt) * 1e6),
@@ -307,6 +335,43 @@ export class AgentSession {
     };
     this.endpoint.send(PayloadType.HandshakeComplete, Buffer.from(JSON.stringify(complete)));
     this.resetIdleTimer();
+  }
+
+  // ---- port sessions ---------------------------------------------------------------------
+
+  private async startPort(clientVersion: string): Promise<void> {
+    const port = new PortAgent(
+      {
+        send: (payloadType, payload) => {
+          if (this.phase !== 'ended') this.endpoint.send(payloadType, payload);
+        },
+        writable: () => this.endpoint.writable,
+        end: (reason, exitCode) => (reason ? this.end(reason, exitCode) : this.drainThenClose()),
+        log: this.log,
+        payloadSize: AGENT_PAYLOAD_SIZE,
+        pauseInput: () => {
+          this.inputPaused = true;
+          socketOf(this.ws)?.pause();
+        },
+        resumeInput: () => {
+          this.inputPaused = false;
+          socketOf(this.ws)?.resume();
+        },
+      },
+      this.portProperties(),
+      clientVersion,
+      this.o.instance.agentVersion,
+    );
+    this.port = port;
+    try {
+      await port.start();
+    } catch (err) {
+      this.end(`Unable to start the port session: ${(err as Error).message}`);
+      return;
+    }
+    if (this.phase !== 'handshaking') return; // ended meanwhile
+    this.log.info({ mode: port.mode }, 'sandbox port session started');
+    this.completeHandshake();
   }
 
   // ---- the shell -------------------------------------------------------------------------
@@ -369,6 +434,7 @@ export class AgentSession {
 
   /** Pause the shell while the client has not acknowledged enough output. */
   private updatePtyFlow(): void {
+    this.port?.writableChanged();
     if (!this.proc) return;
     const shouldPause = !this.endpoint.writable;
     if (shouldPause && !this.ptyPaused) {
@@ -388,7 +454,8 @@ export class AgentSession {
         return;
       case PayloadType.Output:
         this.resetIdleTimer();
-        this.proc?.write(msg.payload);
+        if (this.port) this.port.input(msg.payload);
+        else this.proc?.write(msg.payload);
         return;
       case PayloadType.Size: {
         try {
@@ -402,9 +469,10 @@ export class AgentSession {
         return;
       }
       case PayloadType.Flag: {
-        if (msg.payload.length >= 4 && msg.payload.readUInt32BE(0) === FlagValue.TerminateSession) {
-          this.end('');
-        }
+        if (msg.payload.length < 4) return;
+        const flag = msg.payload.readUInt32BE(0);
+        if (flag === FlagValue.TerminateSession) this.end('');
+        else this.port?.flag(flag);
         return;
       }
       default:
@@ -446,6 +514,7 @@ export class AgentSession {
     const proc = this.proc;
     this.proc = undefined;
     proc?.kill();
+    this.port?.dispose();
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
       ws.send(encodeChannelClosed(this.sessionId, reason));

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentialSourceFor } from '../../../main/core/diagnostics/credential-source.js';
 import { runDiagnostics, type DiagnosticsOptions } from '../../../main/core/diagnostics/index.js';
+import { Network } from '../../../main/core/net/network.js';
 import { ControlPlane } from '../../../main/core/ssm/control-plane.js';
 import { ADMIN_TOKEN_HEADER } from '../../../main/sandbox/http-server.js';
 import { startSandbox, type SandboxHandle } from '../../../main/sandbox/server.js';
@@ -450,7 +451,10 @@ describe('preventive diagnostics against the sandbox', () => {
     const only = ['credentials', 'start-session', 'proxy'];
     const refusing = await fakeProxy(403, 'Forbidden');
     cleanups.push(() => refusing.close());
-    const warn = check(await run(cp, { checks: only, env: { HTTPS_PROXY: refusing.url } }), 'proxy');
+    // The probes' Network made from the same settings, as the app and the CLI pass it.
+    const network = new Network({ env: { HTTPS_PROXY: refusing.url } });
+    cleanups.push(() => network.dispose());
+    const warn = check(await run(cp, { checks: only, env: { HTTPS_PROXY: refusing.url }, network }), 'proxy');
     expect(warn.status).toBe('warn');
     expect(warn.figure).toBe(`HTTPS_PROXY=${refusing.url}`);
     expect(warn.detail).toMatch(/SSM API \(127\.0\.0\.1:\d+\): direct \(no HTTP_PROXY is set\)/);
@@ -460,11 +464,18 @@ describe('preventive diagnostics against the sandbox', () => {
     expect(warn.detail).toMatch(
       /refuses CONNECT to ssmmessages\.us-east-1\.amazonaws\.com:443 for the data channel \(HTTP 403 Forbidden\)/,
     );
-    expect(warn.detail).toMatch(/EC2 Connect itself connects directly/);
+    expect(warn.detail).toMatch(/EC2 Connect follows these settings\./);
     expect(warn.fix).toMatch(
       /Add ssmmessages\.us-east-1\.amazonaws\.com \(or \.amazonaws\.com\) to NO_PROXY/,
     );
     expect(refusing.requests).toEqual(['ssmmessages.us-east-1.amazonaws.com:443']);
+
+    // Settings that differ from the Network EC2 Connect's connections follow (the control
+    // plane's, direct here): the check says how those really go.
+    const differs = check(await run(cp, { checks: only, env: { HTTPS_PROXY: refusing.url } }), 'proxy');
+    expect(differs.detail).toMatch(
+      /EC2 Connect's own connections are set up differently: ssmmessages\.us-east-1\.amazonaws\.com directly \(no HTTPS_PROXY is set\)/,
+    );
 
     const excluded = check(
       await run(cp, { checks: only, env: { HTTPS_PROXY: refusing.url, NO_PROXY: '.amazonaws.com' } }),

@@ -7,6 +7,10 @@ import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { EndpointProbeSchema } from '../../../preload/api.js';
 import { parseEndpoint, probeAll, probeEndpoint } from '../../../main/core/monitor/endpoint-probe.js';
+import { Network } from '../../../main/core/net/network.js';
+import { closedPort, startConnectProxy } from '../net/connect-proxy.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/tls');
 
 function hasOpenssl(): boolean {
   try {
@@ -133,5 +137,75 @@ describe('probeEndpoint', () => {
     const t = { service: 'ssm' as const, profile: 'p', region: 'r', url: `http://127.0.0.1:${port}` };
     expect(await probeAll([t, t, { ...t, service: 'ssmmessages' }])).toHaveLength(2);
     await new Promise<void>((r) => server.close(() => r()));
+  });
+});
+
+describe("probeEndpoint along the profile's route", () => {
+  it('goes through the proxy its Network routes the host to, and trusts the CA bundle', async () => {
+    // A TLS endpoint with the test certificate (test/fixtures/tls), reached as tls.sandbox.test,
+    // a name only the test proxy resolves.
+    const server = tls.createServer(
+      {
+        key: readFileSync(path.join(FIXTURES, 'server.key')),
+        cert: readFileSync(path.join(FIXTURES, 'server.pem')),
+      },
+      (s) => s.end(),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const proxy = await startConnectProxy({ auth: { user: 'u', password: 'secret' } });
+    const url = `wss://tls.sandbox.test:${port}/v1/data-channel/s`;
+    const target = { service: 'ssmmessages' as const, profile: 'p', region: 'r', url };
+    const bare = new Network({ proxy: proxy.urlWith('u', 'secret') });
+    const trusting = new Network({
+      proxy: proxy.urlWith('u', 'secret'),
+      caBundle: path.join(FIXTURES, 'ca.pem'),
+    });
+    try {
+      const refused = await probeEndpoint({ ...target, network: bare });
+      expect(refused).toMatchObject({
+        ok: false,
+        latencyMs: null,
+        proxy: `http://u:***@127.0.0.1:${proxy.port}`,
+      });
+      expect(refused.error).toMatch(
+        /^UNABLE_TO_VERIFY_LEAF_SIGNATURE: .* \(through the proxy http:\/\/u:\*\*\*@127\.0\.0\.1:\d+\)$/,
+      );
+      const ok = await probeEndpoint({ ...target, network: trusting });
+      expect(EndpointProbeSchema.parse(ok)).toEqual(ok);
+      expect(ok).toMatchObject({ ok: true, error: null, endpoint: `tls.sandbox.test:${port}` });
+      expect(ok.proxy).toBe(`http://u:***@127.0.0.1:${proxy.port}`);
+      expect(ok.latencyMs).toBeGreaterThan(0);
+      expect(proxy.tunnels.map((t) => t.target)).toEqual([
+        `tls.sandbox.test:${port}`,
+        `tls.sandbox.test:${port}`,
+      ]);
+      // Without the Network: direct, and the name does not resolve.
+      const direct = await probeEndpoint(target, 2000);
+      expect(direct).toMatchObject({ ok: false, proxy: null });
+      expect(JSON.stringify([refused, ok])).not.toContain('secret');
+    } finally {
+      bare.dispose();
+      trusting.dispose();
+      await proxy.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('says which proxy could not be reached', async () => {
+    const port = await closedPort();
+    const network = new Network({ env: { HTTPS_PROXY: `127.0.0.1:${port}` } });
+    const r = await probeEndpoint({
+      service: 'ssm',
+      profile: 'p',
+      region: 'r',
+      url: 'https://ssm.sandbox.test',
+      network,
+    });
+    network.dispose();
+    expect(r).toMatchObject({ ok: false, proxy: `http://127.0.0.1:${port}` });
+    expect(r.error).toMatch(
+      /^cannot connect to the proxy http:\/\/127\.0\.0\.1:\d+ \(HTTPS_PROXY\) to reach ssm\.sandbox\.test:443: connection refused/,
+    );
   });
 });

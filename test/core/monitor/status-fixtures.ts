@@ -1,12 +1,15 @@
 /**
  * Hand-built, schema-checked answers of the status socket (a resource snapshot, sessions with
- * their metrics) and handlers that serve them, for the status server and `ec2-connect resources`
- * tests.
+ * their metrics, port forwards) and handlers that serve them, for the status server,
+ * `ec2-connect resources` and `ec2-connect forward list` tests.
  */
 import {
   MetricsHistorySchema,
+  PortListSchema,
   ResourceSnapshotSchema,
   SessionInfoSchema,
+  type PortForwardInfo,
+  type PortList,
   type ResourceSnapshot,
   type SessionInfo,
 } from '../../../preload/api.js';
@@ -150,5 +153,80 @@ export function fixtureHandlers(
     'sessions.list': async () => (count('sessions.list'), sessionsFixture()),
     'metrics.history': async () => (count('metrics.history'), metricsFixture()),
     ...over,
+  };
+}
+
+export const FORWARD_ID = '7d0c4f5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
+export const ENDED_FORWARD_ID = '7d0c4f5e-9999-4c3d-8e9f-0a1b2c3d4e5f';
+
+export function forwardFixture(over: Partial<PortForwardInfo> = {}): PortForwardInfo {
+  return {
+    id: FORWARD_ID,
+    instanceId: 'i-0123456789abcdef0',
+    instanceName: 'db-1',
+    profile: 'sandbox',
+    region: 'us-east-1',
+    remotePort: 5432,
+    host: null,
+    label: 'db',
+    localAddress: '127.0.0.1:15432',
+    localPort: 15432,
+    mode: 'multiplexed',
+    state: 'open',
+    sessionId: 'user-0123456789abcdef0',
+    startedAt: T - 65_000,
+    endedAt: null,
+    reason: null,
+    activeConnections: 1,
+    totalConnections: 3,
+    failedConnections: 0,
+    bytesIn: 2048,
+    bytesOut: 300,
+    connections: [{ id: 3, client: '127.0.0.1:50000', openedAt: T - 1000, bytesIn: 1024, bytesOut: 100 }],
+    savedId: null,
+    ...over,
+  };
+}
+
+export function portsFixture(): PortList {
+  return PortListSchema.parse({
+    forwards: [
+      forwardFixture(),
+      forwardFixture({
+        id: ENDED_FORWARD_ID,
+        state: 'failed',
+        endedAt: T - 5000,
+        reason: 'the session was terminated',
+        activeConnections: 0,
+        connections: [],
+      }),
+    ],
+    saved: [],
+    savedProblem: null,
+  });
+}
+
+/** Port handlers over the fixture: close marks the forward closed; `closed` lists the ids closed. */
+export function portHandlers(): Required<Pick<StatusHandlers, 'ports.list' | 'ports.close'>> & {
+  closed: string[];
+} {
+  const closed: string[] = [];
+  return {
+    closed,
+    'ports.list': async () => {
+      const list = portsFixture();
+      return {
+        ...list,
+        forwards: list.forwards.map((f) =>
+          closed.includes(f.id)
+            ? { ...f, state: 'closed' as const, endedAt: T, reason: 'closed by the user' }
+            : f,
+        ),
+      };
+    },
+    'ports.close': async ({ id }) => {
+      closed.push(id);
+      return null;
+    },
   };
 }

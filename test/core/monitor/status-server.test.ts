@@ -6,10 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  STATUS_KINDS,
   StatusRequestError,
   getJson,
   listRunning,
   pidAlive,
+  postJson,
 } from '../../../main/core/monitor/status-client.js';
 import {
   socketAnswers,
@@ -20,7 +22,16 @@ import {
 } from '../../../main/core/monitor/status-server.js';
 import { CLIENT_VERSION } from '../../../main/core/version.js';
 import { deadPid } from '../store/helpers.js';
-import { fixtureHandlers, metricsFixture, sessionsFixture, snapshotFixture } from './status-fixtures.js';
+import {
+  ENDED_FORWARD_ID,
+  FORWARD_ID,
+  fixtureHandlers,
+  metricsFixture,
+  portHandlers,
+  portsFixture,
+  sessionsFixture,
+  snapshotFixture,
+} from './status-fixtures.js';
 
 const mode = (f: string) => fs.statSync(f).mode & 0o777;
 
@@ -121,7 +132,15 @@ describe.skipIf(process.platform === 'win32')('status server', () => {
         },
       }),
     });
-    for (const p of ['/', '/v1', '/v1/resources/x', '/v2/resources', '/metrics']) {
+    for (const p of [
+      '/',
+      '/v1',
+      '/v1/resources/x',
+      '/v2/resources',
+      '/metrics',
+      '/v1/ports/x',
+      '/v1/ports/a/b/close',
+    ]) {
       const r = await request(s.socketPath, 'GET', p);
       expect([p, r.status]).toEqual([p, 404]);
       expect(r.body).toEqual({ error: expect.stringContaining('no such status route') });
@@ -250,6 +269,93 @@ describe.skipIf(process.platform === 'win32')('status server', () => {
       expect(fs.readdirSync(dir).sort()).toEqual(
         ['123.json', `${process.pid}.json`, `${process.ppid}.json`, 'notes.txt'].sort(),
       );
+    });
+  });
+
+  describe('port forwards', () => {
+    it('GET /v1/ports lists them; POST /v1/ports/<id>/close closes one (404 for an unknown id, 400 for a bad one)', async () => {
+      const ports = portHandlers();
+      const s = await start({ handlers: { ...fixtureHandlers(), ...ports } });
+      expect(await getJson(s.socketPath, '/v1/ports')).toEqual(portsFixture());
+      expect(await postJson(s.socketPath, `/v1/ports/${FORWARD_ID}/close`)).toEqual({ closed: FORWARD_ID });
+      expect(ports.closed).toEqual([FORWARD_ID]);
+      const after = await getJson<{ forwards: Array<{ id: string; state: string }> }>(
+        s.socketPath,
+        '/v1/ports',
+      );
+      expect(after.forwards.map((f) => [f.id, f.state])).toEqual([
+        [FORWARD_ID, 'closed'],
+        [ENDED_FORWARD_ID, 'failed'],
+      ]);
+      const unknown = '00000000-0000-4000-8000-000000000000';
+      expect(await request(s.socketPath, 'POST', `/v1/ports/${unknown}/close`)).toEqual({
+        status: 404,
+        body: { error: `no port forward has the id ${unknown} here` },
+      });
+      expect(await request(s.socketPath, 'POST', '/v1/ports/nope/close')).toEqual({
+        status: 400,
+        body: { error: 'nope is not a forward id (a UUID from /v1/ports)' },
+      });
+      expect(ports.closed).toEqual([FORWARD_ID]);
+    });
+
+    it('the close route takes only POST, the list only GET', async () => {
+      const s = await start({ handlers: { ...fixtureHandlers(), ...portHandlers() } });
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const r = await request(s.socketPath, method, `/v1/ports/${FORWARD_ID}/close`);
+        expect(r).toEqual({ status: 405, body: { error: `${method} is not allowed here; only POST` } });
+      }
+      expect(await request(s.socketPath, 'POST', '/v1/ports')).toEqual({
+        status: 405,
+        body: { error: 'POST is not allowed here; only GET' },
+      });
+    });
+
+    it('a process without port handlers (an older app) answers 404 for the port routes', async () => {
+      const s = await start();
+      const r = await request(s.socketPath, 'GET', '/v1/ports');
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual({ error: expect.stringContaining('no such status route: /v1/ports') });
+    });
+
+    it("a foreground forward (kind 'forward') serves only the port routes, and is listed only when asked for", async () => {
+      const ports = portHandlers();
+      const s = await start({ kind: 'forward', handlers: ports });
+      expect(JSON.parse(fs.readFileSync(s.descriptorFile, 'utf8'))).toMatchObject({ kind: 'forward' });
+      expect(await getJson(s.socketPath, '/v1/ports')).toEqual(portsFixture());
+      for (const p of ['/v1/resources', '/v1/sessions']) {
+        expect(await request(s.socketPath, 'GET', p)).toEqual({
+          status: 404,
+          body: { error: `no such status route: ${p}; this process (forward) serves /v1/ports` },
+        });
+      }
+      // `ec2-connect resources` (the default kinds) does not pick it; `forward list` does.
+      expect(listRunning(dir)).toEqual([]);
+      expect(listRunning(dir, STATUS_KINDS).map((r) => r.kind)).toEqual(['forward']);
+    });
+
+    it('dispose lets a request in flight finish (the close that stops a forward process) before cutting connections', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const ports = portHandlers();
+      const s = await start({
+        kind: 'forward',
+        handlers: {
+          ...ports,
+          'ports.close': async (req) => {
+            await gate;
+            return ports['ports.close'](req);
+          },
+        },
+      });
+      const answer = postJson(s.socketPath, `/v1/ports/${FORWARD_ID}/close`);
+      await new Promise((r) => setTimeout(r, 100)); // the request is in the handler
+      const disposed = s.dispose();
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      expect(await answer).toEqual({ closed: FORWARD_ID });
+      await disposed;
+      expect(fs.existsSync(s.socketPath)).toBe(false);
     });
   });
 

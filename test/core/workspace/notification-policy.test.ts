@@ -37,6 +37,28 @@ describe('NotificationPolicy', () => {
     expect(policy.decide({ kind: 'inactive-warning', message: 'x', sessionId: 's' })).toBeUndefined();
   });
 
+  it('a broken port forward is its own kind, allowed by the disconnects setting', () => {
+    const on = setup();
+    const notice = {
+      kind: 'forward-failed' as const,
+      message: 'Port forward to 5432 on db-1 broke: x',
+      sessionId: null,
+    };
+    expect(on.policy.decide(notice)).toEqual({
+      kind: 'forward-failed',
+      title: 'Port forward broke',
+      body: 'Port forward to 5432 on db-1 broke: x',
+      sessionId: null,
+    });
+    // Rate-limited on its own, not with session disconnects.
+    expect(on.policy.decide({ kind: 'network-lost', message: 'lost', sessionId: 's' })?.kind).toBe(
+      'disconnect',
+    );
+    expect(on.policy.decide(notice)).toBeUndefined();
+    expect(setup({ disconnects: false }).policy.decide(notice)).toBeUndefined();
+    expect(setup({ enabled: false }).policy.decide(notice)).toBeUndefined();
+  });
+
   it('rate-limits per kind and says how many were folded in', () => {
     const { policy, advance } = setup();
     expect(policy.decide({ kind: 'network-lost', message: 'a', sessionId: '1' })).toBeDefined();

@@ -6,6 +6,7 @@ import InstancesView from '../../../renderer/views/InstancesView.vue';
 import { useAppStore } from '../../../renderer/stores/app.js';
 import { useDiagnosticsStore } from '../../../renderer/stores/diagnostics.js';
 import { useInstancesStore } from '../../../renderer/stores/instances.js';
+import { usePortsStore } from '../../../renderer/stores/ports.js';
 import { useResourcesStore } from '../../../renderer/stores/resources.js';
 import { governorAt, governorState } from '../helpers/resources-fixtures.js';
 import { appInfo, instance, instanceList, profileList } from '../helpers/fixtures.js';
@@ -264,5 +265,19 @@ describe('InstancesView', () => {
     await w.find('[data-testid="instance-message-diagnose"]').trigger('click');
     expect(useDiagnosticsStore().instanceId).toBe('i-00c33943c694df560');
     expect(useAppStore().activeView).toBe('diagnostics');
+  });
+
+  it('"Forward a port…" on an instance that can take a session opens Ports with it chosen', async () => {
+    const w = await mountView();
+    expect(w.find('[data-instance-id="i-0cff4813ded0cd81b"] [data-testid="instance-forward"]').exists()).toBe(
+      false,
+    ); // agent offline: no forward
+    await w
+      .find('[data-instance-id="i-0a03534fd537d6397"] [data-testid="instance-forward"]')
+      .trigger('click');
+    expect(useAppStore().activeView).toBe('ports');
+    expect(usePortsStore().draft.instanceId).toBe('i-0a03534fd537d6397');
+    expect(usePortsStore().openRequest).toBe(1);
+    expect(useInstancesStore().selectedId).toBe('i-0a03534fd537d6397');
   });
 });

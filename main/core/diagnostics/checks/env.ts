@@ -1,4 +1,5 @@
 /** What every check of one run shares: the control plane, the target, the endpoints, the options. */
+import type { Network } from '../../net/network.js';
 import type { ControlPlane } from '../../ssm/control-plane.js';
 import type { CredentialSource } from '../credential-source.js';
 import type { ConfiguredProxy } from '../proxy.js';
@@ -33,8 +34,8 @@ export interface RunEnv {
   now: () => number;
   env: NodeJS.ProcessEnv;
   proxy: ConfiguredProxy | null;
-  /** Whether EC2 Connect's own connections follow the proxy settings (false: it connects directly). */
-  appUsesProxy: boolean;
+  /** The route (proxy per host) and trusted CAs of EC2 Connect's connections: the probes take it too. */
+  network: Network;
   credentialSource: () => Promise<CredentialSource>;
 }
 

@@ -1,35 +1,21 @@
 /**
  * Checks of the network path: the SSM endpoint (connect + an unsigned request, which needs no
  * credentials), the clock (the Date header of that answer), the data-channel endpoint (TCP+TLS to
- * the test session's StreamUrl host), the proxy settings, and the region latency ranking.
+ * the test session's StreamUrl host), and the region latency ranking. The endpoints are reached
+ * along the route of EC2 Connect's own connections (RunEnv.network): through a CONNECT tunnel
+ * where a proxy applies, trusting the CA bundle. ("Proxy settings" is in proxy.ts.)
  */
 import type { RegionLatency } from '../../../../preload/api.js';
+import type { Network } from '../../net/network.js';
 import { formatMs, formatSpan } from '../format.js';
-import { isCertificateError, measureConnect, pingAws, proxyConnect, type AwsPing } from '../net.js';
-import { proxyFor, proxySettings, redactProxy, type ProxySettings } from '../proxy.js';
+import { measureConnect, pingAws, type AwsPing } from '../net.js';
 import type { CheckResult, CheckSpec } from '../types.js';
 import type { SessionData } from './aws.js';
 import { CHECK_IDS, hostOf, type RunEnv } from './env.js';
+import { connectParts, failure, networkFix, through } from './route.js';
 
 export interface EndpointData {
   ping: AwsPing;
-}
-
-/** What to do about a connection that failed with `code`, to `endpoint` (host:port), for `what`. */
-function networkFix(code: string | null, endpoint: string, what: string, env: RunEnv): string {
-  const settings = proxySettings(env.env, env.proxy);
-  const proxyNote =
-    !env.appUsesProxy && (settings.https || settings.http)
-      ? ' A proxy is set here (see "Proxy settings"), but EC2 Connect connects directly: if this network reaches the Internet only through that proxy, connections from EC2 Connect cannot get out.'
-      : '';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return `Check DNS on this computer (and the region name); in a VPC with an interface endpoint for ${what}, turn on its private DNS names.${proxyNote}`;
-  if (isCertificateError(code))
-    return 'If your organisation inspects TLS, give EC2 Connect its CA certificate: set connection.ca_bundle (or AWS_CA_BUNDLE) to the PEM file.';
-  const to = endpoint.endsWith(':443')
-    ? `HTTPS (TCP 443) from this computer to ${endpoint.slice(0, -4)}`
-    : `TCP connections from this computer to ${endpoint}`;
-  return `Allow outbound ${to} (firewall, VPN, security software).${proxyNote}`;
 }
 
 export function ssmEndpointCheck(env: RunEnv): CheckSpec<EndpointData> {
@@ -44,25 +30,32 @@ export function ssmEndpointCheck(env: RunEnv): CheckSpec<EndpointData> {
         signal: ctx.signal,
         timeoutMs: ctx.remainingMs(),
         now: env.now,
+        network: env.network,
       });
       const data = { ping };
       if (!ping.ok) {
         return {
           status: 'fail',
-          figure: 'unreachable',
-          detail: `Could not reach the SSM endpoint ${env.ssmEndpoint}: ${ping.error}.`,
-          fix: networkFix(ping.code, ping.endpoint, 'SSM (com.amazonaws.<region>.ssm)', env),
+          figure:
+            ping.failedAt !== 'proxy'
+              ? 'unreachable'
+              : ping.proxyStatus !== null
+                ? `proxy refused (HTTP ${ping.proxyStatus})`
+                : 'proxy unreachable',
+          detail: `Could not reach the SSM endpoint ${env.ssmEndpoint}${failure(ping)}.`,
+          fix: networkFix(ping, 'SSM (com.amazonaws.<region>.ssm)'),
           data,
         };
       }
       const connect = ping.connectMs !== null ? formatMs(ping.connectMs) : '?';
       const rtt = ping.roundTripMs ?? 0;
-      const figure = `${formatMs(rtt)} (connect ${connect})`;
+      const figure = `${formatMs(rtt)} (connect ${connect}${ping.proxy ? ' via proxy' : ''})`;
+      const via = through(ping);
       if (!ping.requestId && !ping.errorType) {
         return {
           status: 'warn',
           figure,
-          detail: `Something answered at ${env.ssmEndpoint} (HTTP ${ping.status}${ping.contentType ? `, ${ping.contentType}` : ''}), but not the SSM service (no AWS request id): a captive portal, a proxy page or a wrong endpoint URL.`,
+          detail: `Something answered at ${env.ssmEndpoint}${via} (HTTP ${ping.status}${ping.contentType ? `, ${ping.contentType}` : ''}), but not the SSM service (no AWS request id): a captive portal, a proxy page or a wrong endpoint URL.`,
           fix: 'Check the endpoint URL (--endpoint, or endpoint_url in the profile) and whether this network needs a sign-in page first.',
           data,
         };
@@ -71,7 +64,10 @@ export function ssmEndpointCheck(env: RunEnv): CheckSpec<EndpointData> {
         env.cp.circuitState === 'open'
           ? ' EC2 Connect has paused its own calls to this endpoint for a few seconds after repeated failures (circuit breaker).'
           : '';
-      const answered = `${host} answered an unsigned request (${ping.errorType ?? `HTTP ${ping.status}`}) in ${formatMs(rtt)}; connecting took ${connect}.`;
+      const parts = ping.proxy
+        ? ` (${connectParts({ proxy: ping.proxy, tcpMs: null, tunnelMs: ping.tunnelMs, tlsMs: ping.tlsMs })})`
+        : '';
+      const answered = `${host} answered an unsigned request (${ping.errorType ?? `HTTP ${ping.status}`})${via} in ${formatMs(rtt)}; connecting took ${connect}${parts}.`;
       if (rtt > env.latencyThresholdMs) {
         return {
           status: 'warn',
@@ -162,7 +158,10 @@ export function clockCheck(env: RunEnv): CheckSpec {
 }
 
 /** Where the data channel connects: the test session's StreamUrl, else the region's endpoint. */
-function dataChannelTarget(env: RunEnv, session: SessionData | undefined): { url: string; source: string } {
+export function dataChannelTarget(
+  env: RunEnv,
+  session: SessionData | undefined,
+): { url: string; source: string } {
   return session?.streamUrl
     ? { url: session.streamUrl, source: "the test session's StreamUrl" }
     : { url: env.dataChannelFallback, source: "the region's data-channel endpoint" };
@@ -178,27 +177,23 @@ export function dataChannelCheck(env: RunEnv): CheckSpec {
       const { url, source } = dataChannelTarget(env, session);
       const host = hostOf(url);
       ctx.step(`connecting to ${host}`);
-      const r = await measureConnect(url, { signal: ctx.signal, timeoutMs: ctx.remainingMs() });
+      const r = await measureConnect(url, {
+        signal: ctx.signal,
+        timeoutMs: ctx.remainingMs(),
+        network: env.network,
+      });
       if (!r.ok) {
         return {
           status: 'fail',
-          figure: 'unreachable',
+          figure: r.failedAt === 'proxy' ? 'proxy failed' : 'unreachable',
           detail:
-            `Could not connect to ${r.endpoint} (${source}): ${r.error}. ` +
+            `Could not connect to ${r.endpoint} (${source})${failure(r)}. ` +
             'Sessions can be started (that is the SSM API), but their terminal traffic goes over this WebSocket endpoint, so they would fail while connecting.',
-          fix: networkFix(
-            r.code,
-            r.endpoint,
-            'Session Manager messages (com.amazonaws.<region>.ssmmessages)',
-            env,
-          ),
+          fix: networkFix(r, 'Session Manager messages (com.amazonaws.<region>.ssmmessages)'),
         };
       }
-      const parts = r.tls
-        ? `TCP ${formatMs(r.tcpMs ?? 0)} + TLS ${formatMs(r.tlsMs ?? 0)}`
-        : `TCP ${formatMs(r.tcpMs ?? 0)}, no TLS`;
-      const figure = `${formatMs(r.totalMs ?? 0)} (${r.endpoint})`;
-      const detail = `Connected to ${r.endpoint} (${source}) in ${formatMs(r.totalMs ?? 0)}: ${parts}.`;
+      const figure = `${formatMs(r.totalMs ?? 0)} (${r.endpoint}${r.proxy ? ' via proxy' : ''})`;
+      const detail = `Connected to ${r.endpoint} (${source})${through(r)} in ${formatMs(r.totalMs ?? 0)}: ${connectParts(r)}.`;
       if ((r.totalMs ?? 0) > env.latencyThresholdMs) {
         return {
           status: 'warn',
@@ -212,90 +207,12 @@ export function dataChannelCheck(env: RunEnv): CheckSpec {
   };
 }
 
-export function proxyCheck(env: RunEnv): CheckSpec {
-  return {
-    id: CHECK_IDS.proxy,
-    title: 'Proxy settings',
-    after: [CHECK_IDS.startSession],
-    async run(ctx) {
-      const settings: ProxySettings = proxySettings(env.env, env.proxy);
-      const session = ctx.result<SessionData>(CHECK_IDS.startSession)?.data;
-      const dc = dataChannelTarget(env, session);
-      const targets = [
-        { what: 'SSM API', url: env.ssmEndpoint },
-        { what: 'data channel', url: dc.url },
-      ];
-      if (!settings.https && !settings.http) {
-        const noProxy = settings.noProxy
-          ? ` (${settings.noProxy.source} is set but has nothing to exclude from)`
-          : '';
-        return {
-          status: 'pass',
-          figure: 'no proxy',
-          detail: `No proxy is set (HTTPS_PROXY, HTTP_PROXY${env.proxy ? ' and the configuration' : ''} are empty)${noProxy}: ${targets.map((t) => hostOf(t.url)).join(' and ')} are reached directly.`,
-          fix: null,
-        };
-      }
-      const decisions = targets.map((t) => ({ ...t, d: proxyFor(t.url, settings) }));
-      const lines = decisions.map(
-        ({ what, d }) =>
-          `${what} (${d.endpoint}): ${d.proxy ? `through ${redactProxy(d.proxy.value)} (${d.reason})` : `direct (${d.reason})`}`,
-      );
-      const who = env.appUsesProxy
-        ? 'EC2 Connect follows these settings.'
-        : 'EC2 Connect itself connects directly (it does not use proxy settings); the AWS CLI and session-manager-plugin follow them.';
-      const problems: string[] = [];
-      const fixes: string[] = [];
-      const tested: string[] = [];
-      for (const { what, url, d } of decisions) {
-        if (!d.proxy) continue;
-        const u = new URL(url);
-        const secure = u.protocol === 'https:' || u.protocol === 'wss:';
-        const port = u.port ? Number(u.port) : secure ? 443 : 80;
-        ctx.step(`asking the proxy ${redactProxy(d.proxy.value)} for a tunnel to ${u.hostname}:${port}`);
-        const r = await proxyConnect(d.proxy.value, u.hostname, port, {
-          signal: ctx.signal,
-          timeoutMs: Math.max(1, Math.min(5000, ctx.remainingMs())),
-        });
-        if (r.ok) {
-          tested.push(`the proxy opened a tunnel to ${u.hostname}:${port} in ${formatMs(r.ms ?? 0)}`);
-          continue;
-        }
-        if (r.status !== null) {
-          problems.push(
-            `the proxy ${redactProxy(d.proxy.value)} refuses CONNECT to ${u.hostname}:${port} for the ${what} (HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''})`,
-          );
-          fixes.push(
-            r.status === 407
-              ? `The proxy wants credentials: put them in the proxy URL (http://user:password@host:port), or add ${u.hostname} to NO_PROXY.`
-              : `Add ${u.hostname} (or .${u.hostname.split('.').slice(-2).join('.')}) to NO_PROXY, or have CONNECT to ${u.hostname}:${port} allowed on the proxy.`,
-          );
-        } else {
-          problems.push(`the proxy ${redactProxy(d.proxy.value)} did not answer: ${r.error}`);
-          fixes.push(
-            `Check the proxy address in ${d.proxy.source}, or unset it if this network needs no proxy.`,
-          );
-        }
-      }
-      const figure = `${settings.https ? `${settings.https.source}=${redactProxy(settings.https.value)}` : `${settings.http!.source}=${redactProxy(settings.http!.value)}`}`;
-      const detail = `${lines.join('; ')}. ${who}${tested.length ? ` Checked: ${tested.join('; ')}.` : ''}`;
-      if (problems.length) {
-        return {
-          status: 'warn',
-          figure,
-          detail: `${detail} Problem: ${problems.join('; ')}.`,
-          fix: [...new Set(fixes)].join(' '),
-        };
-      }
-      return { status: 'pass', figure, detail, fix: null };
-    },
-  };
-}
-
 export interface RankOptions {
   /** Per endpoint (default 5 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The route (proxy per host) and trusted CAs to connect with (default: direct). */
+  network?: Network;
   /** Connections at once (default 8). */
   parallel?: number;
 }
@@ -320,6 +237,7 @@ export async function rankRegions(
       const r = await measureConnect(url, {
         timeoutMs: options.timeoutMs ?? 5000,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.network ? { network: options.network } : {}),
       });
       results[i] = {
         region,
@@ -366,7 +284,7 @@ export function regionLatencyCheck(
       const ranked = await rankRegions(
         targets.map((t) => t.region),
         (r) => byRegion.get(r)!,
-        { signal: ctx.signal, timeoutMs: perEndpointMs, parallel: 8 },
+        { signal: ctx.signal, timeoutMs: perEndpointMs, parallel: 8, network: env.network },
       );
       const reachable = ranked.filter((r) => r.ok);
       if (reachable.length === 0) {

@@ -1,0 +1,150 @@
+/**
+ * Interop for port sessions: the official session-manager-plugin forwards a local port through
+ * the sandbox (multiplexed with smux, as with a current agent; one connection at a time with an
+ * old one) and carries an SSH-style stream on its stdin/stdout. If the official client works,
+ * the sandbox's agent side of port sessions is faithful.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFixture, type Fixture } from '../helpers/sandbox.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const plugin = [
+  process.env.SESSION_MANAGER_PLUGIN,
+  resolve(repo, '../shared/tools/session-manager-plugin/session-manager-plugin'),
+  '/usr/local/bin/session-manager-plugin',
+].find((p): p is string => Boolean(p) && existsSync(p!));
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function get(port: number, path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (body += d));
+        r.on('end', () => res(body));
+      })
+      .on('error', rej);
+  });
+}
+
+describe.skipIf(!plugin)('official session-manager-plugin: port sessions against the sandbox', () => {
+  let fx: Fixture;
+  let web: http.Server;
+  let webPort: number;
+  const procs: ChildProcess[] = [];
+  beforeAll(async () => {
+    fx = await startFixture();
+    web = http.createServer((req, res) => res.end(`plugin ${req.url}`));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    webPort = (web.address() as net.AddressInfo).port;
+  });
+  afterEach(() => {
+    for (const p of procs.splice(0)) p.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    web.close();
+    await fx.close();
+  });
+
+  async function launch(documentName: string, parameters: Record<string, string[]>) {
+    const started = await fx.cp.startSession({ target: fx.instanceId, documentName, parameters });
+    const proc = spawn(
+      plugin!,
+      [
+        JSON.stringify({
+          SessionId: started.sessionId,
+          TokenValue: started.tokenValue,
+          StreamUrl: started.streamUrl,
+        }),
+        fx.sandbox.region,
+        'StartSession',
+        '',
+        JSON.stringify({ Target: fx.instanceId, DocumentName: documentName, Parameters: parameters }),
+        fx.sandbox.endpoint,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? '/tmp',
+          AWS_ACCESS_KEY_ID: fx.sandbox.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: fx.sandbox.credentials.secretAccessKey,
+          AWS_REGION: fx.sandbox.region,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    procs.push(proc);
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const waitFor = async (re: RegExp, ms = 20_000): Promise<void> => {
+      const deadline = Date.now() + ms;
+      while (!re.test(out)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; output: ${out.slice(-500)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    return { proc, waitFor, output: () => out };
+  }
+
+  it('forwards a local port with smux: 30 parallel HTTP requests', async () => {
+    const local = await freePort();
+    const { waitFor } = await launch('AWS-StartPortForwardingSession', {
+      portNumber: [String(webPort)],
+      localPortNumber: [String(local)],
+    });
+    await waitFor(new RegExp(`Port ${local} opened`));
+    const bodies = await Promise.all(Array.from({ length: 30 }, (_, i) => get(local, `/p${i}`)));
+    expect(bodies).toEqual(Array.from({ length: 30 }, (_, i) => `plugin /p${i}`));
+  }, 60_000);
+
+  it('forwards one connection at a time with an old agent', async () => {
+    fx.sandbox.fleet.update(fx.instanceId, { agentVersion: '3.0.161.0' });
+    try {
+      const local = await freePort();
+      const { waitFor } = await launch('AWS-StartPortForwardingSession', {
+        portNumber: [String(webPort)],
+        localPortNumber: [String(local)],
+      });
+      await waitFor(new RegExp(`Port ${local} opened`));
+      expect(await get(local, '/first')).toBe('plugin /first');
+      expect(await get(local, '/second')).toBe('plugin /second');
+    } finally {
+      fx.sandbox.fleet.update(fx.instanceId, { agentVersion: '3.3.1142.0' });
+    }
+  }, 60_000);
+
+  it('carries an SSH-style stream on stdin and stdout (AWS-StartSSHSession)', async () => {
+    const echo = net.createServer((s) => {
+      s.write('SSH-2.0-Echo\r\n');
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const port = (echo.address() as net.AddressInfo).port;
+    try {
+      const { proc, waitFor } = await launch('AWS-StartSSHSession', { portNumber: [String(port)] });
+      await waitFor(/SSH-2\.0-Echo/);
+      proc.stdin!.write('through the plugin\n');
+      await waitFor(/through the plugin/);
+    } finally {
+      echo.close();
+    }
+  }, 60_000);
+});
