@@ -20,6 +20,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two test files at a time even on a 2-core machine (Vitest's default would be one): most
+    // tests wait on sockets, child processes and Chromium rather than on the CPU, and the run
+    // takes about half as long (8 -> 4.5 minutes here) with no timing-sensitive failures.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });
