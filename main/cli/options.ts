@@ -134,20 +134,23 @@ export function profileFor(opts: AwsOptions, logger: Logger): Promise<ResolvedPr
  */
 export async function withProfile(
   opts: AwsOptions,
-  body: (resolved: ResolvedProfile) => Promise<number>,
+  body: (resolved: ResolvedProfile, logger: Logger) => Promise<number>,
+  /** The exit status of a failure (default 1; commands that connect use 255, as ssh does). */
+  failureCode = 1,
 ): Promise<number> {
+  const logger = loggerFor(opts);
   let resolved: ResolvedProfile;
   try {
-    resolved = await profileFor(opts, loggerFor(opts));
+    resolved = await profileFor(opts, logger);
   } catch (err) {
     process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return 1;
+    return failureCode;
   }
   try {
-    return await body(resolved);
+    return await body(resolved, logger);
   } catch (err) {
     process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return 1;
+    return failureCode;
   } finally {
     await resolved.dispose();
   }

@@ -3,31 +3,16 @@
  * environment over it, a flag over both; a bad value is a warning (the key keeps its default);
  * logging.level sets what reaches stderr; database.enabled/file decide where history goes.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliProcess, type CliResult } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
 let home: string;
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'main/cli/bin.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, EC2_CONNECT_HOME: home, ...env },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCliProcess(args, { HOME: home, EC2_CONNECT_HOME: home, ...env });
 }
 
 const writeConfig = (data: unknown): void =>

@@ -1,9 +1,7 @@
 /** `ec2-connect config show|validate|preset|path|set|unset` through the real CLI, in a temporary EC2_CONNECT_HOME. */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   parseCliValue,
@@ -15,31 +13,12 @@ import {
 } from '../../main/cli/commands/config.js';
 import { configFlags } from '../../main/cli/options.js';
 import { loadConfig } from '../../main/core/config/load.js';
-
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
+import { runCliProcess, type CliResult } from '../helpers/cli.js';
 
 let home: string;
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'main/cli/bin.ts', ...args], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        EC2_CONNECT_HOME: home,
-        ...env,
-      },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCliProcess(args, { EC2_CONNECT_HOME: home, ...env });
 }
 
 const configPath = (): string => path.join(home, 'config.json');

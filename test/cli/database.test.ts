@@ -1,31 +1,16 @@
 /** `ec2-connect database stats|cleanup` through the real CLI, on a prepared history file. */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes, formatCleanup, parseDays } from '../../main/cli/commands/database.js';
 import { openHistoryStore } from '../../main/core/store/sqlite-store.js';
+import { runCliProcess, type CliResult } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
 const DAY = 86_400_000;
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'main/cli/bin.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCliProcess(args, env);
 }
 
 describe('ec2-connect database', () => {

@@ -3,13 +3,12 @@
  * a busy local port; `forward list` and `forward close` against a running foreground forward and
  * against a status socket served here (several matches, ended forwards, the table).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStatusServer } from '../../main/core/monitor/status-server.js';
 import { startSandbox, type SandboxHandle } from '../../main/sandbox/server.js';
@@ -26,9 +25,8 @@ import {
   portHandlers,
   portsFixture,
 } from '../core/monitor/status-fixtures.js';
+import { cliArgv, repoRoot, runCliProcess, type CliResult } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
 let home: string;
 let sandbox: SandboxHandle;
 let web: http.Server;
@@ -40,24 +38,15 @@ const env = (dir = home): NodeJS.ProcessEnv => ({
   EC2_CONNECT_HOME: dir,
 });
 
-const cli = (args: string[], dir = home) =>
-  run(process.execPath, ['--import', 'tsx', 'main/cli/bin.ts', ...args], { cwd: root, env: env(dir) }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  );
+const cli = (args: string[], dir = home): Promise<CliResult> =>
+  runCliProcess(args, { HOME: dir, EC2_CONNECT_HOME: dir });
 
 /** Start a foreground forward to the web server; resolves once it listens. */
 async function startForward(extra: string[] = []) {
   const proc = spawn(
-    process.execPath,
+    cliArgv[0]!,
     [
-      '--import',
-      'tsx',
-      'main/cli/bin.ts',
+      ...cliArgv.slice(1),
       'forward',
       '-i',
       'web-1',
@@ -67,7 +56,7 @@ async function startForward(extra: string[] = []) {
       sandbox.endpoint,
       ...extra,
     ],
-    { cwd: root, env: env() },
+    { cwd: repoRoot, env: env() },
   );
   const state = { out: '', err: '' };
   proc.stdout.on('data', (d: Buffer) => (state.out += d.toString()));
@@ -108,44 +97,23 @@ function get(port: number, p: string): Promise<string> {
 
 describe('ec2-connect forward', { timeout: 60_000 }, () => {
   it('prints the local address, forwards, reports each connection, and stops cleanly on Ctrl-C', async () => {
-    const proc = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'main/cli/bin.ts',
-        'forward',
-        '-i',
-        'web-1',
-        '--remote-port',
-        String(webPort),
-        '--endpoint',
-        sandbox.endpoint,
-      ],
-      { cwd: root, env: env() },
-    );
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const { proc, state, exited } = await startForward();
     const deadline = Date.now() + 30_000;
-    while (!/Press Ctrl-C/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const address = out.trim();
+    const address = state.out.trim();
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(err).toMatch(
+    expect(state.err).toMatch(
       new RegExp(`Forwarding ${address} -> port ${webPort} on i-[0-9a-f]+ \\(session \\S+, multiplexed\\)`),
     );
     const port = Number(address.split(':')[1]);
     expect(await get(port, '/one')).toBe('forwarded /one');
     expect(await get(port, '/two')).toBe('forwarded /two');
-    while ((err.match(/closed after/g) ?? []).length < 2 && Date.now() < deadline)
+    while ((state.err.match(/closed after/g) ?? []).length < 2 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
-    expect(err).toMatch(/\[#1\] connection from 127\.0\.0\.1:\d+/);
-    expect(err).toMatch(/\[#2\] closed after \d+ B out, \d+ B in/);
+    expect(state.err).toMatch(/\[#1\] connection from 127\.0\.0\.1:\d+/);
+    expect(state.err).toMatch(/\[#2\] closed after \d+ B out, \d+ B in/);
     proc.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(err).toMatch(/Stopped: 2 connection\(s\)/);
+    expect(state.err).toMatch(/Stopped: 2 connection\(s\)/);
   });
 
   it('a local port already in use exits 255 naming it, and a bad port is a usage error', async () => {
@@ -153,40 +121,22 @@ describe('ec2-connect forward', { timeout: 60_000 }, () => {
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
     const busyPort = (busy.address() as net.AddressInfo).port;
     try {
-      const r = await run(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'main/cli/bin.ts',
-          'forward',
-          '-i',
-          'web-1',
-          '--remote-port',
-          '80',
-          '--local-port',
-          String(busyPort),
-          '--endpoint',
-          sandbox.endpoint,
-        ],
-        { cwd: root, env: env() },
-      ).catch((e: { code: number; stderr: string }) => e);
-      expect((r as { code: number }).code).toBe(255);
-      expect((r as { stderr: string }).stderr).toContain(
-        `Local port ${busyPort} on 127.0.0.1 is already in use`,
-      );
-      const bad = await run(
-        process.execPath,
-        ['--import', 'tsx', 'main/cli/bin.ts', 'forward', '-i', 'web-1', '--remote-port', '70000'],
-        {
-          cwd: root,
-          env: env(),
-        },
-      ).catch((e: { code: number; stderr: string }) => e);
-      expect((bad as { code: number }).code).toBe(2);
-      expect((bad as { stderr: string }).stderr).toContain(
-        '--remote-port must be a port number from 1 to 65535, got "70000"',
-      );
+      const r = await cli([
+        'forward',
+        '-i',
+        'web-1',
+        '--remote-port',
+        '80',
+        '--local-port',
+        String(busyPort),
+        '--endpoint',
+        sandbox.endpoint,
+      ]);
+      expect(r.code).toBe(255);
+      expect(r.stderr).toContain(`Local port ${busyPort} on 127.0.0.1 is already in use`);
+      const bad = await cli(['forward', '-i', 'web-1', '--remote-port', '70000']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--remote-port must be a port number from 1 to 65535, got "70000"');
     } finally {
       busy.close();
     }

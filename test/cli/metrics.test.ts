@@ -1,9 +1,8 @@
 /** `ec2-connect metrics` through the real CLI, on a history file filled through the store. */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   formatMs,
@@ -14,9 +13,8 @@ import {
 } from '../../main/cli/commands/metrics.js';
 import { openHistoryStore } from '../../main/core/store/sqlite-store.js';
 import type { MetricsSummary, ProcessMetricsSeries } from '../../main/core/store/types.js';
+import { runCliProcess, type CliResult } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -33,17 +31,8 @@ async function cli(
   args: string[],
   env: Record<string, string> = {},
   runner: string[] = nodeTsx,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(runner[0]!, [...runner.slice(1), ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+): Promise<CliResult> {
+  return runCliProcess(args, env, runner);
 }
 
 /** RFC 4180 records (no quoted line breaks in this data). */

@@ -2,12 +2,11 @@
  * `ec2-connect resources` through the real CLI, against a status server this test starts (with
  * hand-built, schema-checked answers) under a temporary EC2_CONNECT_HOME; and the view as text.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceSnapshotSchema, SessionInfoSchema } from '../../preload/api.js';
@@ -29,25 +28,12 @@ import {
   sessionsFixture,
   snapshotFixture,
 } from '../core/monitor/status-fixtures.js';
+import { repoRoot as root, runCliProcess, type CliResult } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
 const CLI = ['--import', 'tsx', 'main/cli/bin.ts'];
 
-async function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [...CLI, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+async function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runCliProcess(args, env, [process.execPath, ...CLI]);
 }
 
 describe.skipIf(process.platform === 'win32')('ec2-connect resources', () => {

@@ -14,7 +14,10 @@ import { startStatusServer, statusDir, type StatusServer } from '../../core/moni
 import { PortForward } from '../../core/ssm/port/port-forward.js';
 import { endedState, forwardState, ForwardRecord } from '../../core/workspace/ports.js';
 import { formatBytes } from '../../core/util/format-bytes.js';
-import { addAwsOptions, cliConfig, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import type { Config } from '../../core/config/schema.js';
+import type { Logger } from '../../core/log/logger.js';
+import type { ResolvedProfile } from '../../sandbox/embedded-profile.js';
+import { addAwsOptions, cliConfig, withProfile, type AwsOptions } from '../options.js';
 import { EXIT_CONNECTION_FAILED, resolveInstance } from './connect.js';
 import { registerForwardStatusCommands } from './forward-status.js';
 
@@ -85,16 +88,21 @@ export function registerForwardCommand(program: Command): void {
   registerForwardStatusCommands(forward);
 }
 
-export async function runForward(opts: ForwardOptions): Promise<number> {
+export function runForward(opts: ForwardOptions): Promise<number> {
   const config = cliConfig(opts).config;
-  const logger = loggerFor(opts);
-  let resolved;
-  try {
-    resolved = await profileFor(opts, logger);
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return 1;
-  }
+  return withProfile(
+    opts,
+    (resolved, logger) => forwardWith(opts, config, resolved, logger),
+    EXIT_CONNECTION_FAILED,
+  );
+}
+
+async function forwardWith(
+  opts: ForwardOptions,
+  config: Config,
+  resolved: ResolvedProfile,
+  logger: Logger,
+): Promise<number> {
   let forward: PortForward | undefined;
   let status: StatusServer | undefined;
   try {
@@ -177,14 +185,10 @@ export async function runForward(opts: ForwardOptions): Promise<number> {
     }
     process.stderr.write(`ec2-connect: the forward ended: ${outcome.closed!.reason}\n`);
     return outcome.closed!.how === 'failed' ? EXIT_CONNECTION_FAILED : 0;
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return EXIT_CONNECTION_FAILED;
   } finally {
     // First: a `forward close` request in flight gets its answer before the socket goes.
     await status?.dispose();
     forward?.dispose();
-    await resolved.dispose();
   }
 }
 
@@ -192,7 +196,7 @@ export async function runForward(opts: ForwardOptions): Promise<number> {
 async function serveStatus(
   record: ForwardRecord,
   fw: PortForward,
-  logger: ReturnType<typeof loggerFor>,
+  logger: Logger,
 ): Promise<StatusServer | undefined> {
   return startStatusServer({
     dir: statusDir(),

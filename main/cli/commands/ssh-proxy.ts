@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { reconnectPolicy } from '../../core/config/apply.js';
 import { openPortStream } from '../../core/ssm/port/port-stream.js';
-import { addAwsOptions, cliConfig, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import { addAwsOptions, cliConfig, withProfile, type AwsOptions } from '../options.js';
 import { EXIT_CONNECTION_FAILED, resolveInstance } from './connect.js';
 import { parsePort } from './forward.js';
 
@@ -39,47 +39,38 @@ export function registerSshProxyCommand(program: Command): void {
   });
 }
 
-export async function runSshProxy(opts: SshProxyOptions): Promise<number> {
+export function runSshProxy(opts: SshProxyOptions): Promise<number> {
   const config = cliConfig(opts).config;
-  const logger = loggerFor(opts);
-  let resolved;
-  try {
-    resolved = await profileFor(opts, logger);
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return EXIT_CONNECTION_FAILED;
-  }
-  try {
-    const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
-    const stream = await openPortStream({
-      controlPlane: resolved.controlPlane,
-      target,
-      port: opts.port,
-      ...(opts.document ? { documentName: opts.document } : {}),
-      input: process.stdin,
-      output: process.stdout,
-      reconnect: reconnectPolicy(config),
-      logger,
-    });
-    // ssh sends SIGHUP to its ProxyCommand when it exits: end the session on the service too,
-    // rather than leave it waiting out its reconnect window.
-    const onSignal = (signal: NodeJS.Signals): void => {
-      void stream.session.terminate(`ssh ended the proxy (${signal})`).catch(() => undefined);
-    };
-    const signals: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT'];
-    for (const sig of signals) process.on(sig, onSignal);
-    const closed = await stream.done.finally(() => {
-      for (const sig of signals) process.off(sig, onSignal);
-    });
-    if (closed.how === 'failed') {
-      process.stderr.write(`ec2-connect: ${closed.reason}\n`);
-      return EXIT_CONNECTION_FAILED;
-    }
-    return 0;
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return EXIT_CONNECTION_FAILED;
-  } finally {
-    await resolved.dispose();
-  }
+  return withProfile(
+    opts,
+    async (resolved, logger) => {
+      const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
+      const stream = await openPortStream({
+        controlPlane: resolved.controlPlane,
+        target,
+        port: opts.port,
+        ...(opts.document ? { documentName: opts.document } : {}),
+        input: process.stdin,
+        output: process.stdout,
+        reconnect: reconnectPolicy(config),
+        logger,
+      });
+      // ssh sends SIGHUP to its ProxyCommand when it exits: end the session on the service too,
+      // rather than leave it waiting out its reconnect window.
+      const onSignal = (signal: NodeJS.Signals): void => {
+        void stream.session.terminate(`ssh ended the proxy (${signal})`).catch(() => undefined);
+      };
+      const signals: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT'];
+      for (const sig of signals) process.on(sig, onSignal);
+      const closed = await stream.done.finally(() => {
+        for (const sig of signals) process.off(sig, onSignal);
+      });
+      if (closed.how === 'failed') {
+        process.stderr.write(`ec2-connect: ${closed.reason}\n`);
+        return EXIT_CONNECTION_FAILED;
+      }
+      return 0;
+    },
+    EXIT_CONNECTION_FAILED,
+  );
 }
