@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DEFAULT_RESOURCE_SETTINGS } from '../preload/api.js';
-import { effectiveLimits } from '../main/core/governor/limits.js';
+import { limitsFromSettings } from '../main/core/governor/limits.js';
 import { ResourceMonitor } from '../main/core/governor/resource-monitor.js';
 import { summarize, type Summary } from './lib/stats.js';
 
@@ -28,7 +28,7 @@ export async function runMonitorBench(options: { quick: boolean }): Promise<Moni
     spawn('sleep', [String(seconds)], { stdio: 'ignore' }),
   );
   const monitor = new ResourceMonitor({
-    limits: effectiveLimits(DEFAULT_RESOURCE_SETTINGS, DEFAULT_RESOURCE_SETTINGS, {}),
+    limits: limitsFromSettings(DEFAULT_RESOURCE_SETTINGS),
     childPids: () => children.map((c) => ({ pid: c.pid!, role: 'pty' })),
   });
   let events = 0;

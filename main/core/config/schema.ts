@@ -14,7 +14,7 @@ import {
   type ConfigKey,
   type ConfigSource,
 } from '../../../preload/api.js';
-import { parseInterval, parseLowPower } from '../governor/limits.js';
+import { parseInterval, parseLowPower } from './parse-env.js';
 
 /**
  * RECONNECT_POLICIES of main/core/sessions/session-manager.ts and STORE_DEFAULTS of

@@ -1,10 +1,11 @@
 /**
- * The governor's effective configuration: the settings (Settings > Resources, settings.json)
- * overridden by EC2_CONNECT_* environment variables, with where each value came from. An
- * environment value that does not parse is ignored with a problem that names the variable, the
- * value and what is allowed; the app keeps running on the setting.
+ * The governor's effective limits: the configuration's `resources` section (main/core/config,
+ * which applies EC2_CONNECT_* variables over the file and reports values it ignores, naming the
+ * variable, the value and what is allowed), with where each value came from. The environment
+ * parsers of the duration and low-power keys are in config/parse-env.ts.
  */
 import type { LowPowerMode, ResourceSettings } from '../../../preload/api.js';
+import { IN_MEMORY, loadConfig } from '../config/load.js';
 
 export type LimitSource = 'default' | 'settings' | 'env';
 
@@ -23,96 +24,6 @@ export interface EffectiveLimits {
   };
   /** Environment values that were ignored, each in words. */
   problems: string[];
-}
-
-export const ENV = {
-  maxMemoryMb: 'EC2_CONNECT_MAX_MEMORY_MB',
-  maxCpuPercent: 'EC2_CONNECT_MAX_CPU_PERCENT',
-  lowPower: 'EC2_CONNECT_LOW_POWER_MODE',
-  monitoringIntervalMs: 'EC2_CONNECT_MONITORING_INTERVAL',
-  prometheusPort: 'EC2_CONNECT_PROMETHEUS_PORT',
-} as const;
-
-/** `on`/`1`/`true`/`yes`, `off`/`0`/`false`/`no`, or `auto`. */
-export function parseLowPower(value: string): LowPowerMode | undefined {
-  const v = value.trim().toLowerCase();
-  if (['on', '1', 'true', 'yes'].includes(v)) return 'on';
-  if (['off', '0', 'false', 'no'].includes(v)) return 'off';
-  if (v === 'auto') return 'auto';
-  return undefined;
-}
-
-/** `5s`, `500ms`, `1m`, or a bare number of seconds; undefined when it does not parse. */
-export function parseInterval(value: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(value);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 's').toLowerCase();
-  const ms = unit === 'ms' ? n : unit === 'm' ? n * 60_000 : n * 1000;
-  return Number.isFinite(ms) ? Math.round(ms) : undefined;
-}
-
-function parseNumber(value: string, min: number, max: number, integer: boolean): number | undefined {
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) return undefined;
-  return n;
-}
-
-export function effectiveLimits(
-  settings: ResourceSettings,
-  defaults: ResourceSettings,
-  env: NodeJS.ProcessEnv = process.env,
-): EffectiveLimits {
-  const problems: string[] = [];
-  const src = (key: keyof ResourceSettings): LimitSource =>
-    settings[key] === defaults[key] ? 'default' : 'settings';
-  const out: EffectiveLimits = {
-    ...settings,
-    sources: {
-      maxMemoryMb: src('maxMemoryMb'),
-      maxCpuPercent: src('maxCpuPercent'),
-      lowPower: src('lowPower'),
-      monitoringIntervalMs: src('monitoringIntervalMs'),
-      prometheusPort: src('prometheusPort'),
-    },
-    problems,
-  };
-  const take = <K extends keyof ResourceSettings>(
-    key: K,
-    parse: (v: string) => ResourceSettings[K] | undefined,
-    allowed: string,
-  ): void => {
-    const name = ENV[key];
-    const raw = env[name];
-    if (raw === undefined || raw === '') return;
-    const value = parse(raw);
-    if (value === undefined) {
-      problems.push(
-        `${name}=${JSON.stringify(raw)} is not valid (${allowed}); using ${String(settings[key])} instead.`,
-      );
-      return;
-    }
-    (out as ResourceSettings)[key] = value;
-    out.sources[key] = 'env';
-  };
-  take('maxMemoryMb', (v) => parseNumber(v, 0, 1_048_576, true), 'a whole number of MiB, 0 for no limit');
-  take(
-    'maxCpuPercent',
-    (v) => parseNumber(v, 0, 100, false),
-    'a percentage of the whole machine, 0 to 100, 0 for no limit',
-  );
-  take('lowPower', parseLowPower, 'on, off or auto');
-  take(
-    'monitoringIntervalMs',
-    (v) => {
-      const ms = parseInterval(v);
-      return ms !== undefined && ms >= 250 && ms <= 600_000 ? ms : undefined;
-    },
-    'a duration from 250ms to 10m, such as 5s or 500ms; a bare number is seconds',
-  );
-  take('prometheusPort', (v) => parseNumber(v, 0, 65_535, true), 'a TCP port, 1 to 65535, or 0 for off');
-  return out;
 }
 
 /** Where a configuration source puts a limit for the governor's state (the command line pins like the environment). */
@@ -158,4 +69,24 @@ export function limitsFromConfig(config: {
     },
     problems: config.problems.filter((p) => p.key.startsWith('resources.')).map((p) => p.message),
   };
+}
+
+/**
+ * The limits for resource settings given directly (tests, benchmarks, embedders without a
+ * configuration file), with the environment applied by the configuration loader exactly as for
+ * the app.
+ */
+export function limitsFromSettings(settings: ResourceSettings, env: NodeJS.ProcessEnv = {}): EffectiveLimits {
+  const data = {
+    resources: {
+      max_memory_mb: settings.maxMemoryMb,
+      max_cpu_percent: settings.maxCpuPercent,
+      low_power_mode: settings.lowPower,
+      monitoring_interval: settings.monitoringIntervalMs,
+      prometheus_port: settings.prometheusPort,
+    },
+  };
+  return limitsFromConfig(
+    loadConfig({ file: IN_MEMORY, env, content: { exists: true, data, problem: null } }),
+  );
 }

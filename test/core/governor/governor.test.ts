@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESOURCE_SETTINGS, GovernorStateSchema } from '../../../preload/api.js';
 import { Governor, UI_POLICY } from '../../../main/core/governor/governor.js';
-import { effectiveLimits, type EffectiveLimits } from '../../../main/core/governor/limits.js';
+import { limitsFromSettings, type EffectiveLimits } from '../../../main/core/governor/limits.js';
 
 const MiB = 1024 * 1024;
 
@@ -9,7 +9,7 @@ function limits(
   over: Partial<typeof DEFAULT_RESOURCE_SETTINGS> = {},
   env: NodeJS.ProcessEnv = {},
 ): EffectiveLimits {
-  return effectiveLimits({ ...DEFAULT_RESOURCE_SETTINGS, ...over }, DEFAULT_RESOURCE_SETTINGS, env);
+  return limitsFromSettings({ ...DEFAULT_RESOURCE_SETTINGS, ...over }, env);
 }
 
 function governor(over: Partial<typeof DEFAULT_RESOURCE_SETTINGS> = {}, env: NodeJS.ProcessEnv = {}) {
@@ -133,9 +133,9 @@ describe('Governor', () => {
   });
 });
 
-describe('effectiveLimits', () => {
+describe('limitsFromSettings (the configuration loader applies the environment)', () => {
   it('takes EC2_CONNECT_* over the settings and records the source', () => {
-    const l = effectiveLimits(DEFAULT_RESOURCE_SETTINGS, DEFAULT_RESOURCE_SETTINGS, {
+    const l = limitsFromSettings(DEFAULT_RESOURCE_SETTINGS, {
       EC2_CONNECT_MAX_MEMORY_MB: '512',
       EC2_CONNECT_MAX_CPU_PERCENT: '12.5',
       EC2_CONNECT_LOW_POWER_MODE: 'off',
@@ -155,7 +155,7 @@ describe('effectiveLimits', () => {
 
   it('reads monitoring intervals as 5s, 1m, or bare seconds', () => {
     const of = (v: string) =>
-      effectiveLimits(DEFAULT_RESOURCE_SETTINGS, DEFAULT_RESOURCE_SETTINGS, {
+      limitsFromSettings(DEFAULT_RESOURCE_SETTINGS, {
         EC2_CONNECT_MONITORING_INTERVAL: v,
       }).monitoringIntervalMs;
     expect(of('5s')).toBe(5000);
@@ -164,20 +164,23 @@ describe('effectiveLimits', () => {
   });
 
   it('ignores invalid values with a problem naming the variable, the value and what is allowed', () => {
-    const l = effectiveLimits({ ...DEFAULT_RESOURCE_SETTINGS, maxMemoryMb: 800 }, DEFAULT_RESOURCE_SETTINGS, {
-      EC2_CONNECT_MAX_MEMORY_MB: 'lots',
-      EC2_CONNECT_MAX_CPU_PERCENT: '150',
-      EC2_CONNECT_LOW_POWER_MODE: 'sometimes',
-      EC2_CONNECT_MONITORING_INTERVAL: '10ms',
-    });
+    const l = limitsFromSettings(
+      { ...DEFAULT_RESOURCE_SETTINGS, maxMemoryMb: 800 },
+      {
+        EC2_CONNECT_MAX_MEMORY_MB: 'lots',
+        EC2_CONNECT_MAX_CPU_PERCENT: '150',
+        EC2_CONNECT_LOW_POWER_MODE: 'sometimes',
+        EC2_CONNECT_MONITORING_INTERVAL: '10ms',
+      },
+    );
     expect(l.maxMemoryMb).toBe(800);
     expect(l.sources.maxMemoryMb).toBe('settings');
     expect(l.problems).toHaveLength(4);
     expect(l.problems[0]).toMatch(
-      /EC2_CONNECT_MAX_MEMORY_MB="lots" is not valid \(a whole number of MiB.*using 800/,
+      /EC2_CONNECT_MAX_MEMORY_MB="lots" \(resources\.max_memory_mb\) is not valid; allowed: a whole number .*Using 800/,
     );
-    expect(l.problems[1]).toMatch(/EC2_CONNECT_MAX_CPU_PERCENT="150".*0 to 100/);
-    expect(l.problems[2]).toMatch(/on, off or auto/);
-    expect(l.problems[3]).toMatch(/250ms to 10m/);
+    expect(l.problems[1]).toMatch(/EC2_CONNECT_MAX_CPU_PERCENT="150".*from 0 to 100/);
+    expect(l.problems[2]).toMatch(/auto, on\/1\/true, off\/0\/false/);
+    expect(l.problems[3]).toMatch(/from 250 to 600000 \(ms\).*5s, 500ms, 1m/);
   });
 });

@@ -5,7 +5,7 @@ import {
   ResourceSnapshotSchema,
   type GovernorState,
 } from '../../../preload/api.js';
-import { effectiveLimits } from '../../../main/core/governor/limits.js';
+import { limitsFromSettings } from '../../../main/core/governor/limits.js';
 import { ResourceMonitor } from '../../../main/core/governor/resource-monitor.js';
 import type { UsageFn } from '../../../main/core/monitor/process-sampler.js';
 
@@ -34,11 +34,7 @@ function monitor(
   extra: Partial<ConstructorParameters<typeof ResourceMonitor>[0]> = {},
 ) {
   const { load, usage } = syntheticLoad();
-  const limits = effectiveLimits(
-    { ...DEFAULT_RESOURCE_SETTINGS, ...settings },
-    DEFAULT_RESOURCE_SETTINGS,
-    {},
-  );
+  const limits = limitsFromSettings({ ...DEFAULT_RESOURCE_SETTINGS, ...settings });
   const m = new ResourceMonitor({
     limits,
     sampler: {
