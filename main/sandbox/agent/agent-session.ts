@@ -361,6 +361,7 @@ export class AgentSession {
       this.portProperties(),
       clientVersion,
       this.o.instance.agentVersion,
+      this.o.instance,
     );
     this.port = port;
     try {

@@ -9,8 +9,10 @@
  *
  * Targets are dialled on this computer: the instance's own ports are 127.0.0.1, and a remote
  * host must be a loopback name or address (the sandbox never reaches beyond this computer).
+ * Port 80 of every instance is the demo page (demo-page.ts), so a forward works out of the box.
  */
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { FlagValue, PayloadType, encodeFlag } from '../../core/ssm/codec.js';
 import {
   agentAllowsSmuxWithoutKeepAlive,
@@ -23,6 +25,7 @@ import { SmuxSession, type SmuxStream } from '../../core/ssm/port/smux/index.js'
 import type { Logger } from '../../core/log/logger.js';
 import { Emitter } from '../../core/util/lifecycle.js';
 import { isLoopbackHost } from '../loopback.js';
+import { DEMO_PORT, demoHttpConnection, type DemoInstance } from './demo-page.js';
 
 /** Clients from this version on get multiplexed sessions (the agent's muxSupportedClientVersion). */
 export const MUX_CLIENT_VERSION = '1.1.70';
@@ -48,9 +51,9 @@ export class PortAgent {
   readonly mode: 'multiplexed' | 'basic';
   private mux: SmuxSession | undefined;
   private readonly writableEvent = new Emitter<void>();
-  private conn: net.Socket | undefined;
-  private dialing: Promise<net.Socket> | undefined;
-  private readonly sockets = new Set<net.Socket>();
+  private conn: Duplex | undefined;
+  private dialing: Promise<Duplex> | undefined;
+  private readonly sockets = new Set<Duplex>();
   private ended = false;
 
   constructor(
@@ -59,6 +62,8 @@ export class PortAgent {
     clientVersion: string,
     /** The instance's agent version: agents up to 3.0.196.0 have no multiplexing at all. */
     private readonly agentVersion: string,
+    /** Who answers on port 80 (the demo page). */
+    private readonly instance: DemoInstance,
   ) {
     this.port = Number(properties.portNumber);
     this.host = properties.host?.trim() || '127.0.0.1';
@@ -146,7 +151,13 @@ export class PortAgent {
     }
   }
 
-  private dial(): Promise<net.Socket> {
+  private dial(): Promise<Duplex> {
+    if (this.port === DEMO_PORT && !this.properties.host?.trim()) {
+      const conn = demoHttpConnection(this.instance);
+      this.sockets.add(conn);
+      conn.once('close', () => this.sockets.delete(conn));
+      return Promise.resolve(conn);
+    }
     if (!isLoopbackHost(this.host)) {
       return Promise.reject(
         new Error(
@@ -168,7 +179,7 @@ export class PortAgent {
     });
   }
 
-  private dialBasic(): Promise<net.Socket> {
+  private dialBasic(): Promise<Duplex> {
     this.dialing ??= this.dial().then(
       (socket) => {
         this.dialing = undefined;
@@ -195,7 +206,7 @@ export class PortAgent {
 
   private serveStream(stream: SmuxStream): void {
     // A stream fails when the session closes; it must never be an unhandled 'error'.
-    let socket: net.Socket | undefined;
+    let socket: Duplex | undefined;
     stream.on('error', () => socket?.destroy());
     this.dial().then(
       (s) => {

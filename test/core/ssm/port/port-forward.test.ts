@@ -210,6 +210,25 @@ describe('PortForward (one connection at a time, agents up to 3.0.196.0)', () =>
   }, 60_000);
 });
 
+describe('the sandbox demo page', () => {
+  it('port 80 of an instance answers with a page naming it, in both modes (no server on this machine)', async () => {
+    const name = fx.sandbox.fleet.list().find((i) => i.instanceId === fx.instanceId)!.name;
+    const f = await forward({ remotePort: 80 });
+    const page = await get(f.localPort, '/hello?x=1');
+    expect(page).toContain(`<h1>${name}</h1>`);
+    expect(page).toContain(`GET /hello?x=1`);
+    fx.sandbox.fleet.update(fx.instanceId, { agentVersion: '3.0.161.0' });
+    try {
+      const basic = await forward({ remotePort: 80 });
+      expect(basic.mode).toBe('basic');
+      expect(await get(basic.localPort, '/one')).toContain('GET /one');
+      expect(await get(basic.localPort, '/two')).toContain('GET /two');
+    } finally {
+      fx.sandbox.fleet.update(fx.instanceId, { agentVersion: '3.3.1142.0' });
+    }
+  }, 60_000);
+});
+
 describe('PortForward errors', () => {
   it('a local port in use fails by name before any session starts', async () => {
     const busy = net.createServer();
