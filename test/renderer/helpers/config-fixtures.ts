@@ -1,4 +1,4 @@
-/** Test data shaped like main/core/config (a subset of its keys, every type and section). */
+/** Test data shaped like main/core/config (a subset of its keys, every type and section; every ui key). */
 import type {
   CheckStatus,
   ConfigKey,
@@ -126,6 +126,12 @@ export const CONFIG_KEYS: ConfigKey[] = [
     values: ['system', 'light', 'dark'],
     live: true,
   }),
+  k('ui.font_family', {
+    type: 'string',
+    description: 'Terminal font (a CSS font-family list).',
+    default: "'DejaVu Sans Mono', 'Cascadia Mono', Menlo, Consolas, monospace",
+    live: true,
+  }),
   k('ui.font_size', {
     type: 'integer',
     description: 'Terminal font size.',
@@ -133,6 +139,14 @@ export const CONFIG_KEYS: ConfigKey[] = [
     min: 8,
     max: 32,
     unit: 'px',
+    live: true,
+  }),
+  k('ui.line_height', {
+    type: 'number',
+    description: 'Terminal line height, as a multiple of the font size.',
+    default: 1.1,
+    min: 1,
+    max: 2,
     live: true,
   }),
   k('ui.scrollback', {
@@ -149,6 +163,61 @@ export const CONFIG_KEYS: ConfigKey[] = [
     description: 'Terminal renderer.',
     default: 'auto',
     values: ['auto', 'webgl', 'canvas', 'dom'],
+    live: true,
+  }),
+  k('ui.cursor_blink', { type: 'boolean', description: 'Blink the terminal cursor.', default: true, live: true }),
+  k('ui.paste_warning_lines', {
+    type: 'integer',
+    description: 'Ask before pasting more than this many lines.',
+    default: 50,
+    min: 0,
+    max: 100000,
+    unit: 'lines',
+    live: true,
+  }),
+  k('ui.copy_on_select', {
+    type: 'boolean',
+    description: 'Copy terminal text to the clipboard as soon as it is selected.',
+    default: false,
+    live: true,
+  }),
+  k('ui.notifications_enabled', {
+    type: 'boolean',
+    description: 'Native notifications (desktop) or toasts (web mode) at all.',
+    default: true,
+    live: true,
+  }),
+  k('ui.notify_disconnects', {
+    type: 'boolean',
+    description: 'Notify when a session loses its connection.',
+    default: true,
+    live: true,
+  }),
+  k('ui.notify_reconnects', {
+    type: 'boolean',
+    description: 'Notify when a session is reconnected.',
+    default: true,
+    live: true,
+  }),
+  k('ui.notify_limits', {
+    type: 'boolean',
+    description: 'Notify when a resource limit is reached or new sessions are refused.',
+    default: true,
+    live: true,
+  }),
+  k('ui.notify_ended_elsewhere', {
+    type: 'boolean',
+    description: 'Notify when a session is ended elsewhere (terminated in the console, timed out).',
+    default: true,
+    live: true,
+  }),
+  k('ui.notification_min_interval_seconds', {
+    type: 'integer',
+    description: 'At most one notification of a kind this often; the rest are counted into the next.',
+    default: 30,
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
     live: true,
   }),
   k('logging.level', {
