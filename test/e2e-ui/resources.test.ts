@@ -137,7 +137,7 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
 
   it('refuses new sessions over a tiny memory limit, says so everywhere, and keeps the open session', async () => {
     await page.getByTestId('view-settings').click();
-    await setNumber(page, 'setting-resources.maxMemoryMb', '1');
+    await setNumber(page, 'config-input-resources.max_memory_mb', '1');
     await expect.poll(() => ui.workspace.governorState().level, { timeout: 10_000 }).toBe('refuse');
 
     // The status bar, a toast, and low power (automatic: over a limit).
@@ -192,7 +192,7 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
 
   it('returns to normal when the limit is restored, and opens sessions again', async () => {
     await page.getByTestId('view-settings').click();
-    await setNumber(page, 'setting-resources.maxMemoryMb', '1536');
+    await setNumber(page, 'config-input-resources.max_memory_mb', '1536');
     await expect.poll(() => ui.workspace.governorState().level, { timeout: 10_000 }).toBe('normal');
     await page.getByTestId('status-governor').waitFor({ state: 'hidden', timeout: 10_000 });
     await page.getByTestId('status-low-power').waitFor({ state: 'hidden', timeout: 10_000 });
@@ -215,9 +215,9 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
 
   it('shows low-power mode turned on in Settings, and which values the environment overrides', async () => {
     await page.getByTestId('view-settings').click();
-    const env = page.getByTestId('env-resources.monitoringIntervalMs');
-    expect(await env.innerText()).toMatch(/environment variable/);
-    await page.getByTestId('setting-resources.lowPower-on').click();
+    const env = page.getByTestId('config-pinned-resources.monitoring_interval');
+    expect(await env.innerText()).toMatch(/Set by EC2_CONNECT_MONITORING_INTERVAL.*; read-only here/);
+    await page.getByTestId('config-input-resources.low_power_mode-on').click();
     const lowPower = page.getByTestId('status-low-power');
     await lowPower.waitFor({ timeout: 10_000 });
     expect(await lowPower.getAttribute('data-reasons')).toBe('config');
@@ -235,7 +235,7 @@ describe.skipIf(!haveChromium)('resources in Chromium (web mode)', () => {
     await ui.screenshot('resources-10-low-power');
 
     await page.getByTestId('view-settings').click();
-    await page.getByTestId('setting-resources.lowPower-auto').click();
+    await page.getByTestId('config-input-resources.low_power_mode-auto').click();
     await lowPower.waitFor({ state: 'hidden', timeout: 10_000 });
     await expect.poll(() => pane.getAttribute('data-economy')).toBe('false');
   });

@@ -165,7 +165,12 @@ export const CONFIG_KEYS: ConfigKey[] = [
     values: ['auto', 'webgl', 'canvas', 'dom'],
     live: true,
   }),
-  k('ui.cursor_blink', { type: 'boolean', description: 'Blink the terminal cursor.', default: true, live: true }),
+  k('ui.cursor_blink', {
+    type: 'boolean',
+    description: 'Blink the terminal cursor.',
+    default: true,
+    live: true,
+  }),
   k('ui.paste_warning_lines', {
     type: 'integer',
     description: 'Ask before pasting more than this many lines.',

@@ -237,7 +237,8 @@ describe('SettingsView: the configuration', () => {
     const change = w.find(tid('preset-change'));
     expect(change.text()).toContain('Preset ci: 1 value changed');
     const item = change.find('[data-testid="preset-change-item"][data-key="resources.low_power_mode"]');
-    expect(item.text()).toContain('Resources: Low power mode');
+    // Named as the field shows it (its section and label).
+    expect(item.text()).toContain('Resources: Low-power mode');
     expect(item.text()).toMatch(/auto\s*→\s*off/);
     expect(w.find('[data-config-key="resources.low_power_mode"]').attributes('data-source')).toBe('preset');
     await w.find(tid('preset-undo')).trigger('click');
@@ -258,6 +259,7 @@ describe('SettingsView: the configuration', () => {
     expect(w.findAll('[data-config-key]').map((e) => e.attributes('data-config-key'))).toEqual([
       'ui.font_family',
       'ui.font_size',
+      'ui.line_height', // "a multiple of the font size"
     ]);
     await search.setValue('nothing-like-this');
     expect(w.find(tid('settings-no-match')).exists()).toBe(true);
@@ -275,27 +277,30 @@ describe('SettingsView: the configuration', () => {
     expect(w.findAll('[aria-expanded="true"]')).toHaveLength(0);
   });
 
-  it('gives the hand-made UI fields their key’s source and env pin', async () => {
+  it('renders the window settings like every other key: source, pin, read-only', async () => {
     backend.state = configState({
       values: { 'ui.font_size': 16 },
       sources: { 'resources.max_memory_mb': 'env' },
     });
     const w = await mountView();
     expect(w.find(tid('config-source-ui.font_size')).text()).toBe('file');
-    const memory = w.find(tid('setting-resources.maxMemoryMb'));
+    expect(w.find(tid('config-reset-ui.font_size')).exists()).toBe(true);
+    const memory = w.find(tid('config-input-resources.max_memory_mb'));
     expect(memory.attributes('readonly')).toBeDefined();
-    // Said once, with the variable and the value in effect.
-    expect(w.find(tid('env-resources.maxMemoryMb')).text()).toBe(
-      'Set by the environment variable EC2_CONNECT_MAX_MEMORY_MB (in effect: 1536 MiB); read-only here. Unset it to change this setting.',
+    // Said once, with the variable.
+    expect(w.findAll(tid('config-pinned-resources.max_memory_mb'))).toHaveLength(1);
+    expect(w.find(tid('config-pinned-resources.max_memory_mb')).text()).toBe(
+      'Set by EC2_CONNECT_MAX_MEMORY_MB; read-only here. Unset it to change this setting.',
     );
-    expect(w.find(tid('config-pinned-resources.max_memory_mb')).exists()).toBe(false);
     expect(w.find(tid('config-source-resources.max_memory_mb')).text()).toBe('env');
     await memory.setValue('64');
-    await memory.trigger('change');
     await flush();
+    expect(bridge.callsTo('config.update')).toEqual([]);
     expect(bridge.callsTo('settings.update')).toEqual([]);
-    // The font preview follows what is typed.
-    await w.find(tid('setting-fontSize')).setValue('20');
+    // Saved like any key; the font preview follows.
+    await w.find(tid('config-input-ui.font_size')).setValue('20');
+    await flush();
+    expect(bridge.callsTo('config.update')).toEqual([{ values: { 'ui.font_size': 20 } }]);
     expect((w.find(tid('font-preview')).element as HTMLElement).style.fontSize).toBe('20px');
   });
 

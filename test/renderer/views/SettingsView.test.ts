@@ -137,8 +137,14 @@ describe('SettingsView: the window settings', () => {
 
   it('has a Resources section: limits, low power and Prometheus, validated and saved', async () => {
     const w = await mountView();
-    const sections = w.findAll('[data-testid^="settings-section-"][data-testid$="-resources"]');
-    expect(sections.map((s) => s.attributes('data-testid'))).toEqual(['settings-section-resources']);
+    const resources = w.find('[data-testid="settings-section-resources"]');
+    expect(resources.findAll('[data-config-key]').map((e) => e.attributes('data-config-key'))).toEqual([
+      'resources.max_memory_mb',
+      'resources.max_cpu_percent',
+      'resources.low_power_mode',
+      'resources.monitoring_interval',
+      'resources.prometheus_port',
+    ]);
     expect((w.find(input('resources.max_memory_mb')).element as HTMLInputElement).value).toBe('1536');
     expect((w.find(input('resources.max_cpu_percent')).element as HTMLInputElement).value).toBe('80');
     expect((w.find(input('resources.monitoring_interval')).element as HTMLInputElement).value).toBe('5000');
@@ -211,15 +217,21 @@ describe('SettingsView: the window settings', () => {
     expect(bridge.callsTo('config.update')).toEqual([]);
   });
 
-  it('previews the terminal font as it is typed', async () => {
+  it('previews the terminal font as it is typed, before it is saved', async () => {
     const w = await mountView();
     const preview = () => w.find('[data-testid="font-preview"]').element as HTMLElement;
+    /** Typing without leaving the field (input events only; setValue also fires change). */
+    const type = async (key: string, text: string) => {
+      const el = w.find(input(key));
+      (el.element as HTMLInputElement).value = text;
+      await el.trigger('input');
+    };
     expect(preview().style.fontSize).toBe('14px');
-    await w.find(input('ui.font_size')).setValue('20');
+    await type('ui.font_size', '20');
     expect(preview().style.fontSize).toBe('20px');
-    await w.find(input('ui.font_size')).setValue('99'); // invalid: the saved size stays
+    await type('ui.font_size', '99'); // invalid: the saved size shows
     expect(preview().style.fontSize).toBe('14px');
-    await w.find(input('ui.line_height')).setValue('1.5');
+    await type('ui.line_height', '1.5');
     expect(preview().style.lineHeight).toBe('1.5');
     expect(bridge.callsTo('config.update')).toEqual([]);
   });
