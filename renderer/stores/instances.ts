@@ -24,6 +24,11 @@ export function connectBlocker(instance: InstanceSummary): string | null {
   return `SSM agent ${instance.pingStatus}`;
 }
 
+/** "db-replica (i-0cff…)", or the id alone for an instance without a name (the forms' selects). */
+export function instanceLabel(instance: InstanceSummary): string {
+  return instance.name ? `${instance.name} (${instance.instanceId})` : instance.instanceId;
+}
+
 export interface IndexedInstance {
   readonly instance: InstanceSummary;
   readonly id: string;
@@ -263,6 +268,11 @@ export const useInstancesStore = defineStore('instances', () => {
     return entries.value.find((e) => e.id === id);
   }
 
+  /** List the instances unless that is done or under way (the views that offer them, when shown). */
+  function ensureLoaded(): void {
+    if (!loadedOnce.value && !loading.value) void load();
+  }
+
   return {
     entries,
     listKey,
@@ -281,5 +291,30 @@ export const useInstancesStore = defineStore('instances', () => {
     load,
     refresh,
     byId,
+    ensureLoaded,
   };
 });
+
+/**
+ * Keep a form's instance (Ports, Diagnostics) on a listed one as the list comes and changes: the
+ * current one while it is listed, else the one selected in Instances (only one that can take a
+ * session unless `anySelected`), else the first that can, else the first.
+ */
+export function useDefaultInstance(
+  current: () => string | null,
+  choose: (id: string) => void,
+  anySelected = false,
+): void {
+  const store = useInstancesStore();
+  watch(
+    () => store.entries,
+    (list) => {
+      const id = current();
+      if (list.length === 0 || (id && list.some((e) => e.id === id))) return;
+      const selected = store.selectedId ? store.byId(store.selectedId) : undefined;
+      if (selected && (anySelected || selected.blocker === null)) choose(selected.id);
+      else choose((list.find((e) => e.blocker === null) ?? list[0]!).id);
+    },
+    { immediate: true },
+  );
+}

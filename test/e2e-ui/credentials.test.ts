@@ -65,7 +65,7 @@ const dialog = (page: Page) => page.getByTestId('credential-prompt');
 
 /** The names of the instance rows shown, sorted. */
 async function rowNames(page: Page): Promise<string[]> {
-  return (await page.locator('[data-testid="instance-row"] .name').allInnerTexts()).sort();
+  return (await page.locator('[data-testid="instance-row"] .row-name').allInnerTexts()).sort();
 }
 
 /** Switch profile through the switcher, as a user does. */

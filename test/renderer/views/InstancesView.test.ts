@@ -33,7 +33,7 @@ async function mountView(list: InstanceList | (() => InstanceList | Promise<Inst
 }
 
 const rows = (w: VueWrapper) => w.findAll('[data-testid="instance-row"]');
-const rowNames = (w: VueWrapper) => rows(w).map((r) => r.find('.name').text());
+const rowNames = (w: VueWrapper) => rows(w).map((r) => r.find('.row-name').text());
 const selected = (w: VueWrapper) => w.find('[role="option"][aria-selected="true"]');
 
 beforeEach(() => {
@@ -114,22 +114,22 @@ describe('InstancesView', () => {
   it('moves the selection with the keyboard and connects with Enter', async () => {
     const w = await mountView();
     const list = w.find('[role="listbox"]');
-    expect(selected(w).find('.name').text()).toBe('api-1');
+    expect(selected(w).find('.row-name').text()).toBe('api-1');
     await list.trigger('keydown', { key: 'ArrowDown' });
     await list.trigger('keydown', { key: 'ArrowDown' });
     await list.trigger('keydown', { key: 'ArrowDown' });
-    expect(selected(w).find('.name').text()).toBe('web-1');
+    expect(selected(w).find('.row-name').text()).toBe('web-1');
     expect(list.attributes('aria-activedescendant')).toBe('instance-i-0b5bb7865829a72f8');
     await list.trigger('keydown', { key: 'End' });
-    expect(selected(w).find('.name').text()).toBe('worker-2');
+    expect(selected(w).find('.row-name').text()).toBe('worker-2');
     await list.trigger('keydown', { key: 'Home' });
-    expect(selected(w).find('.name').text()).toBe('api-1');
+    expect(selected(w).find('.row-name').text()).toBe('api-1');
     await list.trigger('keydown', { key: 'ArrowUp' });
-    expect(selected(w).find('.name').text()).toBe('api-1');
+    expect(selected(w).find('.row-name').text()).toBe('api-1');
     await list.trigger('keydown', { key: 'PageDown' });
-    expect(selected(w).find('.name').text()).toBe('worker-2');
+    expect(selected(w).find('.row-name').text()).toBe('worker-2');
     await list.trigger('keydown', { key: 'PageUp' });
-    expect(selected(w).find('.name').text()).toBe('api-1');
+    expect(selected(w).find('.row-name').text()).toBe('api-1');
 
     await list.trigger('keydown', { key: 'Enter' });
     await flush();
@@ -240,7 +240,7 @@ describe('InstancesView', () => {
     expect(rows(w).length).toBeGreaterThan(5);
     expect(rows(w).length).toBeLessThan(60);
     await w.find('[role="listbox"]').trigger('keydown', { key: 'End' });
-    expect(selected(w).find('.name').text()).toBe('node-4999');
+    expect(selected(w).find('.row-name').text()).toBe('node-4999');
   });
 
   it('diagnoses an instance from its row or from the reason it cannot connect', async () => {

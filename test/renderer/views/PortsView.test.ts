@@ -315,7 +315,7 @@ describe('PortsView: saved forwards', () => {
     const other = savedForward({ label: 'grafana', remotePort: 3000, profile: 'prod', region: 'eu-west-1' });
     const w = await mountView(portList({ saved: [s, other] }));
     const rows = w.findAll(tid('saved-row'));
-    expect(rows.map((r) => r.find('.name').text())).toEqual(['grafana', 'prod db']);
+    expect(rows.map((r) => r.find('.row-name').text())).toEqual(['grafana', 'prod db']);
     const r = w.find(`[data-saved-id="${s.id}"]`);
     expect(r.text()).toContain('db.internal:5432 via web-1');
     expect(r.text()).toContain('local port 15432');
