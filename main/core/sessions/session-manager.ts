@@ -79,8 +79,8 @@ export class SessionLimitError extends Error {
   ) {
     super(
       limit === 'maxSessionsPerInstance'
-        ? `${target} already has ${current} open sessions, the most allowed per instance (max_sessions_per_instance = ${max}). Close one, or raise the limit in the configuration.`
-        : `${current} sessions are open, the most allowed in total (max_total_sessions = ${max}). Close one, or raise the limit in the configuration.`,
+        ? `${target} already has ${current} open sessions (shells and port forwards count alike), the most allowed per instance (max_sessions_per_instance = ${max}). Close one, or raise the limit in the configuration.`
+        : `${current} sessions are open (shells and port forwards count alike), the most allowed in total (max_total_sessions = ${max}). Close one, or raise the limit in the configuration.`,
     );
     this.name = 'SessionLimitError';
   }
@@ -97,6 +97,11 @@ export interface SessionManagerOptions {
   /** The control plane for a profile and region (shared per profile/region by the caller). */
   controlPlaneFor: (profile: string, region: string) => ControlPlane;
   limits?: Partial<SessionLimits>;
+  /**
+   * The targets of sessions opened outside this manager that count against the same limits
+   * (port forwards: each is a Session Manager session too).
+   */
+  otherSessions?: () => readonly string[];
   /** Reconnection policy (default RECONNECT_POLICIES.normal: 3 attempts, 2 s doubling to 16 s, jittered). */
   reconnect?: Partial<ReconnectPolicy>;
   logger?: Logger;
@@ -302,9 +307,18 @@ export class SessionManager implements Disposable {
     }
   }
 
+  /**
+   * Throw SessionLimitError when one more session to `target` would pass a limit (shells of this
+   * manager and `otherSessions` together); for sessions opened elsewhere, such as port forwards.
+   */
+  checkAdmission(target: string): void {
+    this.checkLimits(target);
+  }
+
   private checkLimits(target: string): void {
     const { maxSessionsPerInstance, maxTotalSessions } = this.limits;
-    const total = this.entries.size + this.pending.size;
+    const others = this.options.otherSessions?.() ?? [];
+    const total = this.entries.size + this.pending.size + others.length;
     if (maxTotalSessions > 0 && total >= maxTotalSessions) {
       throw new SessionLimitError('maxTotalSessions', total, maxTotalSessions, target);
     }
@@ -312,6 +326,7 @@ export class SessionManager implements Disposable {
       let onTarget = 0;
       for (const e of this.entries.values()) if (e.info.instanceId === target) onTarget++;
       for (const t of this.pending.values()) if (t === target) onTarget++;
+      for (const t of others) if (t === target) onTarget++;
       if (onTarget >= maxSessionsPerInstance) {
         throw new SessionLimitError('maxSessionsPerInstance', onTarget, maxSessionsPerInstance, target);
       }

@@ -193,8 +193,8 @@ export interface PortsServiceOptions {
   active(): { profile: string; region: string };
   /** The instance's name, when known (the instance list). */
   nameOf(instanceId: string, profile: string, region: string): string | undefined;
-  /** Throws when no session may be opened now (the resource governor refuses). */
-  admit(): void;
+  /** Throws when no session to `instanceId` may be opened now (the governor refuses, or a session limit is reached). */
+  admit(instanceId: string): void;
   /** Reconnection and data channel options from the configuration, read at each open. */
   forwardOptions(): Pick<PortForwardOptions, 'reconnect' | 'dataChannel'>;
   saved: SavedForwards;
@@ -391,13 +391,18 @@ export class PortsService implements Disposable {
     };
   }
 
+  /** The instances of the forwards open or starting (each is a session, counted against the session limits). */
+  targets(): string[] {
+    return [...this.live.values()].map((r) => r.meta.instanceId);
+  }
+
   private async start(
     spec: PortForwardSpec,
     where: { profile: string; region: string },
     saved: SavedForward | null,
   ): Promise<PortForwardInfo> {
     if (this.closing) throw new Error(`${CLOSING_REASON}; no new port forwards.`);
-    this.options.admit();
+    this.options.admit(spec.instanceId);
     const resolved = await this.options.resolve(where.profile, where.region);
     if (this.closing) throw new Error(`${CLOSING_REASON}; no new port forwards.`);
     const region = resolved.region;

@@ -239,6 +239,8 @@ export class Workspace implements WorkspaceService {
     this.manager = new SessionManager({
       ...managerOptionsFromConfig(cfg),
       ...options.manager,
+      // Port forwards are Session Manager sessions too: they count against the same limits.
+      otherSessions: () => this.ports?.targets() ?? [],
       controlPlaneFor: (profile, region) => {
         const p = this.ready.get(key(profile, region));
         if (!p) throw new Error(`profile ${profile} (${region}) is not resolved`);
@@ -847,7 +849,10 @@ export class Workspace implements WorkspaceService {
         },
         active: () => ({ profile: this.active.profile, region: this.active.region }),
         nameOf: (instanceId, profile, region) => this.instanceName(instanceId, profile, region),
-        admit: () => this.admit(),
+        admit: (instanceId) => {
+          this.admit();
+          this.manager.checkAdmission(instanceId);
+        },
         forwardOptions: () => {
           const cfg = this.config.config;
           const explicit = this.options.manager;

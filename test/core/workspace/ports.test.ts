@@ -257,6 +257,35 @@ describe('Workspace port forwards', { timeout: 60_000 }, () => {
     expect(updates(rec, third.id).at(-1)!.state).toBe('closed');
   });
 
+  it('forwards and shells count against the same session limits', async () => {
+    const port = await echoServer();
+    const { ws, instanceId } = await start({
+      manager: { limits: { maxSessionsPerInstance: 1, maxTotalSessions: 2 } },
+    });
+    const fw = await ws.handlers['ports.open']({ instanceId, remotePort: port });
+    // A shell to the same instance is refused: the forward is its one session.
+    await expect(ws.handlers['sessions.open']({ instanceId })).rejects.toThrow(
+      /already has 1 open sessions \(shells and port forwards count alike\).*max_sessions_per_instance = 1/,
+    );
+    // A second forward to it too; to another instance it is fine, and then the total is reached.
+    await expect(ws.handlers['ports.open']({ instanceId, remotePort: port })).rejects.toMatchObject({
+      name: 'SessionLimitError',
+    });
+    const sandbox = ws.activeProfile()!.sandbox!;
+    const other = sandbox.fleet.list().filter((i) => canStartSession(i) && i.platformType === 'Linux')[1]!
+      .instanceId;
+    await ws.handlers['ports.open']({ instanceId: other, remotePort: port });
+    const third = sandbox.fleet.list().filter((i) => canStartSession(i) && i.platformType === 'Linux')[2]!
+      .instanceId;
+    await expect(ws.handlers['sessions.open']({ instanceId: third })).rejects.toThrow(
+      /max_total_sessions = 2/,
+    );
+    // Closing the forward frees its place.
+    await ws.handlers['ports.close']({ id: fw.id });
+    const shell = await ws.handlers['sessions.open']({ instanceId });
+    expect(shell.instanceId).toBe(instanceId);
+  }, 60_000);
+
   it('refuses a new forward while the resource governor refuses sessions', async () => {
     const { ws, rec, instanceId } = await start();
     // The limit is far below what this process uses: the governor refuses at once.
