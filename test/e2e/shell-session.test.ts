@@ -74,6 +74,23 @@ describe('shell sessions against the sandbox', () => {
     await s.terminate();
   });
 
+  it('a size changed while the connection is down reaches the terminal once it is back', async () => {
+    const s = await fx.open({ cols: 100, rows: 30, reconnect: { baseDelayMs: 20, maxDelayMs: 200 } });
+    const out = new OutputCollector(s);
+    await out.waitFor('$ ');
+    const back = new Promise<void>((r) => s.onStateChange((st) => st === 'open' && r()));
+    fx.sandbox.faults.dropSockets(s.sessionId);
+    s.resize(90, 25); // while reconnecting
+    await back;
+    expect(s.reconnects).toBeGreaterThanOrEqual(1);
+    expect(await runMarked(s, out, 'stty size')).toBe('25 90\r\n');
+    // And the same size again is not resent, while a new one is.
+    s.resize(90, 25);
+    s.resize(120, 35);
+    expect(await runMarked(s, out, 'stty size')).toBe('35 120\r\n');
+    await s.terminate();
+  }, 60_000);
+
   it('ends when the shell exits, with the reason from channel_closed', async () => {
     const s = await fx.open();
     const out = new OutputCollector(s);
