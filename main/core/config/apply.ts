@@ -38,7 +38,7 @@ export function flowControl(config: Config): { highWaterBytes: number; lowWaterB
 }
 
 /** The governor's settings (preload/api.ts ResourceSettings); the environment is already applied. */
-export function resourceSettings(config: Config): ResourceSettings {
+export function resourceSettings(config: Pick<Config, 'resources'>): ResourceSettings {
   const r = config.resources;
   return {
     maxMemoryMb: r.max_memory_mb,

@@ -14,26 +14,19 @@ import {
   type ConfigKey,
   type ConfigSource,
 } from '../../../preload/api.js';
+import { STORE_DEFAULTS } from '../store/defaults.js';
 import { parseInterval, parseLowPower } from './parse-env.js';
 
 /**
- * RECONNECT_POLICIES of main/core/sessions/session-manager.ts and STORE_DEFAULTS of
- * main/core/store/sqlite-store.ts, copied so that reading the configuration loads neither the
- * session code nor SQLite (test/core/config/schema.test.ts checks that they agree).
+ * RECONNECT_POLICIES of main/core/sessions/session-manager.ts, copied so that reading the
+ * configuration does not load the session code (test/core/config/schema.test.ts checks that
+ * they agree). The history store's defaults come from its own small module (no SQLite).
  */
 export const RECONNECT_DEFAULTS = {
   normal: { maxAttempts: 3, baseDelayMs: 2_000, maxDelayMs: 16_000 },
   aggressive: { maxAttempts: 10, baseDelayMs: 500, maxDelayMs: 500 },
 } as const;
-export const HISTORY_DEFAULTS = {
-  flushIntervalMs: 1000,
-  batchSize: 1000,
-  maxQueue: 100_000,
-  cleanupIntervalHours: 24,
-  retentionDays: 90,
-  maxMetricsPerSession: 86_400,
-  vacuumOnStartup: false,
-} as const;
+export { STORE_DEFAULTS as HISTORY_DEFAULTS };
 
 export type ConfigValue = string | number | boolean | null;
 export type { ConfigKey, ConfigSource };
@@ -611,7 +604,7 @@ const database = {
   }),
   batch_processing: integer({
     description: 'Records per write transaction; a full batch is written at once.',
-    default: HISTORY_DEFAULTS.batchSize,
+    default: STORE_DEFAULTS.batchSize,
     min: 1,
     max: 1_000_000,
     unit: 'records',
@@ -619,7 +612,7 @@ const database = {
   }),
   flush_interval: integer({
     description: 'Queued records are written at least this often.',
-    default: HISTORY_DEFAULTS.flushIntervalMs,
+    default: STORE_DEFAULTS.flushIntervalMs,
     min: 10,
     max: 3_600_000,
     unit: 'ms',
@@ -627,7 +620,7 @@ const database = {
   }),
   max_queue: integer({
     description: 'Records waiting to be written; past it the oldest metric samples are dropped.',
-    default: HISTORY_DEFAULTS.maxQueue,
+    default: STORE_DEFAULTS.maxQueue,
     min: 100,
     max: 10_000_000,
     unit: 'records',
@@ -635,7 +628,7 @@ const database = {
   }),
   cleanup_interval_hours: decimal({
     description: 'How often retention runs (first a minute after start).',
-    default: HISTORY_DEFAULTS.cleanupIntervalHours,
+    default: STORE_DEFAULTS.cleanupIntervalHours,
     min: 0,
     max: 24 * 365,
     unit: 'hours',
@@ -644,7 +637,7 @@ const database = {
   }),
   retention_days: decimal({
     description: 'Remove sessions that ended more than this many days ago.',
-    default: HISTORY_DEFAULTS.retentionDays,
+    default: STORE_DEFAULTS.retentionDays,
     min: 0,
     max: 36_500,
     unit: 'days',
@@ -653,7 +646,7 @@ const database = {
   }),
   max_metrics_per_session: integer({
     description: 'Keep the newest samples of each session (and of the process-wide series).',
-    default: HISTORY_DEFAULTS.maxMetricsPerSession,
+    default: STORE_DEFAULTS.maxMetricsPerSession,
     min: 0,
     max: 100_000_000,
     unit: 'samples',
@@ -662,7 +655,7 @@ const database = {
   }),
   vacuum_on_startup: boolean({
     description: 'Compact the database (VACUUM, ANALYZE) when it is opened.',
-    default: HISTORY_DEFAULTS.vacuumOnStartup,
+    default: STORE_DEFAULTS.vacuumOnStartup,
     live: false,
   }),
 };

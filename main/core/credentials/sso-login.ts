@@ -179,6 +179,17 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let promptReason: unknown = new PromptCancelledError('The sign-in is no longer needed.');
 
+  /** The code expired (the service said so, or its time ran out here): the prompt timed out. */
+  const codeExpired = (cause?: unknown): CredentialError => {
+    promptReason = new PromptTimeoutError('The sign-in code expired.');
+    return new CredentialError(
+      'sso-login-expired',
+      profile,
+      `the sign-in code ${auth.userCode} expired before the request was approved`,
+      `${hint} again and approve it within ${Math.round(auth.expiresIn / 60)} minutes`,
+      cause === undefined ? undefined : { cause },
+    );
+  };
   const attempt = async (): Promise<CreateTokenOutput | undefined> => {
     try {
       return await client.createToken(
@@ -198,16 +209,7 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
         interval += slowDown;
         return undefined;
       }
-      if (err.code === 'ExpiredTokenException') {
-        promptReason = new PromptTimeoutError('The sign-in code expired.');
-        throw new CredentialError(
-          'sso-login-expired',
-          profile,
-          `the sign-in code ${auth.userCode} expired before the request was approved`,
-          `${hint} again and approve it within ${Math.round(auth.expiresIn / 60)} minutes`,
-          { cause: err },
-        );
-      }
+      if (err.code === 'ExpiredTokenException') throw codeExpired(err);
       if (err.code === 'AccessDeniedException') {
         // The user answered (Deny, in the browser): the prompt is over, not cancelled.
         promptReason = new PromptDeclined('The sign-in request was denied.');
@@ -250,15 +252,7 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
       void shown;
       while (!token) {
         const left = expiresAt.getTime() - now();
-        if (left <= 0) {
-          promptReason = new PromptTimeoutError('The sign-in code expired.');
-          throw new CredentialError(
-            'sso-login-expired',
-            profile,
-            `the sign-in code ${auth.userCode} expired before the request was approved`,
-            `${hint} again and approve it within ${Math.round(auth.expiresIn / 60)} minutes`,
-          );
-        }
+        if (left <= 0) throw codeExpired();
         try {
           await sleep(Math.min(interval * 1000, left), undefined, { signal: loop.signal });
         } catch {

@@ -5,7 +5,8 @@
  * parsers of the duration and low-power keys are in config/parse-env.ts.
  */
 import type { LowPowerMode, ResourceSettings } from '../../../preload/api.js';
-import { IN_MEMORY, loadConfig } from '../config/load.js';
+import { resourceSettings } from '../config/apply.js';
+import { IN_MEMORY, loadConfig, type LoadedConfig } from '../config/load.js';
 
 export type LimitSource = 'default' | 'settings' | 'env';
 
@@ -38,28 +39,12 @@ function limitSource(source: string | undefined): LimitSource {
  * environment and reported its problems: the values of the `resources` section, their sources,
  * and the problems found with those keys.
  */
-export function limitsFromConfig(config: {
-  values: Readonly<Record<string, unknown>>;
-  sources: Readonly<Record<string, string>>;
-  problems: readonly { key: string; message: string }[];
-  config: {
-    resources: {
-      max_memory_mb: number;
-      max_cpu_percent: number;
-      low_power_mode: LowPowerMode;
-      monitoring_interval: number;
-      prometheus_port: number;
-    };
-  };
-}): EffectiveLimits {
-  const r = config.config.resources;
+export function limitsFromConfig(
+  config: Pick<LoadedConfig, 'sources' | 'problems' | 'config'>,
+): EffectiveLimits {
   const src = (key: string): LimitSource => limitSource(config.sources[`resources.${key}`]);
   return {
-    maxMemoryMb: r.max_memory_mb,
-    maxCpuPercent: r.max_cpu_percent,
-    lowPower: r.low_power_mode,
-    monitoringIntervalMs: r.monitoring_interval,
-    prometheusPort: r.prometheus_port,
+    ...resourceSettings(config.config),
     sources: {
       maxMemoryMb: src('max_memory_mb'),
       maxCpuPercent: src('max_cpu_percent'),

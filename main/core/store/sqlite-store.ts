@@ -14,6 +14,7 @@ import { pickMetricFields } from '../monitor/metric-fields.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { Emitter, type Disposable } from '../util/lifecycle.js';
 import { openDatabase, restrictFileModes, type MovedAside } from './database.js';
+import { STORE_DEFAULTS } from './defaults.js';
 import { classifyError, errorCode, problemText } from './errors.js';
 import { LATEST_SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { defaultDatabaseFile } from './paths.js';
@@ -117,15 +118,7 @@ export interface StoreStats {
   writer: WriterStats;
 }
 
-export const STORE_DEFAULTS = {
-  flushIntervalMs: 1000,
-  batchSize: 1000,
-  maxQueue: 100_000,
-  cleanupIntervalHours: 24,
-  retentionDays: 90,
-  maxMetricsPerSession: 86_400,
-  vacuumOnStartup: false,
-} as const;
+export { STORE_DEFAULTS };
 
 /** First retention run after opening (then every cleanupIntervalHours). */
 const FIRST_MAINTENANCE_DELAY_MS = 60_000;
