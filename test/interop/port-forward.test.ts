@@ -30,16 +30,25 @@ function freePort(): Promise<number> {
   });
 }
 
-function get(port: number, path: string): Promise<string> {
+/**
+ * One HTTP request through the forward. It is a POST whose body does not end in a newline, on
+ * purpose: the official plugin rewrites any message that is exactly one "\n" byte into "\r"
+ * (a winpty workaround in its SendInputDataMessage, applied to port sessions too). It reads the
+ * smux connection 1024 bytes at a time, so when a batch of frames ends one byte past a multiple
+ * of 1024 and that byte is the "\n" that ends a GET's headers, the target receives "\r\n\r\r"
+ * and answers 400 (seen about once in 10,000 requests under load). A real agent behind the
+ * plugin sees the same corruption; the sandbox is not at fault, so the test avoids the pattern.
+ */
+function post(port: number, path: string): Promise<string> {
   return new Promise((res, rej) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (r) => {
-        let body = '';
-        r.setEncoding('utf8');
-        r.on('data', (d: string) => (body += d));
-        r.on('end', () => res(body));
-      })
-      .on('error', rej);
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent: false }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d: string) => (body += d));
+      r.on('end', () => res(r.statusCode === 200 ? body : `HTTP ${r.statusCode}: ${body}`));
+    });
+    req.on('error', rej);
+    req.end('.');
   });
 }
 
@@ -111,7 +120,7 @@ describe.skipIf(!plugin)('official session-manager-plugin: port sessions against
       localPortNumber: [String(local)],
     });
     await waitFor(new RegExp(`Port ${local} opened`));
-    const bodies = await Promise.all(Array.from({ length: 30 }, (_, i) => get(local, `/p${i}`)));
+    const bodies = await Promise.all(Array.from({ length: 30 }, (_, i) => post(local, `/p${i}`)));
     expect(bodies).toEqual(Array.from({ length: 30 }, (_, i) => `plugin /p${i}`));
   }, 60_000);
 
@@ -124,8 +133,8 @@ describe.skipIf(!plugin)('official session-manager-plugin: port sessions against
         localPortNumber: [String(local)],
       });
       await waitFor(new RegExp(`Port ${local} opened`));
-      expect(await get(local, '/first')).toBe('plugin /first');
-      expect(await get(local, '/second')).toBe('plugin /second');
+      expect(await post(local, '/first')).toBe('plugin /first');
+      expect(await post(local, '/second')).toBe('plugin /second');
     } finally {
       fx.sandbox.fleet.update(fx.instanceId, { agentVersion: '3.3.1142.0' });
     }
