@@ -45,7 +45,16 @@ export interface OpenRequest {
   reason?: string;
   cols?: number;
   rows?: number;
+  /**
+   * Typed into the session once it is up: after its first output (the shell's prompt), or after
+   * STARTUP_INPUT_FALLBACK_MS without output. A client-side shell profile (`exec sudo -iu alice`,
+   * `exec tmux new-session -A -s work`); include the line ending ("\r").
+   */
+  startupInput?: string;
 }
+
+/** How long a session may stay silent before its startup input is typed anyway. */
+export const STARTUP_INPUT_FALLBACK_MS = 2_000;
 
 export interface ManagedSessionInfo {
   /** Stable local id (survives reconnects; what the UI and CLI address). */
@@ -125,6 +134,8 @@ interface Entry {
   warned: boolean;
   /** Output delivered but not yet acknowledged by a consumer that opted into flow control. */
   flow: { unacked: number; paused: boolean } | undefined;
+  /** What the user typed while the startup input waits for the prompt: sent right after it. */
+  heldInput?: Array<Buffer | string>;
 }
 
 export interface FlowControlOptions {
@@ -272,9 +283,38 @@ export class SessionManager implements Disposable {
     store.add(session.onConnectionEvent((event) => this._onConnection.fire({ id, ...event })));
     store.add(session.onReconnectAttempt((a) => this._onReconnectAttempt.fire({ id, ...a })));
     store.add(session.onClosed((closed) => this.retire(id, closed)));
+    if (req.startupInput) this.typeStartupInput(entry, req.startupInput);
     this._onOpened.fire({ ...info });
     this.scheduleInactivityScan();
     return { ...info };
+  }
+
+  /** Type `input` once the session has printed something (its prompt), or after a silent while. */
+  private typeStartupInput(entry: Entry, input: string): void {
+    let done = false;
+    const type = (): void => {
+      if (done) return;
+      done = true;
+      sub.dispose();
+      clearTimeout(timer);
+      const held = entry.heldInput ?? [];
+      entry.heldInput = undefined;
+      if (entry.session.state === 'closed') return;
+      entry.info.bytesOut += Buffer.byteLength(input);
+      entry.session.write(input);
+      for (const data of held) entry.session.write(data);
+    };
+    entry.heldInput = [];
+    const sub = entry.session.onOutput(() => setImmediate(type));
+    const timer = setTimeout(type, STARTUP_INPUT_FALLBACK_MS);
+    timer.unref?.();
+    entry.store.add({
+      dispose: () => {
+        done = true;
+        sub.dispose();
+        clearTimeout(timer);
+      },
+    });
   }
 
   /** One timer for all sessions, running only while there are sessions and a timeout is set. */
@@ -405,7 +445,8 @@ export class SessionManager implements Disposable {
     e.info.bytesOut += n;
     e.lastActivity = performance.now();
     e.warned = false;
-    e.session.write(data);
+    if (e.heldInput) e.heldInput.push(data);
+    else e.session.write(data);
   }
 
   resize(id: string, cols: number, rows: number): void {

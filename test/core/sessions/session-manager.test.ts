@@ -67,6 +67,19 @@ describe('SessionManager', () => {
     await m.shutdown();
   });
 
+  it('types the startup input once the shell has printed its prompt, before anything the user types', async () => {
+    const m = manager();
+    let out = '';
+    m.onOutput(({ data }) => (out += data.toString()));
+    const a = await m.open({ ...req(fx.instanceId), startupInput: 'export GREETING=from-profile\r' });
+    m.write(a.id, 'echo "[$GREETING]"\r');
+    await expect.poll(() => out, { timeout: 10_000 }).toContain('[from-profile]');
+    expect(m.get(a.id)!.bytesOut).toBe(
+      'export GREETING=from-profile\r'.length + 'echo "[$GREETING]"\r'.length,
+    );
+    await m.shutdown();
+  });
+
   it('refuses sessions over the per-instance and total limits with a clear error, counting opens in flight', async () => {
     const m = manager({ maxSessionsPerInstance: 2, maxTotalSessions: 3 });
     // Three opens at once to the same instance: the third is refused, not queued.
