@@ -147,6 +147,52 @@ export const SessionIdSchema = z.uuid('expected a session id (a UUID from sessio
 export const SessionStateSchema = z.enum(['connecting', 'open', 'reconnecting', 'detached', 'closed']);
 export type SessionStateName = z.infer<typeof SessionStateSchema>;
 
+/** How a session was started, when not the default shell (the tab's title and tooltip show it). */
+export const SessionLaunchSchema = z.object({
+  /** The document, when not the standard shell. */
+  document: z.string().nullable(),
+  command: z.string().nullable(),
+  runAs: z.string().nullable(),
+  loginShell: z.boolean(),
+  /** The preset it came from, if any (its name, else a description of its match). */
+  preset: z.string().nullable(),
+});
+export type SessionLaunch = z.infer<typeof SessionLaunchSchema>;
+
+/** session.persistence: new shells start inside tmux or screen on the instance, or not ('off'). */
+export const PERSISTENCE_MODES = ['off', 'tmux', 'screen'] as const;
+export const PersistenceModeSchema = z.enum(PERSISTENCE_MODES);
+export type PersistenceModeName = z.infer<typeof PersistenceModeSchema>;
+
+/** The tmux or screen session a shell runs in (main/core/sessions/persistent.ts). */
+export const SessionPersistenceSchema = z.object({
+  tool: z.enum(['tmux', 'screen']),
+  /** `ec2c-` and 8 lower-case letters or digits, stable per tab. */
+  name: z.string().regex(/^ec2c-[a-z0-9]{8}$/, 'expected a persistent session name like ec2c-1a2b3c4d'),
+});
+export type SessionPersistence = z.infer<typeof SessionPersistenceSchema>;
+
+/**
+ * A closed session whose connection was lost for longer than the service keeps sessions:
+ * sessions.reattach opens a new one in its place (re-attached to its tmux or screen session,
+ * or a fresh shell with persistence off).
+ */
+export const ReattachableSchema = z.object({
+  /** Why it closed. */
+  reason: z.string(),
+  /** Automatic re-attach (session.auto_reattach): which attempt, of how many, and when the next. */
+  auto: z
+    .object({
+      attempt: z.number().int().nonnegative(),
+      maxAttempts: z.number().int().positive(),
+      phase: z.enum(['waiting', 'trying', 'gave-up']),
+      nextAttemptAt: z.iso.datetime().nullable(),
+      lastError: z.string().nullable(),
+    })
+    .optional(),
+});
+export type Reattachable = z.infer<typeof ReattachableSchema>;
+
 export const SessionInfoSchema = z.object({
   id: SessionIdSchema,
   awsSessionId: z.string(),
@@ -180,6 +226,14 @@ export const SessionInfoSchema = z.object({
   /** StartSession to a usable shell, in ms. */
   openMs: z.number().nonnegative(),
   lastActivityAt: z.iso.datetime(),
+  /** The tmux or screen session the shell runs in (session.persistence); absent: a plain shell. */
+  persistence: SessionPersistenceSchema.optional(),
+  /** Set on a session opened by a re-attach: the session it took the place of (its tab). */
+  reattachedFrom: SessionIdSchema.optional(),
+  /** Set once closed, when it can be re-attached (the connection was lost for good). */
+  reattachable: ReattachableSchema.optional(),
+  /** Set when the session is not the default shell: its document, run-as user, preset. */
+  launch: SessionLaunchSchema.optional(),
 });
 export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 
@@ -189,8 +243,9 @@ export const RowsSchema = z.number().int().min(1).max(500);
 
 /**
  * Largest input per `sessions.write`. The renderer cuts bigger pastes into pieces of at most
- * this size and sends them in order, each after the previous one is accepted, so a paste of
- * any size arrives whole and in order.
+ * this size and sends them in order, a bounded number in flight (each answered once the agent
+ * has it: delivery 'acknowledged'), so a paste of any size arrives whole and in order, and a
+ * cancelled one stops within that bound (renderer/terminal/input-queue.ts).
  */
 export const MAX_WRITE_CHARS = 32 * 1024;
 
@@ -731,6 +786,164 @@ export const PortListSchema = z.object({
 export type PortList = z.infer<typeof PortListSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Session presets: the document, run-as user and shell profile of a session, saved per instance
+// or per tag (main/core/workspace/session-presets.ts, main/core/sessions/session-launch.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** POSIX portable user names: letters, digits, '.', '_', '-'; not starting with '-', '.' or a digit. */
+export const RUN_AS_USER_PATTERN = /^[A-Za-z_][A-Za-z0-9._-]{0,31}$/;
+
+/**
+ * Why `name` cannot be a run-as user (it is typed into a shell, so nothing else is accepted), or
+ * null when it can.
+ */
+export function runAsUserProblem(name: string): string | null {
+  if (RUN_AS_USER_PATTERN.test(name)) return null;
+  if (name === '') return 'The run-as user is empty; give a user name such as ec2-user, or leave it out.';
+  const meta = [...name].find((c) => /[\s;&|`$<>(){}[\]*?!~#'"\\=%^]/.test(c) || c < ' ' || c === '\x7f');
+  if (meta !== undefined) {
+    const shown =
+      meta < ' ' || meta === '\x7f'
+        ? `control character 0x${meta.charCodeAt(0).toString(16).padStart(2, '0')}`
+        : /\s/.test(meta)
+          ? 'a space'
+          : `"${meta}"`;
+    return `The run-as user ${JSON.stringify(name.slice(0, 40))} contains ${shown}, a shell metacharacter: it is typed into the remote shell, so only a plain user name is accepted (letters, digits, ".", "_", "-").`;
+  }
+  return `The run-as user ${JSON.stringify(name.slice(0, 40))} is not a valid user name: use at most 32 letters, digits, ".", "_" or "-", starting with a letter or "_".`;
+}
+
+export const RunAsUserSchema = z.string().superRefine((name, ctx) => {
+  const problem = runAsUserProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A session document's name, as SSM accepts it in StartSession. */
+export const DocumentNameSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9_\-.:/]{3,128}$/, 'expected a session document name like AWS-StartInteractiveCommand');
+
+/** Document parameters (each one value), e.g. { logpath: "/var/log/messages" }. */
+export const DocumentParametersSchema = z.record(
+  z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a parameter name (letters, digits, "_", ".", "-")'),
+  z.string().max(4096),
+);
+
+/** What a session runs (an explicit choice, or a preset): the document and how the shell starts. */
+const sessionChoiceShape = {
+  /** 'shell' (SSM-SessionManagerRunShell), 'command' (AWS-StartInteractiveCommand) or a document name. */
+  document: z.union([z.literal('shell'), z.literal('command'), DocumentNameSchema]),
+  /** The command of a 'command' session. */
+  command: z.string().trim().min(1).max(4096).optional(),
+  /** Parameters of a custom document. */
+  parameters: DocumentParametersSchema.optional(),
+  /** Become this OS user once the shell is up (`exec sudo -iu <user>`). */
+  runAs: RunAsUserSchema.optional(),
+  /** Start a login shell (`bash -l`, or the run-as user's login shell). */
+  loginShell: z.boolean().optional(),
+  /** Commands typed into the shell at start (one per line), like the shellProfile.linux preference. */
+  shellProfile: z.string().max(4096).optional(),
+};
+
+type ChoiceLike = {
+  document: string;
+  command?: string | undefined;
+  parameters?: unknown;
+  runAs?: unknown;
+  loginShell?: unknown;
+  shellProfile?: unknown;
+};
+
+function checkChoice(c: ChoiceLike, ctx: z.RefinementCtx): void {
+  if (c.document === 'command') {
+    if (!c.command)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message: 'A command session needs the command to run.',
+      });
+    if (c.runAs || c.loginShell || c.shellProfile)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['document'],
+        message:
+          'Run as, login shell and shell profile apply to shell sessions; for a command, put sudo -u <user> in the command itself.',
+      });
+  } else if (c.command !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['command'],
+      message: 'A command is only used with document "command".',
+    });
+  }
+  if (c.parameters !== undefined && (c.document === 'shell' || c.document === 'command'))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['parameters'],
+      message:
+        'Parameters go with a custom document; the shell takes none, and a command session takes its command.',
+    });
+}
+
+export const SessionChoiceSchema = z.strictObject(sessionChoiceShape).superRefine(checkChoice);
+export type SessionChoice = z.infer<typeof SessionChoiceSchema>;
+
+/** Which instances a preset applies to: one instance, or every instance with a tag. */
+export const PresetMatchSchema = z.union([
+  z.strictObject({ instanceId: InstanceIdSchema }),
+  z.strictObject({
+    tag: z.strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) }),
+  }),
+]);
+export type PresetMatch = z.infer<typeof PresetMatchSchema>;
+
+const presetShape = {
+  ...sessionChoiceShape,
+  name: z.string().trim().min(1).max(80).optional(),
+  match: PresetMatchSchema,
+  /** The AWS profile it applies to; null: every profile. */
+  profile: ProfileNameSchema.nullable(),
+};
+
+export const SessionPresetSchema = z
+  .strictObject({ ...presetShape, id: z.uuid(), createdAt: z.number(), updatedAt: z.number() })
+  .superRefine(checkChoice);
+export type SessionPreset = z.infer<typeof SessionPresetSchema>;
+
+/** A preset to save: with an id, that preset is changed; without, the preset of the same match and profile is replaced. */
+export const SessionPresetInputSchema = z
+  .strictObject({ ...presetShape, id: z.uuid().optional() })
+  .superRefine(checkChoice);
+export type SessionPresetInput = z.infer<typeof SessionPresetInputSchema>;
+
+/**
+ * The preset for an instance on a profile: its own, else the first of one of its tags; in each
+ * group a preset of that profile before one for every profile, then the list's order. The main
+ * side opens sessions with it; the renderer shows it on the instance (the same rule on both).
+ */
+export function resolvePreset<P extends SessionPreset>(
+  presets: readonly P[],
+  target: { profile: string; instanceId: string; tags?: Readonly<Record<string, string>> | undefined },
+): P | undefined {
+  const applicable = presets.filter((p) => p.profile === null || p.profile === target.profile);
+  const ranked = [
+    ...applicable.filter((p) => p.profile !== null),
+    ...applicable.filter((p) => p.profile === null),
+  ];
+  const own = ranked.find((p) => 'instanceId' in p.match && p.match.instanceId === target.instanceId);
+  if (own) return own;
+  const tags = target.tags ?? {};
+  return ranked.find((p) => 'tag' in p.match && tags[p.match.tag.key] === p.match.tag.value);
+}
+
+export const PresetListSchema = z.object({
+  presets: z.array(SessionPresetSchema),
+  /** Why the presets could not be read (a damaged file, set aside), if they could not. */
+  problem: z.string().nullable(),
+});
+export type PresetList = z.infer<typeof PresetListSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // Channels (renderer -> main, request/response)
 // ---------------------------------------------------------------------------------------------
 
@@ -770,19 +983,65 @@ export const channels = {
     description: 'Every session of this app, open or reconnecting.',
   },
   'sessions.open': {
-    request: z.strictObject({
-      instanceId: InstanceIdSchema,
-      cols: ColsSchema.optional(),
-      rows: RowsSchema.optional(),
-    }),
+    request: z
+      .strictObject({
+        instanceId: InstanceIdSchema,
+        cols: ColsSchema.optional(),
+        rows: RowsSchema.optional(),
+        /**
+         * An explicit choice ('shell', 'command' or a document name, and what goes with it); without
+         * one, the instance's preset, else the first preset of one of its tags, else the shell.
+         */
+        documentName: sessionChoiceShape.document.optional(),
+        parameters: sessionChoiceShape.parameters,
+        command: sessionChoiceShape.command,
+        runAs: sessionChoiceShape.runAs,
+        loginShell: sessionChoiceShape.loginShell,
+        shellProfile: sessionChoiceShape.shellProfile,
+        /** Open with this preset (from presets.list) instead of the resolved one. */
+        presetId: z.uuid().optional(),
+      })
+      .superRefine((r, ctx) => {
+        const explicit =
+          r.documentName !== undefined ||
+          r.parameters !== undefined ||
+          r.command !== undefined ||
+          r.runAs !== undefined ||
+          r.loginShell !== undefined ||
+          r.shellProfile !== undefined;
+        if (explicit && r.presetId !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['presetId'],
+            message: 'Give either a preset or an explicit document and options, not both.',
+          });
+        // A bare command means a command session, as explicitChoice (session-launch.ts) reads it.
+        if (explicit)
+          checkChoice(
+            { ...r, document: r.documentName ?? (r.command !== undefined ? 'command' : 'shell') },
+            ctx,
+          );
+      }),
     response: SessionInfoSchema,
-    description: 'Start a shell session on an instance of the active profile (StartSession + data channel).',
+    description:
+      'Start a session on an instance of the active profile (StartSession + data channel): the explicit choice, else its preset, else the shell.',
   },
   'sessions.write': {
-    request: z.strictObject({ sessionId: SessionIdSchema, data: z.string().min(1).max(MAX_WRITE_CHARS) }),
+    request: z.strictObject({
+      sessionId: SessionIdSchema,
+      data: z.string().min(1).max(MAX_WRITE_CHARS),
+      /**
+       * When the answer comes: 'queued' (default) once the input is queued for the data channel;
+       * 'acknowledged' once the instance's agent has acknowledged all input written so far (at
+       * most INPUT_DELIVERY_WAIT_MS, main/core/sessions/session-manager.ts). Pieces of a paste ask
+       * for 'acknowledged', so only what the renderer keeps in flight is ever beyond its reach
+       * and cancelling the paste really stops it.
+       */
+      delivery: z.enum(['queued', 'acknowledged']).optional(),
+    }),
     response: DoneSchema,
     description:
-      'Send keystrokes or a piece of a paste (at most MAX_WRITE_CHARS; send larger input in order).',
+      'Send keystrokes or a piece of a paste (at most MAX_WRITE_CHARS; send larger input in order; delivery "acknowledged" answers once the agent has it).',
   },
   'sessions.resize': {
     request: z.strictObject({ sessionId: SessionIdSchema, cols: ColsSchema, rows: RowsSchema }),
@@ -817,6 +1076,22 @@ export const channels = {
     request: SessionRef,
     response: DoneSchema,
     description: 'Stop reconnecting a session and close it.',
+  },
+  'sessions.lost': {
+    request: NoParamsSchema,
+    response: z.array(SessionInfoSchema),
+    description:
+      'Closed sessions that can still be re-attached (their connection was lost for good): a reloaded window shows their tabs again.',
+  },
+  'sessions.reattach': {
+    request: z.strictObject({
+      sessionId: SessionIdSchema,
+      cols: ColsSchema.optional(),
+      rows: RowsSchema.optional(),
+    }),
+    response: SessionInfoSchema,
+    description:
+      'A new session in place of one whose connection was lost for good (reattachable): re-attached to its tmux or screen session, else a fresh shell. Every window also gets session.reattached.',
   },
   'settings.get': {
     request: NoParamsSchema,
@@ -957,6 +1232,27 @@ export const channels = {
     response: PortForwardInfoSchema,
     description: 'Open a saved forward on its own profile and region (one click).',
   },
+  'presets.list': {
+    request: NoParamsSchema,
+    response: PresetListSchema,
+    description: 'The session presets of every profile (session-presets.json), and a problem reading them.',
+  },
+  'presets.save': {
+    request: SessionPresetInputSchema,
+    response: SessionPresetSchema,
+    description:
+      'Save a session preset (with an id: change it; else replace the one of the same match and profile).',
+  },
+  'presets.delete': {
+    request: z.strictObject({ id: z.uuid() }),
+    response: DoneSchema,
+    description: 'Forget a session preset (one already gone is not an error).',
+  },
+  'presets.resolve': {
+    request: z.strictObject({ instanceId: InstanceIdSchema }),
+    response: SessionPresetSchema.nullable(),
+    description: 'The preset Connect would use for an instance of the active profile (null: the shell).',
+  },
   'history.reopen': {
     request: z.strictObject({ sessionId: z.string().min(1).max(100) }),
     response: SessionInfoSchema,
@@ -1014,6 +1310,8 @@ export const AppCommandSchema = z.enum([
   'split-down',
   'find',
   'clear-terminal',
+  /** Broadcast input to the selected sessions on or off (Ctrl+Shift+B). */
+  'toggle-broadcast',
   'show-instances',
   'show-sessions',
   'show-performance',
@@ -1041,6 +1339,8 @@ export const events = {
   }),
   /** A session was opened, changed state, started a reconnect attempt, or closed. */
   'session.updated': SessionInfoSchema,
+  /** A lost session was re-attached (by sessions.reattach or automatically): its tab now shows `session`. */
+  'session.reattached': z.object({ previousId: SessionIdSchema, session: SessionInfoSchema }),
   /** Something the user should know about a connection (also what notifications are made of). */
   'session.notice': z.object({
     sessionId: SessionIdSchema.nullable(),
@@ -1079,6 +1379,8 @@ export const events = {
   'ports.updated': PortForwardInfoSchema,
   /** The saved forwards changed. */
   'ports.savedChanged': z.object({ saved: z.array(SavedForwardSchema) }),
+  /** The session presets changed (here, in another window, or in the file). */
+  'presets.changed': z.object({ presets: z.array(SessionPresetSchema) }),
   /** A session was recorded or its record changed (the History view refreshes). */
   'history.changed': z.object({ sessionId: z.string() }),
   /** A menu item, tray item or global shortcut of the desktop shell. */

@@ -122,6 +122,8 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       command('Next Tab', 'next-tab', 'Ctrl+Tab'),
       command('Previous Tab', 'previous-tab', 'Ctrl+Shift+Tab'),
       command('Clear Terminal', 'clear-terminal', mac ? 'Cmd+K' : 'Ctrl+Shift+K'),
+      // Shown, not registered: the page turns it on and off (a registered key would toggle twice).
+      { ...command('Broadcast Input', 'toggle-broadcast', 'CmdOrCtrl+Shift+B'), registerAccelerator: false },
       separator,
       ...devItems,
       { role: 'resetZoom' },

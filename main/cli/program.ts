@@ -14,6 +14,7 @@ import { registerDiagnoseCommands } from './commands/diagnose.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerForwardCommand } from './commands/forward.js';
 import { registerSshProxyCommand } from './commands/ssh-proxy.js';
+import { registerPresetsCommands } from './commands/presets.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     });
   registerListCommand(program);
   registerConnectCommand(program);
+  registerPresetsCommands(program);
   registerForwardCommand(program);
   registerSshProxyCommand(program);
   registerLoginCommand(program);

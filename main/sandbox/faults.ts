@@ -3,7 +3,7 @@
  * latency) and the data-channel agent (drops, duplicates, reordering, corruption,
  * latency), with a seedable random source so a failing test can be replayed.
  *
- * Events: 'changed' (FaultState) after set/reset, 'dropSockets' and 'blackholeSockets' (sessionId | undefined),
+ * Events: 'changed' (FaultState) after set/reset, 'dropSockets', 'blackholeSockets' and 'expireSessions' (sessionId | undefined),
  * and 'instanceChanged' (instanceId), which the sandbox server forwards from the fleet.
  */
 import { EventEmitter } from 'node:events';
@@ -165,6 +165,10 @@ class SandboxFaultController extends EventEmitter implements FaultController {
 
   dropSockets(sessionId?: string): void {
     this.emit('dropSockets', sessionId);
+  }
+
+  expireSessions(sessionId?: string): void {
+    this.emit('expireSessions', sessionId);
   }
 
   random(): number {

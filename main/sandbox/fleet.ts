@@ -10,6 +10,15 @@
  *         "tags": { "Environment": "dev" }, "pingStatus": "Online" } ] }
  *
  * Unknown keys are rejected, so a typo ("pingstatus") is reported instead of ignored.
+ * The object form may also carry custom session documents, `"documents": [{ "name", "content" }]`
+ * (documents.ts).
+ *
+ * The object form may also list KMS keys (api/kms-keys.ts), besides the default
+ * `alias/sandbox-session`; an instance requires KMS-encrypted sessions with `kmsKeyId`:
+ *
+ *   { "instances": [ { "instanceId": "i-...", "name": "secure-1", "kmsKeyId": "alias/team-key" } ],
+ *     "kmsKeys": [ { "aliases": ["alias/team-key"] },
+ *                  { "aliases": ["alias/locked"], "deny": ["kms:GenerateDataKey"] } ] }
  *
  * Besides what AWS reports, an instance may carry service-side conditions for fault tests
  * (see {@link SandboxInstanceConditions}): `startSessionDenied` (IAM denies ssm:StartSession on
@@ -18,7 +27,9 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { sessionDocumentInputSchema, type SessionDocumentInput } from './documents.js';
 import type { Fleet, InstanceStateName, PingStatus, PlatformType, SandboxInstance } from './types.js';
+import { kmsKeySpecSchema, type KmsKeySpec } from './api/kms-keys.js';
 
 /** The agent version the sandbox reports as the latest release. */
 export const LATEST_AGENT_VERSION = '3.3.1142.0';
@@ -328,8 +339,20 @@ const fileInstanceSchema = z.strictObject({
 
 const fleetFileSchema = z.union([
   z.array(fileInstanceSchema),
-  z.strictObject({ instances: z.array(fileInstanceSchema) }),
+  z.strictObject({
+    instances: z.array(fileInstanceSchema),
+    kmsKeys: z.array(kmsKeySpecSchema).optional(),
+    /** Custom session documents (documents.ts). */
+    documents: z.array(sessionDocumentInputSchema).optional(),
+  }),
 ]);
+
+/** A fleet file: its instances, the KMS keys and the custom session documents it adds. */
+export interface FleetDocument {
+  instances: FleetInstance[];
+  kmsKeys: KmsKeySpec[];
+  documents: SessionDocumentInput[];
+}
 
 /** A patch for Fleet.update (and the admin API): every field but instanceId, all optional. */
 export const instancePatchSchema = fileInstanceSchema.omit({ instanceId: true }).partial();
@@ -430,6 +453,11 @@ const DEFAULT_PLATFORM: Record<PlatformType, { platformName: string; platformVer
  * `source` names the file in error messages.
  */
 export function parseFleet(data: unknown, source = 'fleet'): FleetInstance[] {
+  return parseFleetDocument(data, source).instances;
+}
+
+/** Like {@link parseFleet}, with the KMS keys of the object form. */
+export function parseFleetDocument(data: unknown, source = 'fleet'): FleetDocument {
   const result = fleetFileSchema.safeParse(data);
   if (!result.success) {
     const lines = formatIssues(result.error.issues as unknown as IssueLike[]);
@@ -480,14 +508,28 @@ export function parseFleet(data: unknown, source = 'fleet'): FleetInstance[] {
     if (r.dataChannelEndpoint) instance.dataChannelEndpoint = r.dataChannelEndpoint;
     return instance;
   });
+  const documents = Array.isArray(result.data) ? [] : (result.data.documents ?? []);
+  documents.forEach((d, i) => {
+    const first = documents.findIndex((o) => o.name === d.name);
+    if (first !== i) {
+      problems.push(
+        `${jsonPath(['documents', i, 'name'])}: duplicate document ${d.name} (also at ${jsonPath(['documents', first])})`,
+      );
+    }
+  });
   if (problems.length > 0) {
     throw new Error(`Invalid sandbox fleet file ${source}:\n  - ${problems.join('\n  - ')}`);
   }
-  return instances;
+  return { instances, kmsKeys: Array.isArray(result.data) ? [] : (result.data.kmsKeys ?? []), documents };
 }
 
 /** Parses fleet JSON text; errors name `source`. */
 export function parseFleetJson(text: string, source = 'fleet'): FleetInstance[] {
+  return parseFleetDocumentJson(text, source).instances;
+}
+
+/** Parses fleet JSON text with its KMS keys; errors name `source`. */
+export function parseFleetDocumentJson(text: string, source = 'fleet'): FleetDocument {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -496,11 +538,16 @@ export function parseFleetJson(text: string, source = 'fleet'): FleetInstance[] 
       cause: err,
     });
   }
-  return parseFleet(data, source);
+  return parseFleetDocument(data, source);
 }
 
 /** Reads and validates a fleet file (see the format at the top of this module). */
 export async function loadFleetFile(path: string): Promise<FleetInstance[]> {
+  return (await loadFleetDocument(path)).instances;
+}
+
+/** Reads and validates a fleet file, with its KMS keys. */
+export async function loadFleetDocument(path: string): Promise<FleetDocument> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -510,7 +557,7 @@ export async function loadFleetFile(path: string): Promise<FleetInstance[]> {
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new Error(`Cannot read sandbox fleet file ${path}: ${why}.`, { cause: err });
   }
-  return parseFleetJson(text, path);
+  return parseFleetDocumentJson(text, path);
 }
 
 function checkInstance(instance: FleetInstance, where: string): void {

@@ -1,11 +1,11 @@
 /**
- * The sandbox's one HTTP server: the SSM, EC2 and STS APIs (signed with SigV4), the
+ * The sandbox's one HTTP server: the SSM, EC2, STS and KMS APIs (signed with SigV4), the
  * IAM Identity Center APIs (SSO OIDC and the SSO portal, unsigned REST-JSON at their own
  * paths, plus the sign-in page at /device), the admin API under /__sandbox/ (authorized
  * by the x-sandbox-admin-token header) and WebSocket upgrades for /v1/data-channel/
  * (handed to the data-channel server).
  *
- * Routing: `x-amz-target: AmazonSSM.<Action>` is SSM; a form (or query) `Action` with
+ * Routing: `x-amz-target: AmazonSSM.<Action>` is SSM, `TrentService.<Action>` KMS; a form (or query) `Action` with
  * Version 2016-11-15 is EC2, with 2011-06-15 STS; without a Version the action name or
  * the credential scope's service decides. Control-plane faults (delay, then throttling)
  * apply to every signed API call after its signature is verified.
@@ -29,6 +29,9 @@ import {
   type Protocol,
 } from './api/errors.js';
 import { handleSsmAction, SSM_TARGET_PREFIX } from './api/ssm.js';
+import type { SessionDocuments } from './documents.js';
+import { handleKmsAction, KMS_TARGET_PREFIX } from './api/kms.js';
+import type { SandboxKmsKeys } from './api/kms-keys.js';
 import {
   DEVICE_PAGE_PATH,
   OIDC_PATHS,
@@ -50,10 +53,15 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 export const ADMIN_TOKEN_HEADER = 'x-sandbox-admin-token';
 export const ADMIN_PREFIX = '/__sandbox';
 export const DATA_CHANNEL_PREFIX = '/v1/data-channel/';
-const SERVICES = ['ssm', 'ec2', 'sts'] as const;
+const SERVICES = ['ssm', 'ec2', 'sts', 'kms'] as const;
 type Service = (typeof SERVICES)[number];
-/** How far a request's date may be from the server's clock: 5 minutes for SSM, 15 for EC2 and STS (as on AWS). */
-const MAX_SKEW_MS: Record<Service, number> = { ssm: 5 * 60_000, ec2: 15 * 60_000, sts: 15 * 60_000 };
+/** How far a request's date may be from the server's clock: 5 minutes for SSM and KMS, 15 for EC2 and STS (as on AWS). */
+const MAX_SKEW_MS: Record<Service, number> = {
+  ssm: 5 * 60_000,
+  ec2: 15 * 60_000,
+  sts: 15 * 60_000,
+  kms: 5 * 60_000,
+};
 
 export interface UpgradeHandler {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -69,6 +77,10 @@ export interface SandboxHttpDeps {
   sts: SandboxSts;
   /** IAM Identity Center (SSO OIDC, portal, sign-in page). */
   sso: SandboxSso;
+  /** KMS keys (GenerateDataKey, Decrypt, DescribeKey). */
+  kms: SandboxKmsKeys;
+  /** Session documents StartSession accepts (default: the AWS-owned ones); the admin API changes them. */
+  documents?: SessionDocuments;
   dataChannel: UpgradeHandler;
   adminToken: string;
   logger: Logger;
@@ -172,27 +184,29 @@ function protocolGuess(req: IncomingMessage): Protocol {
   const service = scopeService(req);
   if (service === 'ec2') return 'ec2';
   if (service === 'sts') return 'query';
-  if (service === 'ssm') return 'json';
+  if (service === 'ssm' || service === 'kms') return 'json';
   return isForm(req) ? 'ec2' : 'json';
 }
 
-const PROTOCOL_OF: Record<Service, Protocol> = { ssm: 'json', ec2: 'ec2', sts: 'query' };
+const PROTOCOL_OF: Record<Service, Protocol> = { ssm: 'json', ec2: 'ec2', sts: 'query', kms: 'json' };
 
 interface Route {
   service: Service;
   protocol: Protocol;
   action: string;
   params?: URLSearchParams;
-  /** An x-amz-target for a service other than SSM. */
+  /** An x-amz-target for a service other than SSM and KMS. */
   unknownTarget?: string;
 }
 
 function route(req: IncomingMessage, query: string, body: Buffer): Route {
   const target = header(req, 'x-amz-target');
   if (target !== undefined) {
-    return target.startsWith(SSM_TARGET_PREFIX)
-      ? { service: 'ssm', protocol: 'json', action: target.slice(SSM_TARGET_PREFIX.length) }
-      : { service: 'ssm', protocol: 'json', action: '', unknownTarget: target };
+    if (target.startsWith(SSM_TARGET_PREFIX))
+      return { service: 'ssm', protocol: 'json', action: target.slice(SSM_TARGET_PREFIX.length) };
+    if (target.startsWith(KMS_TARGET_PREFIX))
+      return { service: 'kms', protocol: 'json', action: target.slice(KMS_TARGET_PREFIX.length) };
+    return { service: 'ssm', protocol: 'json', action: '', unknownTarget: target };
   }
   const params = new URLSearchParams(query);
   if (isForm(req)) for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
@@ -343,15 +357,21 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
         if (r.unknownTarget !== undefined) {
           throw new ApiError(
             'UnknownOperationException',
-            `Unknown x-amz-target ${r.unknownTarget.slice(0, 100)}: expected ${SSM_TARGET_PREFIX}<Action>.`,
+            `Unknown x-amz-target ${r.unknownTarget.slice(0, 100)}: expected ${SSM_TARGET_PREFIX}<Action> or ${KMS_TARGET_PREFIX}<Action>.`,
           );
         }
         const payload = handleSsmAction(r.action, body.body.toString('utf8'), caller, {
           fleet: deps.fleet,
           registry: deps.registry,
+          ...(deps.documents ? { documents: deps.documents } : {}),
           now,
         });
         response = jsonResponse(requestId, payload);
+      } else if (r.service === 'kms') {
+        response = jsonResponse(
+          requestId,
+          handleKmsAction(r.action, body.body.toString('utf8'), caller, deps.kms),
+        );
       } else if (r.service === 'ec2') {
         response = xmlResponse(
           requestId,
@@ -482,7 +502,28 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
           throw new AdminError(400, `Invalid change to instance ${id}: ${lines.join('; ')}`);
         }
         sendJson(res, 200, { instance: deps.fleet.update(id, parsed.data) }, requestId);
-      } else if (path === '/drop-sockets' || path === '/blackhole-sockets') {
+      } else if (path === '/kms/keys') {
+        if (method === 'GET') {
+          sendJson(res, 200, { keys: deps.kms.list() }, requestId);
+        } else {
+          expect('POST');
+          const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}/kms/keys`);
+          try {
+            sendJson(res, 200, { key: deps.kms.put(input) }, requestId);
+          } catch (err) {
+            throw new AdminError(400, (err as Error).message);
+          }
+        }
+      } else if ((m = /^\/kms\/keys\/(.+)$/.exec(path))) {
+        expect('POST');
+        const ref = decodePathSegment(m[1]!);
+        const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}/kms/keys/${ref}`);
+        try {
+          sendJson(res, 200, { key: deps.kms.update(ref, input) }, requestId);
+        } catch (err) {
+          throw new AdminError(err instanceof ApiError ? 404 : 400, (err as Error).message);
+        }
+      } else if (path === '/drop-sockets' || path === '/blackhole-sockets' || path === '/expire-sessions') {
         expect('POST');
         const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}${path}`);
         const sessionId =
@@ -498,6 +539,9 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
         if (path === '/drop-sockets') {
           deps.faults.dropSockets(sessionId);
           sendJson(res, 200, { dropped: sessionId ?? 'all' }, requestId);
+        } else if (path === '/expire-sessions') {
+          deps.faults.expireSessions(sessionId);
+          sendJson(res, 200, { expired: sessionId ?? 'all' }, requestId);
         } else {
           deps.faults.blackholeSockets(sessionId);
           sendJson(res, 200, { blackholed: sessionId ?? 'all' }, requestId);
@@ -595,6 +639,31 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
           },
           requestId,
         );
+      } else if (path === '/documents') {
+        const documents = deps.documents;
+        if (!documents) throw new AdminError(404, 'This server has no session document registry.');
+        if (method === 'GET') {
+          sendJson(res, 200, { documents: documents.list() }, requestId);
+        } else {
+          expect('POST');
+          const input = parseJsonBody(body.body, `POST ${ADMIN_PREFIX}/documents`);
+          try {
+            sendJson(res, 200, { document: documents.put(input) }, requestId);
+          } catch (err) {
+            throw new AdminError(400, (err as Error).message);
+          }
+        }
+      } else if ((m = /^\/documents\/([^/]+)$/.exec(path))) {
+        expect('DELETE');
+        const name = decodePathSegment(m[1]!);
+        let removed: boolean;
+        try {
+          removed = deps.documents?.remove(name) ?? false;
+        } catch (err) {
+          throw new AdminError(400, (err as Error).message);
+        }
+        if (!removed) throw new AdminError(404, `No custom session document ${name}.`);
+        sendJson(res, 200, { deleted: name }, requestId);
       } else if (path === '/roles') {
         if (method === 'GET') {
           sendJson(res, 200, { roles: deps.sts.listRoles() }, requestId);
@@ -614,7 +683,7 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
       } else {
         throw new AdminError(
           404,
-          `Unknown admin endpoint ${method} ${ADMIN_PREFIX}${path}. Endpoints: GET /state, POST /faults, POST /faults/reset, POST /instances/<id>, POST /drop-sockets, POST /blackhole-sockets, POST /sessions/<id>/terminate, POST /credentials/temporary, GET /sso, POST /sso/device, POST /sso/revoke, GET /mfa, GET|POST /roles.`,
+          `Unknown admin endpoint ${method} ${ADMIN_PREFIX}${path}. Endpoints: GET /state, POST /faults, POST /faults/reset, POST /instances/<id>, GET|POST /kms/keys, POST /kms/keys/<id or alias>, POST /drop-sockets, POST /blackhole-sockets, POST /expire-sessions, POST /sessions/<id>/terminate, POST /credentials/temporary, GET /sso, POST /sso/device, POST /sso/revoke, GET /mfa, GET|POST /roles, GET|POST /documents, DELETE /documents/<name>.`,
         );
       }
     } catch (err) {
@@ -631,6 +700,7 @@ export function createSandboxHttpServer(deps: SandboxHttpDeps): SandboxHttpServe
       ...deps.describe?.(),
       region: deps.region,
       fleet: deps.fleet.list(),
+      kms: { keys: deps.kms.list() },
       sessions: { active: deps.registry.list('Active'), history: deps.registry.list('History') },
       faults: deps.faults.state,
     };

@@ -19,7 +19,9 @@ import { SandboxSso, type SandboxSsoOptions } from './api/sso-oidc.js';
 import { SandboxSts, type SandboxStsOptions } from './api/sts.js';
 import { CredentialStore, defaultCredentials } from './credentials.js';
 import { createFaultController, validateFaultPatch } from './faults.js';
-import { createFleet, defaultFleet, loadFleetFile, type SandboxFleet } from './fleet.js';
+import { createFleet, defaultFleet, loadFleetDocument, type SandboxFleet } from './fleet.js';
+import { SandboxKmsKeys, defaultKmsKeys, type KmsKeySpec } from './api/kms-keys.js';
+import { SessionDocuments, type SessionDocumentInput } from './documents.js';
 import { ADMIN_TOKEN_HEADER, createSandboxHttpServer } from './http-server.js';
 import { SandboxSessionRegistry } from './session-registry.js';
 import type { FaultController, SandboxCredentials, SandboxInstance } from './types.js';
@@ -35,6 +37,13 @@ export interface SandboxOptions {
   region?: string;
   /** The instances, or the path of a fleet file (see fleet.ts); default: the built-in dozen. */
   fleet?: SandboxInstance[] | string;
+  /**
+   * KMS keys besides the default `alias/sandbox-session` (a fleet file's `kmsKeys` add to
+   * them): for instances whose `kmsKeyId` requires encrypted sessions (see api/kms-keys.ts).
+   */
+  kmsKeys?: KmsKeySpec[];
+  /** Custom session documents (see documents.ts); a fleet file's `documents` add to them. */
+  documents?: SessionDocumentInput[];
   /** The long-term credentials accepted (default: the fixed sandbox credentials, see credentials.ts). */
   credentials?: SandboxCredentials;
   /** STS AssumeRole: roles, MFA devices, shortest DurationSeconds (see api/sts.ts). */
@@ -81,6 +90,10 @@ export interface SandboxHandle {
   sts: SandboxSts;
   /** IAM Identity Center: sign-in requests (approve them with `sso.act(userCode, 'approve')`), tokens, assignments. */
   sso: SandboxSso;
+  /** KMS: the keys (add or change them at run time with `kms.put` / `kms.update`). */
+  kms: SandboxKmsKeys;
+  /** Session documents: the AWS-owned ones and custom ones (add more with `documents.put`). */
+  documents: SessionDocuments;
   /** Value for the x-sandbox-admin-token header of the /__sandbox/ admin API (random per start). */
   adminToken: string;
   fleet: SandboxFleet;
@@ -149,12 +162,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     process.emitWarning(warning, { code: 'EC2_CONNECT_SANDBOX_EXPOSED' });
   }
 
-  const instances =
+  const fleetDocument =
     typeof options.fleet === 'string'
-      ? await loadFleetFile(options.fleet)
-      : (options.fleet ?? defaultFleet(region));
+      ? await loadFleetDocument(options.fleet)
+      : { instances: options.fleet ?? defaultFleet(region), kmsKeys: [], documents: [] };
+  const instances = fleetDocument.instances;
   const fleet = createFleet(instances, { now });
+  const documents = new SessionDocuments([...(options.documents ?? []), ...fleetDocument.documents]);
   const credentials = options.credentials ?? defaultCredentials();
+  const kms = new SandboxKmsKeys(
+    region,
+    credentials.accountId,
+    [...defaultKmsKeys(), ...(options.kmsKeys ?? []), ...fleetDocument.kmsKeys],
+    now,
+  );
   const credentialStore = new CredentialStore(credentials);
   const sts = new SandboxSts(credentialStore, options.sts, now);
   const sso = new SandboxSso(credentialStore, options.sso, now);
@@ -169,7 +190,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     now,
   });
-  const dataChannel = new DataChannelServer({ ...options.agent, registry, fleet, faults, logger });
+  const dataChannel = new DataChannelServer({
+    ...options.agent,
+    registry,
+    fleet,
+    faults,
+    kms,
+    documents,
+    logger,
+  });
 
   const onInstanceChanged = (instance: SandboxInstance): void => {
     faults.emit('instanceChanged', instance.instanceId);
@@ -184,6 +213,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     credentials: credentialStore,
     sts,
     sso,
+    kms,
+    documents,
     dataChannel,
     adminToken,
     logger,
@@ -242,6 +273,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     credentialStore,
     sts,
     sso,
+    kms,
+    documents,
     adminToken,
     fleet,
     registry,

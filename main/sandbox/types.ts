@@ -108,7 +108,7 @@ export interface FaultState {
 
 /**
  * Live fault settings, read by the control plane and the agent on every message or call.
- * Events: 'dropSockets' and 'blackholeSockets' (sessionId | undefined for all), 'instanceChanged' (instanceId).
+ * Events: 'dropSockets', 'blackholeSockets' and 'expireSessions' (sessionId | undefined for all), 'instanceChanged' (instanceId).
  */
 export interface FaultController extends EventEmitter {
   readonly state: FaultState;
@@ -122,6 +122,12 @@ export interface FaultController extends EventEmitter {
    * health check can notice; a new connection works normally.
    */
   blackholeSockets(sessionId?: string): void;
+  /**
+   * A drop that outlasts the agent's reconnect window, at once: the data-channel socket(s) go
+   * and the service ends the session(s) ("disconnected for too long"), telling the client
+   * nothing; its reconnect finds the token refused and ResumeSession the session gone.
+   */
+  expireSessions(sessionId?: string): void;
   /** Deterministic random source for faults (seedable for tests). */
   random(): number;
 }

@@ -1,5 +1,7 @@
 /**
- * The workspace's keyboard shortcuts (the terminal's own are the terminal workbench's).
+ * The workspace's keyboard shortcuts (the terminal's own are the terminal workbench's:
+ * renderer/terminal/keys.ts, e.g. Ctrl/Cmd+Shift+F find and Ctrl/Cmd+Shift+B broadcast input,
+ * which this table leaves alone).
  * Inside a terminal (`.xterm`) only Ctrl/Cmd+Shift combinations are taken: every other key
  * belongs to the remote shell.
  */

@@ -17,9 +17,11 @@ import type {
   AppCommand,
   EventPayload,
   InstanceList,
+  RequestInput,
   SessionInfo,
   SessionStateName,
 } from '../../preload/api.js';
+import { sessionTitle } from './presets.js';
 import { getBridge } from '../bridge/index.js';
 import { describeError, isMacPlatform } from '../components/format.js';
 import {
@@ -42,6 +44,14 @@ import {
 import { terminalPolicy } from '../terminal/governor.js';
 import { PaneController, type FindDirection, type Size } from '../terminal/pane-controller.js';
 import { readTerminalTheme, watchTheme } from '../terminal/theme.js';
+import {
+  ScreenMemory,
+  captureNow,
+  captureScreen,
+  reattachLabel,
+  restoreText,
+  screenText,
+} from '../terminal/screen-restore.js';
 import type { RendererInUse } from '../terminal/xterm-kit.js';
 import { useInstancesStore } from './instances.js';
 import { useSettingsStore } from './settings.js';
@@ -70,7 +80,12 @@ export interface PaneState {
   renderer: RendererInUse;
   /** Economy rendering (low-power mode): no WebGL, no cursor blink. */
   economy: boolean;
+  /** What "Connect with…" chose for this pane (kept for Retry and Reconnect); else the preset or the shell. */
+  choice?: SessionChoiceRequest;
 }
+
+/** The choice of sessions.open besides the instance and size: a document and shell setup, or a preset. */
+export type SessionChoiceRequest = Omit<RequestInput<'sessions.open'>, 'instanceId' | 'cols' | 'rows'>;
 
 export interface TabState {
   id: string;
@@ -257,7 +272,9 @@ export const useSessionsStore = defineStore('sessions', () => {
   function tabTitle(tab: TabState): string {
     if (tab.customTitle) return tab.customTitle;
     const pane = panes[paneIds(tab.layout)[0] ?? ''];
-    return pane?.instanceName ?? 'Terminal';
+    if (!pane) return 'Terminal';
+    // With the user, command or document when the session is not the plain shell.
+    return sessionTitle(pane.instanceName, pane.sessionId ? sessions[pane.sessionId]?.launch : undefined);
   }
 
   function tabStatus(tab: TabState): PaneStatus {
@@ -392,6 +409,7 @@ export const useSessionsStore = defineStore('sessions', () => {
         instanceId: pane.instanceId,
         cols: size.cols,
         rows: size.rows,
+        ...pane.choice,
       });
       const current = panes[paneId];
       if (!current || current.openSeq !== seq || ctrl.isDisposed) {
@@ -429,9 +447,13 @@ export const useSessionsStore = defineStore('sessions', () => {
     }
   }
 
-  /** Open a tab with a new session to `instance` (resolves once it is open or has failed). */
-  async function openSession(instance: InstanceRef): Promise<void> {
+  /**
+   * Open a tab with a new session to `instance` (resolves once it is open or has failed); with a
+   * `choice`, that document and shell setup instead of the instance's preset.
+   */
+  async function openSession(instance: InstanceRef, choice?: SessionChoiceRequest): Promise<void> {
     const { pane } = createTab(instance);
+    if (choice) pane.choice = choice;
     await openInPane(pane.id);
   }
 
@@ -466,27 +488,42 @@ export const useSessionsStore = defineStore('sessions', () => {
 
   /**
    * Re-attach to the sessions still open: the tabs, names and splits of before the reload
-   * (sessionStorage) where their sessions are still there, then a tab for each other one.
+   * (sessionStorage) where their sessions are still there (or, lost for good, can be re-attached),
+   * then a tab for each other one.
    */
-  function restore(live: SessionInfo[]): Promise<void>[] {
+  function restore(live: SessionInfo[], lost: SessionInfo[] = []): Promise<void>[] {
     const byId = new Map(live.map((info) => [info.id, info]));
+    // A lost session whose screen this window kept comes back as it was, with its notice; one
+    // re-attached meanwhile (automatically) comes back as its successor, below the old screen.
+    const lostById = new Map(lost.filter((info) => screens.has(info.id)).map((info) => [info.id, info]));
+    const successors = new Map(
+      live.flatMap((info) => (info.reattachedFrom ? [[info.reattachedFrom, info]] : [])),
+    );
+    const shown = new Set<string>();
     const saved = readSaved();
     const attaching: Promise<void>[] = [];
     let active: string | null = null;
     for (const t of saved?.tabs ?? []) {
       const tabId = newId('tab');
-      const created = new Map<string, PaneState>();
-      const layout = mapPanes(t.layout, (sessionId) => {
-        const info = byId.get(sessionId);
-        if (!info || bySession.has(sessionId) || created.has(sessionId)) return undefined;
+      /** Saved session id -> its pane, and how it starts. */
+      const created = new Map<string, { pane: PaneState; start: () => Promise<void> }>();
+      const layout = mapPanes(t.layout, (savedId) => {
+        const info = byId.get(savedId) ?? lostById.get(savedId) ?? successors.get(savedId);
+        if (!info || bySession.has(info.id) || shown.has(info.id)) return undefined;
+        shown.add(info.id);
         const pane = createPane(tabId, { instanceId: info.instanceId, name: info.instanceName });
-        created.set(sessionId, pane);
+        const start = lostById.has(savedId)
+          ? () => showLost(pane, info)
+          : info.id !== savedId
+            ? () => attachSuccessor(pane, savedId, info)
+            : () => attachPane(pane, info);
+        created.set(savedId, { pane, start });
         return pane.id;
       });
       if (!layout) continue;
-      const focused = (t.focused && created.get(t.focused)?.id) || paneIds(layout)[0]!;
+      const focused = (t.focused && created.get(t.focused)?.pane.id) || paneIds(layout)[0]!;
       tabs.value.push({ id: tabId, customTitle: t.title, layout, focusedPaneId: focused });
-      for (const [sessionId, pane] of created) attaching.push(attachPane(pane, byId.get(sessionId)!));
+      for (const { start } of created.values()) attaching.push(start());
       if (saved?.active && created.has(saved.active)) active = tabId;
     }
     for (const info of live) if (!bySession.has(info.id)) attaching.push(attachExisting(info));
@@ -543,6 +580,9 @@ export const useSessionsStore = defineStore('sessions', () => {
     if (!sessionId) return;
     const s = sessions[sessionId];
     if (s && s.state === 'closed') {
+      // The tab of a lost session closes: no re-attach any more (automatic or not).
+      if (s.reattachable) bridge.invoke('sessions.close', { sessionId }).catch(() => undefined);
+      screens.delete(sessionId);
       forgetIfUnused(sessionId);
       return;
     }
@@ -746,6 +786,77 @@ export const useSessionsStore = defineStore('sessions', () => {
     }
     rememberSession(info);
     if (info.state === 'closed') ctrl?.sessionEnded();
+    if (info.state === 'closed' && info.reattachable && ctrl) keepScreen(info.id, ctrl);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Persistent sessions: the screen of a lost session, and its re-attach
+  // ------------------------------------------------------------------------------------------
+
+  /** Screens of lost sessions (renderer/terminal/screen-restore.ts), kept for their re-attach. */
+  const screens = new ScreenMemory();
+
+  /** A session was lost for good: keep its pane's screen (once what it received is drawn). */
+  function keepScreen(sessionId: string, ctrl: PaneController): void {
+    if (screens.has(sessionId)) return;
+    void captureScreen(ctrl.kit).then((snapshot) => {
+      if (!ctrl.isDisposed && sessions[sessionId]?.reattachable) screens.set(sessionId, snapshot);
+    });
+  }
+
+  /** A reloaded window shows a lost session's pane as it was (its kept screen), with its notice. */
+  function showLost(pane: PaneState, info: SessionInfo): Promise<void> {
+    const ctrl = controllers.get(pane.id)!;
+    pane.sessionId = info.id;
+    pane.phase = 'attached';
+    rememberSession(info);
+    bySession.set(info.id, ctrl);
+    const snapshot = screens.get(info.id);
+    if (snapshot) ctrl.restore(screenText(snapshot));
+    ctrl.sessionEnded();
+    return Promise.resolve();
+  }
+
+  /** A reloaded window shows the session that re-attached `previousId` meanwhile, below its old screen. */
+  function attachSuccessor(pane: PaneState, previousId: string, info: SessionInfo): Promise<void> {
+    const ctrl = controllers.get(pane.id)!;
+    const snapshot = screens.get(previousId);
+    screens.delete(previousId);
+    if (snapshot)
+      ctrl.restore(restoreText(snapshot, reattachLabel(info, new Date(info.openedAt)), ctrl.size().cols));
+    return attachPane(pane, info);
+  }
+
+  /** A new session in place of the lost one of `paneId`; rejects with why it could not be opened. */
+  async function reattachPane(paneId: string): Promise<void> {
+    const ctrl = controllers.get(paneId);
+    const old = panes[paneId]?.sessionId;
+    if (!ctrl || !old) return;
+    const size = sizeFor(ctrl);
+    const info = await bridge.invoke('sessions.reattach', {
+      sessionId: old,
+      cols: size.cols,
+      rows: size.rows,
+    });
+    adoptReattached(old, info);
+  }
+
+  /**
+   * Lost session `previousId` was replaced by `info` (by Re-attach here, or automatically): its
+   * pane redraws the old screen, a separator, then shows the new session (from its replay, so
+   * no output is missed whichever came first, this or its output).
+   */
+  function adoptReattached(previousId: string, info: SessionInfo): void {
+    const pane = Object.values(panes).find((p) => p.sessionId === previousId);
+    const ctrl = pane && controllers.get(pane.id);
+    if (!pane || !ctrl || ctrl.isDisposed) return;
+    const snapshot = screens.get(previousId) ?? captureNow(ctrl.kit);
+    screens.delete(previousId);
+    if (bySession.get(previousId) === ctrl) bySession.delete(previousId);
+    delete sessions[previousId];
+    if (!sessions[info.id]) rememberSession(info);
+    ctrl.restore(restoreText(snapshot, reattachLabel(info, new Date()), ctrl.size().cols));
+    void attachPane(pane, info);
   }
 
   function newSessionFor(instanceId: string | undefined): void {
@@ -802,17 +913,29 @@ export const useSessionsStore = defineStore('sessions', () => {
     unsubscribers.push(
       bridge.on('session.output', onOutput),
       bridge.on('session.updated', onUpdated),
+      bridge.on('session.reattached', (e) => {
+        // The newest word on the new session (events come in order; an answer may come late).
+        rememberSession(e.session);
+        adoptReattached(e.previousId, e.session);
+      }),
       bridge.on('app.command', (c) => void runCommand(c.command, c.instanceId)),
       watchTheme(applyTheme),
     );
     void settingsStore.init();
     try {
-      const open = await bridge.invoke('sessions.list');
+      const [open, lost] = await Promise.all([
+        bridge.invoke('sessions.list'),
+        // Lost sessions (re-attachable) come back too; without them, only the open ones.
+        bridge.invoke('sessions.lost').catch((): SessionInfo[] => []),
+      ]);
       if (disposed) return;
       for (const info of open) if (!sessions[info.id] && info.state !== 'closed') rememberSession(info);
       loadError.value = null;
       await Promise.all(
-        restore(open.filter((info) => info.state !== 'closed' && sessions[info.id]?.state !== 'closed')),
+        restore(
+          open.filter((info) => info.state !== 'closed' && sessions[info.id]?.state !== 'closed'),
+          lost.filter((info) => !sessions[info.id]),
+        ),
       );
     } catch (err) {
       loadError.value = describeError(err);
@@ -927,6 +1050,7 @@ export const useSessionsStore = defineStore('sessions', () => {
     splitPane,
     retryPane,
     reconnectPane,
+    reattachPane,
     openSearch,
     closeSearch,
     find,

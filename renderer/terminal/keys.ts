@@ -6,7 +6,14 @@
  */
 
 export type TerminalShortcut =
-  'copy' | 'paste' | 'find' | 'next-tab' | 'previous-tab' | 'move-tab-left' | 'move-tab-right';
+  | 'copy'
+  | 'paste'
+  | 'find'
+  | 'next-tab'
+  | 'previous-tab'
+  | 'move-tab-left'
+  | 'move-tab-right'
+  | 'toggle-broadcast';
 
 export interface KeyEventLike {
   type?: string;
@@ -32,6 +39,7 @@ export function terminalShortcut(e: KeyEventLike, mac: boolean): TerminalShortcu
   if (mac) {
     if (!e.metaKey || e.ctrlKey) return null;
     if (key === 'f') return 'find';
+    if (e.shiftKey && key === 'b') return 'toggle-broadcast';
     if (!e.shiftKey && key === 'c') return 'copy';
     if (!e.shiftKey && key === 'v') return 'paste';
     return null;
@@ -40,6 +48,7 @@ export function terminalShortcut(e: KeyEventLike, mac: boolean): TerminalShortcu
   if (key === 'c') return 'copy';
   if (key === 'v') return 'paste';
   if (key === 'f') return 'find';
+  if (key === 'b') return 'toggle-broadcast';
   return null;
 }
 
@@ -68,4 +77,31 @@ export function countLines(text: string): number {
 /** Does this paste need a confirmation? (`warnAbove` 0 = never.) */
 export function needsPasteConfirmation(text: string, warnAbove: number): boolean {
   return warnAbove > 0 && countLines(text) > warnAbove;
+}
+
+const ALT_ARROWS: Record<string, string> = { ArrowUp: 'A', ArrowDown: 'B', ArrowRight: 'C', ArrowLeft: 'D' };
+const ALT_TILDE_KEYS: Record<string, string> = { Insert: '2', PageUp: '5', PageDown: '6' };
+
+/**
+ * Keys where xterm.js sends something other than a local xterm does, with what xterm sends
+ * (null: leave the key to xterm.js, which already matches). xterm.js turns Alt+arrows into
+ * Ctrl+arrows (ESC[1;5D, a word-motion convenience) and drops Alt from Insert/PageUp/PageDown;
+ * xterm sends ESC[1;3D and ESC[5;3~. It sends nothing for Ctrl+/ and Ctrl+2, where xterm sends
+ * US (0x1f) and NUL. On macOS, Option+arrows keep xterm.js's word motions (ESC b / ESC f, as
+ * Terminal.app sends them).
+ */
+export function keySequence(e: KeyEventLike, mac: boolean): string | null {
+  const onlyAlt = e.altKey && !e.ctrlKey && !e.shiftKey && !e.metaKey;
+  const onlyCtrl = e.ctrlKey && !e.altKey && !e.shiftKey && !e.metaKey;
+  if (onlyAlt && !mac) {
+    const arrow = ALT_ARROWS[e.key];
+    if (arrow) return `\x1b[1;3${arrow}`;
+  }
+  if (onlyAlt) {
+    const tilde = ALT_TILDE_KEYS[e.key];
+    if (tilde) return `\x1b[${tilde};3~`;
+  }
+  if (onlyCtrl && e.key === '/') return '\x1f';
+  if (onlyCtrl && e.key === '2') return '\x00';
+  return null;
 }

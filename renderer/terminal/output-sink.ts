@@ -15,8 +15,22 @@
  * cut the replay inside a batch; it is handled anyway (only the part after endOffset is written
  * and acknowledged) and counted in `stats.straddled`.
  *
+ * Bounded hand-over to xterm: at most `maxUnparsedBytes` are written to xterm and not yet parsed;
+ * further batches wait here (xterm cannot take back what it was given, this queue can).
+ *
+ * Interrupt (the user pressed Ctrl-C): when the terminal is behind (more than
+ * `interruptBacklogBytes` waiting to be drawn), the output it has not drawn yet and what keeps
+ * arriving is acknowledged at once without being drawn, so the main side reads on at network
+ * speed and the program's remaining output drains in a moment instead of at drawing speed (a
+ * terminal skipping frames). Only the last `interruptTailBytes` are kept; once the output has
+ * been quiet for `interruptQuietMs` (the program stopped, the prompt is back) or after
+ * `interruptMaxMs` (a program that ignored the interrupt), a line saying how much was skipped
+ * and that tail are drawn, and drawing goes on as before. Nothing is lost on the main side: the
+ * session's byte counts, history and replay buffer see every byte.
+ *
  * Pure apart from the timer: the pane controller supplies `write` (xterm) and `ack` (bridge).
  */
+import { formatBytes } from '../components/format.js';
 
 export interface OutputBatch {
   offset: number;
@@ -35,6 +49,16 @@ export interface OutputSinkOptions {
   startOffset?: number;
   ackThresholdBytes?: number;
   ackIntervalMs?: number;
+  /** Most bytes written to xterm and not yet parsed (default MAX_UNPARSED_BYTES). */
+  maxUnparsedBytes?: number;
+  /** An interrupt skips output only when more than this waits to be drawn (default 64 KiB). */
+  interruptBacklogBytes?: number;
+  /** Output kept (and drawn) from what an interrupt skips (default 16 KiB). */
+  interruptTailBytes?: number;
+  /** Quiet time that ends the skipping (default 150 ms). */
+  interruptQuietMs?: number;
+  /** Longest skip (default 5 s). */
+  interruptMaxMs?: number;
   /** Timer, for tests (default setTimeout/clearTimeout). */
   setTimer?(fn: () => void, ms: number): unknown;
   clearTimer?(handle: unknown): void;
@@ -42,6 +66,11 @@ export interface OutputSinkOptions {
 
 export const ACK_THRESHOLD_BYTES = 64 * 1024;
 export const ACK_INTERVAL_MS = 16;
+export const MAX_UNPARSED_BYTES = 128 * 1024;
+export const INTERRUPT_BACKLOG_BYTES = 64 * 1024;
+export const INTERRUPT_TAIL_BYTES = 16 * 1024;
+export const INTERRUPT_QUIET_MS = 150;
+export const INTERRUPT_MAX_MS = 5_000;
 
 export interface OutputSinkStats {
   batches: number;
@@ -52,6 +81,29 @@ export interface OutputSinkStats {
   gaps: number;
   acks: number;
   ackedBytes: number;
+  /** Interrupts that skipped output, and the bytes they skipped (acknowledged, never drawn). */
+  interrupts: number;
+  interruptSkippedBytes: number;
+}
+
+/** The line drawn where an interrupt skipped output. */
+export function skippedNotice(bytes: number): string {
+  return `\x1b[0m\r\n\x1b[2m[${formatBytes(bytes)} of output not shown after Ctrl-C]\x1b[0m\r\n`;
+}
+
+/** `data` from its first line break on (the start of a skipped stream is mid-line), if it has one. */
+function fromLineStart(data: string): string {
+  const nl = data.indexOf('\n');
+  return nl >= 0 && nl < data.length - 1 ? data.slice(nl + 1) : data;
+}
+
+interface Skipping {
+  skippedBytes: number;
+  /** The latest output (whole batches' text), at most the tail size in bytes. */
+  tail: Array<{ data: string; bytes: number }>;
+  tailBytes: number;
+  quietTimer: unknown;
+  maxTimer: unknown;
 }
 
 const encoder = new TextEncoder();
@@ -77,8 +129,15 @@ export class OutputSink {
   private unacked = 0;
   private timer: unknown = undefined;
   private disposed = false;
+  /** Bytes written to xterm and not parsed yet. */
+  private unparsed = 0;
+  /** Batches waiting for xterm to parse what it has (at most maxUnparsed in xterm at a time). */
+  private backlog: Array<{ data: string; bytes: number }> = [];
+  private backlogBytes = 0;
+  private skipping: Skipping | null = null;
   private readonly threshold: number;
   private readonly interval: number;
+  private readonly maxUnparsed: number;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
   readonly stats: OutputSinkStats = {
@@ -89,6 +148,8 @@ export class OutputSink {
     gaps: 0,
     acks: 0,
     ackedBytes: 0,
+    interrupts: 0,
+    interruptSkippedBytes: 0,
   };
 
   constructor(private readonly options: OutputSinkOptions) {
@@ -96,6 +157,7 @@ export class OutputSink {
     this.buffering = options.buffering ?? false;
     this.threshold = options.ackThresholdBytes ?? ACK_THRESHOLD_BYTES;
     this.interval = options.ackIntervalMs ?? ACK_INTERVAL_MS;
+    this.maxUnparsed = options.maxUnparsedBytes ?? MAX_UNPARSED_BYTES;
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
   }
@@ -112,6 +174,16 @@ export class OutputSink {
   /** Bytes parsed by xterm and not yet acknowledged. */
   get pendingAck(): number {
     return this.unacked;
+  }
+
+  /** Bytes not drawn yet: handed to xterm and not parsed, or waiting here. */
+  get behindBytes(): number {
+    return this.unparsed + this.backlogBytes;
+  }
+
+  /** Output is being skipped after an interrupt. */
+  get isSkipping(): boolean {
+    return this.skipping !== null;
   }
 
   /** One 'session.output' batch. */
@@ -157,9 +229,98 @@ export class OutputSink {
       this.addParsed(bytes);
       return;
     }
+    if (this.skipping) {
+      this.skip(data, bytes);
+      return;
+    }
+    if (this.backlog.length > 0 || (this.unparsed > 0 && this.unparsed + bytes > this.maxUnparsed)) {
+      this.backlog.push({ data, bytes });
+      this.backlogBytes += bytes;
+      return;
+    }
+    this.hand(data, bytes);
+  }
+
+  /** Give xterm one batch; it is acknowledged once parsed. */
+  private hand(data: string, bytes: number): void {
+    this.unparsed += bytes;
     this.parsedQueue.push(bytes);
     this.options.write(data, this.onParsed);
   }
+
+  /** xterm parsed something: hand it what waits here, within the bound. */
+  private drainBacklog(): void {
+    while (this.backlog.length > 0 && !this.skipping && !this.disposed) {
+      const next = this.backlog[0]!;
+      if (this.unparsed > 0 && this.unparsed + next.bytes > this.maxUnparsed) return;
+      this.backlog.shift();
+      this.backlogBytes -= next.bytes;
+      this.hand(next.data, next.bytes);
+    }
+  }
+
+  /**
+   * The user interrupted the program (Ctrl-C): if the terminal is behind, skip what it has not
+   * drawn (see the module comment). Returns whether it skips.
+   */
+  interrupt(): boolean {
+    if (this.disposed || this.buffering) return false;
+    if (this.skipping) {
+      this.restartQuiet();
+      return true;
+    }
+    if (this.behindBytes <= (this.options.interruptBacklogBytes ?? INTERRUPT_BACKLOG_BYTES)) return false;
+    this.stats.interrupts++;
+    this.skipping = { skippedBytes: 0, tail: [], tailBytes: 0, quietTimer: undefined, maxTimer: undefined };
+    this.skipping.maxTimer = this.setTimer(this.endSkip, this.options.interruptMaxMs ?? INTERRUPT_MAX_MS);
+    const backlog = this.backlog;
+    this.backlog = [];
+    this.backlogBytes = 0;
+    for (const b of backlog) this.skip(b.data, b.bytes);
+    this.restartQuiet();
+    return true;
+  }
+
+  /** While skipping: acknowledge at once, keep only the latest bytes. */
+  private skip(data: string, bytes: number): void {
+    const s = this.skipping!;
+    this.addParsed(bytes);
+    s.tail.push({ data, bytes });
+    s.tailBytes += bytes;
+    const keep = this.options.interruptTailBytes ?? INTERRUPT_TAIL_BYTES;
+    while (s.tail.length > 1 && s.tailBytes - s.tail[0]!.bytes >= keep) {
+      const dropped = s.tail.shift()!;
+      s.tailBytes -= dropped.bytes;
+      s.skippedBytes += dropped.bytes;
+    }
+    this.restartQuiet();
+  }
+
+  private restartQuiet(): void {
+    const s = this.skipping;
+    if (!s) return;
+    if (s.quietTimer !== undefined) this.clearTimer(s.quietTimer);
+    s.quietTimer = this.setTimer(this.endSkip, this.options.interruptQuietMs ?? INTERRUPT_QUIET_MS);
+  }
+
+  /** The output went quiet (or the skip lasted too long): draw the notice and the tail, go on drawing. */
+  private readonly endSkip = (): void => {
+    const s = this.skipping;
+    if (!s) return;
+    this.skipping = null;
+    if (s.quietTimer !== undefined) this.clearTimer(s.quietTimer);
+    if (s.maxTimer !== undefined) this.clearTimer(s.maxTimer);
+    if (this.disposed) return;
+    this.stats.interruptSkippedBytes += s.skippedBytes;
+    let tail = s.tail.map((t) => t.data).join('');
+    if (s.skippedBytes > 0) {
+      tail = fromLineStart(tail);
+      this.options.write(skippedNotice(s.skippedBytes), noop);
+    }
+    // Already acknowledged when it arrived.
+    if (tail) this.options.write(tail, noop);
+    this.drainBacklog();
+  };
 
   private readonly onParsed = (): void => {
     const bytes = this.parsedQueue[this.parsedHead];
@@ -169,7 +330,9 @@ export class OutputSink {
       this.parsedQueue.splice(0, this.parsedHead);
       this.parsedHead = 0;
     }
+    this.unparsed -= bytes;
     this.addParsed(bytes);
+    this.drainBacklog();
   };
 
   private addParsed(bytes: number): void {
@@ -198,6 +361,19 @@ export class OutputSink {
     this.options.ack(bytes);
   }
 
+  /**
+   * Hand xterm everything that waits here now, whatever the bound (and end a skip, drawing its
+   * notice and tail): before something else is drawn after this output (a separator).
+   */
+  drawAll(): void {
+    if (this.disposed) return;
+    if (this.skipping) this.endSkip();
+    const backlog = this.backlog;
+    this.backlog = [];
+    this.backlogBytes = 0;
+    for (const b of backlog) this.hand(b.data, b.bytes);
+  }
+
   /** Stop: pending acknowledgements are sent when `flushFirst`, held batches are dropped. */
   dispose(flushFirst = false): void {
     if (this.disposed) return;
@@ -208,5 +384,15 @@ export class OutputSink {
     }
     this.disposed = true;
     this.held = [];
+    this.backlog = [];
+    this.backlogBytes = 0;
+    const s = this.skipping;
+    this.skipping = null;
+    if (s?.quietTimer !== undefined) this.clearTimer(s.quietTimer);
+    if (s?.maxTimer !== undefined) this.clearTimer(s.maxTimer);
   }
+}
+
+function noop(): void {
+  // output drawn without an acknowledgement of its own (it was acknowledged when it arrived)
 }

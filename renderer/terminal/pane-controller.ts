@@ -3,10 +3,16 @@
  *
  * - Output: 'session.output' batches go through an OutputSink (write, then coalesced acks).
  * - Input: xterm's onData goes through an InputQueue ('sessions.write', serialised, chunked).
+ *   While the pane is in a broadcast group, what the user types or pastes goes to the group's
+ *   router instead (setInputRouter), which hands it to each member's sendInput.
  *   Pastes (the native paste event, so no clipboard permission is needed) are confirmed first
- *   when they have more lines than the pasteWarningLines setting; xterm brackets them.
- * - Size: fitted to its container (ResizeObserver, debounced); 'sessions.resize' only when
- *   cols/rows differ from what the session was last told.
+ *   when they have more lines than the pasteWarningLines setting; xterm brackets them. They
+ *   go with bounded flight and a progress strip (pasteStatus; Cancel or Esc stops them), and
+ *   what is typed meanwhile follows them, except Ctrl-C, which cancels the paste, goes out at
+ *   once and lets a terminal that is behind a flood of output skip to its end.
+ * - Keys: as a local xterm sends them (keys.ts keySequence fixes where xterm.js differs).
+ * - Size: fitted to its container (ResizeObserver, trailing debounce); 'sessions.resize' only
+ *   when cols/rows differ from what the session was last told (or opened with).
  *
  * The controller owns its host element; the pane component moves that element into its own
  * container on mount (a split re-mounts components, never the terminal), so the xterm instance,
@@ -14,14 +20,19 @@
  */
 import type { Ec2ConnectBridge, Settings } from '../../preload/api.js';
 import { InputQueue } from './input-queue.js';
-import { countLines, needsPasteConfirmation, reservedForApp } from './keys.js';
+import { UserInputGate } from './user-input.js';
+import { countLines, keySequence, needsPasteConfirmation, reservedForApp } from './keys.js';
 import { OutputSink, type OutputBatch } from './output-sink.js';
+import { PasteStatus } from './paste-progress.js';
 import { NO_POLICY, economyRenderer, type TerminalPolicy } from './governor.js';
 import type { SearchColors } from './theme.js';
 import type { ITheme } from '@xterm/xterm';
 import { createTerminalKit, type RendererInUse, type SearchResults, type TerminalKit } from './xterm-kit.js';
 
-export const FIT_DEBOUNCE_MS = 40;
+/** Trailing debounce of a container's size changes: the terminal is fitted, and the session told, once they stop. */
+export const FIT_DEBOUNCE_MS = 50;
+/** Ctrl-C: it interrupts (cancels a paste, skips undrawn output) besides going to the remote. */
+const INTERRUPT = '\x03';
 const COPY_ON_SELECT_DELAY_MS = 150;
 
 export interface Size {
@@ -49,6 +60,11 @@ export interface PaneHost {
 }
 
 export type FindDirection = 'next' | 'previous';
+
+/** Where what the user types or pastes into a pane goes instead of its own session (broadcast input). */
+/** Typed keys, or a piece of a paste (sent with bounded flight and a progress strip). */
+export type InputKind = 'keys' | 'paste';
+export type InputRouter = (data: string, kind: InputKind) => void;
 
 export interface FindOptions {
   caseSensitive: boolean;
@@ -102,6 +118,13 @@ export class PaneController {
   /** What the resource governor asks of this terminal (see setGovernor). */
   private policy: TerminalPolicy = NO_POLICY;
   private disposed = false;
+  /** Typed or pasted input goes here when set (renderer/stores/broadcast.ts); xterm's own replies never do. */
+  private inputRouter: InputRouter | null = null;
+  private readonly userInput: UserInputGate;
+  /** xterm is reporting a paste (set around term.paste). */
+  private pastingNow = false;
+  /** The paste-progress strip of this pane (TerminalPane.vue shows it). */
+  readonly pasteStatus = new PasteStatus();
 
   constructor(
     readonly paneId: string,
@@ -120,26 +143,32 @@ export class PaneController {
     const term = this.kit.term;
     this.input = new InputQueue(
       {
-        send: (data) => {
+        send: (data, kind) => {
           const sessionId = this.sessionIdValue;
           if (!sessionId) return Promise.reject(new Error('no session'));
-          return host.bridge.invoke('sessions.write', { sessionId, data });
+          // A paste piece answers once the agent has it: only a bounded part of a paste is in flight.
+          const request =
+            kind === 'paste' ? { sessionId, data, delivery: 'acknowledged' as const } : { sessionId, data };
+          return host.bridge.invoke('sessions.write', request);
         },
         onError: (err, dropped) => {
           if (this.ended) return;
           host.onInputError(`${dropped} characters of input were not delivered: ${errorMessage(err)}`);
         },
+        onPasteProgress: (progress) => this.pasteStatus.update(progress),
       },
       { paused: true },
     );
     const subs = [
-      term.onData((data) => this.input.push(data)),
+      term.onData((data) => this.userData(data)),
       term.onResize((size) => this.sizeChanged(size)),
       term.onSelectionChange(() => this.selectionChanged()),
       this.kit.onSearchResults((results) => host.onSearchResults(results)),
     ];
     for (const sub of subs) this.disposers.push(() => sub.dispose());
-    term.attachCustomKeyEventHandler((event) => !reservedForApp(event, host.isMac()));
+    term.attachCustomKeyEventHandler((event) => this.onKey(event));
+    this.userInput = new UserInputGate(this.element);
+    this.disposers.push(() => this.userInput.dispose());
     this.listen(this.element, 'paste', this.onPaste as EventListener, true);
     this.listen(this.element, 'focusin', () => host.onFocus());
   }
@@ -148,10 +177,70 @@ export class PaneController {
     return this.sessionIdValue;
   }
 
+  /** What xterm reports (typed, pasted, or its own replies). */
+  private userData(data: string): void {
+    if (this.inputRouter && this.userInput.active) this.inputRouter(data, this.pastingNow ? 'paste' : 'keys');
+    else if (this.pastingNow) this.input.pushPaste(data);
+    else if (data === INTERRUPT) this.interrupt();
+    else this.input.push(data);
+  }
+
+  /**
+   * Ctrl-C: cancel the paste being sent and send \x03 ahead of what is still queued; if the
+   * terminal is behind a flood of output, skip what it has not drawn (output-sink.ts).
+   */
+  private interrupt(): void {
+    this.input.interrupt(INTERRUPT);
+    // Not in a full-screen program (alternate screen): skipping part of its drawing would leave
+    // its screen half-drawn.
+    if (this.kit.term.buffer.active.type === 'normal') this.sink?.interrupt();
+  }
+
+  /**
+   * Keys before xterm handles them: the app's shortcuts are left to the app, Esc cancels a paste
+   * in progress (the strip shows it), and keys where xterm.js differs from a local xterm are
+   * sent as xterm sends them (keys.ts keySequence).
+   */
+  private onKey(event: KeyboardEvent): boolean {
+    const mac = this.host.isMac();
+    if (reservedForApp(event, mac)) return false;
+    if (event.type !== 'keydown') return true;
+    const plain = !event.ctrlKey && !event.altKey && !event.shiftKey && !event.metaKey;
+    if (plain && event.key === 'Escape' && this.pasteStatus.showingProgress) {
+      event.preventDefault();
+      this.cancelPaste();
+      return false;
+    }
+    const sequence = keySequence(event, mac);
+    if (sequence === null) return true;
+    event.preventDefault();
+    this.userData(sequence);
+    return false;
+  }
+
+  /** Cancel the paste being sent (the progress strip's Cancel, Esc). */
+  cancelPaste(): void {
+    this.input.cancelPaste();
+    this.focus();
+  }
+
   /** Bytes parsed and not yet acknowledged, and the output offset reached (for tests and diagnostics). */
-  get outputState(): { offset: number; pendingAck: number; buffering: boolean } | null {
-    return this.sink
-      ? { offset: this.sink.offset, pendingAck: this.sink.pendingAck, buffering: this.sink.isBuffering }
+  get outputState(): {
+    offset: number;
+    pendingAck: number;
+    buffering: boolean;
+    behind: number;
+    skipping: boolean;
+  } | null {
+    const sink = this.sink;
+    return sink
+      ? {
+          offset: sink.offset,
+          pendingAck: sink.pendingAck,
+          buffering: sink.isBuffering,
+          behind: sink.behindBytes,
+          skipping: sink.isSkipping,
+        }
       : null;
   }
 
@@ -232,6 +321,9 @@ export class PaneController {
 
   /** Tell the session the terminal's size if it differs from what it was last told. */
   private syncSize(size: Size): void {
+    // The size on the element (tests and the inspector compare it with what the remote sees).
+    this.element.dataset.cols = String(size.cols);
+    this.element.dataset.rows = String(size.rows);
     const sessionId = this.sessionIdValue;
     if (!sessionId || this.ended || !this.measured) return;
     if (this.lastSent && this.lastSent.cols === size.cols && this.lastSent.rows === size.rows) return;
@@ -270,6 +362,21 @@ export class PaneController {
     this.syncSize(this.size());
   }
 
+  /** Send what the user types or pastes here to `router` instead of this pane's session (null: back to it). */
+  setInputRouter(router: InputRouter | null): void {
+    this.inputRouter = router;
+  }
+
+  /** Input for the bound session from elsewhere (broadcast): queued in order with what is typed here. */
+  sendInput(data: string, kind: InputKind = 'keys'): void {
+    if (this.disposed || this.ended || !this.sessionIdValue) return;
+    // A paste goes as a paste here too (bounded flight, progress, cancel); Ctrl-C typed into the
+    // group interrupts here as it would if typed here.
+    if (kind === 'paste') this.input.pushPaste(data);
+    else if (data === INTERRUPT) this.interrupt();
+    else this.input.push(data);
+  }
+
   /** A 'session.output' batch of the bound session. */
   output(batch: OutputBatch): void {
     this.sink?.push(batch);
@@ -303,6 +410,8 @@ export class PaneController {
    */
   separate(label: string): void {
     if (this.disposed) return;
+    // The old session's output that waits to be drawn goes above the separator.
+    this.sink?.drawAll();
     this.sink?.dispose(false);
     this.sink = null;
     this.sessionIdValue = null;
@@ -319,6 +428,20 @@ export class PaneController {
       `\x1b[0m${leaveAlternate}\x1b[?25h\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l` +
         `\r\n\x1b[2m${line}\x1b[0m\r\n`,
     );
+  }
+
+  /**
+   * Before a re-attached session (persistent sessions): draw `screen`, the lost session's screen
+   * redrawn and a separator (renderer/terminal/screen-restore.ts); the new session's output follows.
+   */
+  restore(screen: string): void {
+    if (this.disposed) return;
+    this.sink?.dispose(false);
+    this.sink = null;
+    this.sessionIdValue = null;
+    this.input.clear();
+    this.input.pause();
+    this.kit.term.write(screen);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -340,7 +463,12 @@ export class PaneController {
       const ok = await this.host.confirmPaste(text, countLines(text));
       if (!ok || this.disposed) return false;
     }
-    this.kit.term.paste(text);
+    this.pastingNow = true;
+    try {
+      this.userInput.during(() => this.kit.term.paste(text));
+    } finally {
+      this.pastingNow = false;
+    }
     this.focus();
     return true;
   }
@@ -465,6 +593,7 @@ export class PaneController {
     this.resizeObserver = null;
     for (const d of this.disposers.splice(0)) d();
     this.input.dispose();
+    this.pasteStatus.dispose();
     this.sink?.dispose(false);
     this.sink = null;
     this.sessionIdValue = null;

@@ -25,6 +25,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { CanvasAddon } from '@xterm/addon-canvas';
+import { SerializeAddon } from '@xterm/addon-serialize';
 import '@xterm/xterm/css/xterm.css';
 import type { SearchColors } from './theme.js';
 
@@ -65,6 +66,14 @@ export interface SearchRequest {
   incremental?: boolean;
 }
 
+/** A terminal's screen, to write back later (renderer/terminal/screen-restore.ts). */
+export interface ScreenContent {
+  /** The normal buffer (its last lines and its screen) as the sequences that draw it again. */
+  normal: string;
+  /** What a full-screen program (tmux, an editor) showed on the alternate screen, drawn the same way; null when none did. */
+  alternate: string | null;
+}
+
 export interface SearchResults {
   resultIndex: number;
   resultCount: number;
@@ -86,6 +95,11 @@ export interface TerminalKit {
   findPrevious(query: string, request: SearchRequest): boolean;
   clearSearch(): void;
   onSearchResults(listener: (results: SearchResults) => void): IDisposable;
+  /**
+   * The screen and the last `scrollback` lines, serialized (SerializeAddon) without the
+   * terminal's modes. Kits without a serializer leave it out (the text of the buffer is used).
+   */
+  snapshot?(scrollback: number): ScreenContent;
   dispose(): void;
 }
 
@@ -227,6 +241,7 @@ class XtermKit implements TerminalKit {
   readonly term: Terminal;
   private readonly fitAddon = new FitAddon();
   private readonly search = new SearchAddon({ highlightLimit: 1000 });
+  private readonly serializer = new SerializeAddon();
   private rendererAddon: WebglAddon | CanvasAddon | undefined;
   private inUse: RendererInUse = 'none';
   private setting: RendererSetting;
@@ -244,6 +259,7 @@ class XtermKit implements TerminalKit {
     });
     this.term.loadAddon(this.fitAddon);
     this.term.loadAddon(this.search);
+    this.term.loadAddon(this.serializer);
     this.term.loadAddon(
       new WebLinksAddon((event, uri) => {
         event.preventDefault();
@@ -408,6 +424,16 @@ class XtermKit implements TerminalKit {
 
   onSearchResults(listener: (results: SearchResults) => void): IDisposable {
     return this.search.onDidChangeResults(listener);
+  }
+
+  snapshot(scrollback: number): ScreenContent {
+    const normal = this.serializer.serialize({ scrollback, excludeAltBuffer: true, excludeModes: true });
+    if (this.term.buffer.active.type !== 'alternate') return { normal, alternate: null };
+    // The alternate screen comes after this marker when it is the active one.
+    const both = this.serializer.serialize({ scrollback: 0, excludeModes: true });
+    const marker = '\x1b[?1049h\x1b[H';
+    const at = both.indexOf(marker);
+    return { normal, alternate: at >= 0 ? both.slice(at + marker.length) : null };
   }
 
   dispose(): void {

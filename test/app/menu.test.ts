@@ -59,6 +59,7 @@ describe('buildMenuTemplate', () => {
       ['Next Tab', 'Ctrl+Tab', 'next-tab'],
       ['Previous Tab', 'Ctrl+Shift+Tab', 'previous-tab'],
       ['Clear Terminal', platform === 'darwin' ? 'Cmd+K' : 'Ctrl+Shift+K', 'clear-terminal'],
+      ['Broadcast Input', 'CmdOrCtrl+Shift+B', 'toggle-broadcast'],
     ];
     for (const [label, accelerator, command] of expected) {
       const item = find(menu, label);
@@ -66,6 +67,8 @@ describe('buildMenuTemplate', () => {
       click(item);
       expect(calls.at(-1), label).toBe(`send:${command}`);
     }
+    // The page toggles broadcast input on its key; a registered accelerator would toggle it twice.
+    expect(find(menu, 'Broadcast Input').registerAccelerator).toBe(false);
   });
 
   it('macOS: an app menu with About, Settings (Cmd+,), Services, Hide and Quit', () => {

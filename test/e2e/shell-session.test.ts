@@ -139,12 +139,17 @@ describe('shell sessions against the sandbox', () => {
     await s.terminate();
   }, 120_000);
 
-  it('refuses a session that requires KMS encryption with a clear message', async () => {
+  it('opens a session that requires KMS encryption, encrypted; an unknown key is named', async () => {
     const inst = fx.sandbox.fleet.list().find((i) => i.instanceId !== fx.instanceId && canStartSession(i))!;
-    fx.sandbox.fleet.update(inst.instanceId, { kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abcd' });
+    fx.sandbox.fleet.update(inst.instanceId, { kmsKeyId: 'alias/sandbox-session' });
     try {
+      const s = await fx.open({ target: inst.instanceId });
+      expect(s.handshake?.encrypted).toBe(true);
+      expect(await runMarked(s, new OutputCollector(s), 'echo encrypted')).toBe('encrypted\r\n');
+      await s.terminate();
+      fx.sandbox.fleet.update(inst.instanceId, { kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abcd' });
       await expect(fx.open({ target: inst.instanceId })).rejects.toThrow(
-        /requires KMS encryption with key arn:aws:kms/,
+        /KMS key arn:aws:kms:us-east-1:123456789012:key\/abcd, which the Session Manager preferences require for encrypting sessions, was not found/,
       );
     } finally {
       fx.sandbox.fleet.update(inst.instanceId, { kmsKeyId: undefined });

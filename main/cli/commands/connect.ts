@@ -2,9 +2,25 @@
  * `ec2-connect connect --instance-id i-...`: an interactive shell in this terminal through
  * our own Session Manager protocol (no session-manager-plugin). Raw mode, resize, Ctrl-C
  * passes through, and the exit code says how the session ended.
+ *
+ * What the session runs: the options given (--document, --command, --parameter, --run-as,
+ * --login-shell, --shell-profile), else the session preset named with --preset, else the
+ * instance's preset or its tags' (session-presets.json, shared with the app; --no-preset skips
+ * them), else the shell. Run-as, login shell and shell profile are typed into the shell once its
+ * prompt appears (main/core/sessions/startup-input.ts).
  */
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { configFile } from '../../core/config/load.js';
+import { planLaunch, presetChoice, type LaunchPlan } from '../../core/sessions/session-launch.js';
+import { startupGate, type StartupGate } from '../../core/sessions/startup-gate.js';
+import { buildStartupInput, StartupInputError } from '../../core/sessions/startup-input.js';
+import {
+  describePreset,
+  SESSION_PRESETS_FILE,
+  SessionPresets,
+} from '../../core/workspace/session-presets.js';
 import type { ControlPlane } from '../../core/ssm/control-plane.js';
 import { SsmSession, type SessionClosed, type SessionOpenOptions } from '../../core/ssm/session.js';
 import { openCliHistory, recordCliSession } from '../history.js';
@@ -21,7 +37,19 @@ interface ConnectOptions extends AwsOptions {
   nonInteractive?: boolean;
   reason?: string;
   parameter?: string[];
+  runAs?: string;
+  loginShell?: boolean;
+  shellProfile?: string[];
+  /** A preset's name or id; false with --no-preset. */
+  preset?: string | false;
 }
+
+/** The session presets file of this user (beside the configuration file), shared with the app. */
+export function presetsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(configFile(env)), SESSION_PRESETS_FILE);
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Exit status when the connection failed (as ssh uses 255). */
 export const EXIT_CONNECTION_FAILED = 255;
@@ -39,6 +67,14 @@ export function registerConnectCommand(program: Command): void {
         'with --command: run it without a terminal (AWS-StartNonInteractiveCommand), stdout and stderr apart, exit with its status',
       )
       .option('--parameter <key=value...>', 'document parameter, repeatable')
+      .option(
+        '--run-as <user>',
+        'become this OS user once the shell is up (sudo -u; with --login-shell, sudo -iu)',
+      )
+      .option('--login-shell', "a login shell (bash -l, or the --run-as user's login shell)")
+      .option('--shell-profile <command>', 'a command typed into the shell at start, repeatable', collect)
+      .option('--preset <name|id>', 'use this session preset (`ec2-connect presets list`)')
+      .option('--no-preset', "ignore the instance's and its tags' session presets")
       .option('--reason <text>', 'reason recorded with the session'),
   ).action(async (opts: ConnectOptions) => {
     process.exitCode = await runConnect(opts);
@@ -79,9 +115,39 @@ function parseParameters(
   return Object.keys(params).length ? params : undefined;
 }
 
+/** The shell setup given on the command line, typed into the shell once it is up. */
+function explicitStartupInput(opts: ConnectOptions): string | undefined {
+  return buildStartupInput({
+    runAs: opts.runAs,
+    loginShell: opts.loginShell,
+    shellProfile: opts.shellProfile?.join('\n'),
+  });
+}
+
+/** Why these options cannot go together, or null. */
+function optionConflict(opts: ConnectOptions): string | null {
+  const setup = opts.runAs !== undefined || opts.loginShell || (opts.shellProfile?.length ?? 0) > 0;
+  const explicit = setup || opts.document || opts.command || (opts.parameter?.length ?? 0) > 0;
+  if (opts.nonInteractive && !opts.command) return '--non-interactive needs --command <command>';
+  if (typeof opts.preset === 'string' && explicit)
+    return '--preset cannot be combined with --document, --command, --parameter, --run-as, --login-shell or --shell-profile (they are the choice a preset makes)';
+  if (opts.command && setup)
+    return '--run-as, --login-shell and --shell-profile apply to shell sessions; with --command, put sudo -u <user> in the command itself';
+  return null;
+}
+
 export async function runConnect(opts: ConnectOptions): Promise<number> {
-  if (opts.nonInteractive && !opts.command) {
-    process.stderr.write('ec2-connect: --non-interactive needs --command <command>\n');
+  const conflict = optionConflict(opts);
+  if (conflict) {
+    process.stderr.write(`ec2-connect: ${conflict}\n`);
+    return 2;
+  }
+  let explicitInput: string | undefined;
+  try {
+    explicitInput = explicitStartupInput(opts);
+  } catch (err) {
+    if (!(err instanceof StartupInputError)) throw err;
+    process.stderr.write(`ec2-connect: ${err.message}\n`);
     return 2;
   }
   const config = cliConfig(opts).config;
@@ -92,18 +158,23 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
   try {
     const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
     const stdout = process.stdout;
-    const parameters = parseParameters(opts.parameter, opts.command);
+    const explicit = opts.document || opts.command || opts.parameter?.length || explicitInput !== undefined;
+    const plan: LaunchPlan = explicit
+      ? {}
+      : await presetPlan(opts, resolved.profile, target, () => resolved.controlPlane.listInstances());
+    const parameters = parseParameters(opts.parameter, opts.command) ?? plan.parameters;
+    const documentName =
+      opts.document ??
+      (opts.command
+        ? opts.nonInteractive
+          ? 'AWS-StartNonInteractiveCommand'
+          : 'AWS-StartInteractiveCommand'
+        : plan.documentName);
+    const startupInput = explicitInput ?? plan.startupInput;
     const session = await SsmSession.open({
       controlPlane: resolved.controlPlane,
       target,
-      ...(opts.command
-        ? {
-            documentName:
-              opts.document ??
-              (opts.nonInteractive ? 'AWS-StartNonInteractiveCommand' : 'AWS-StartInteractiveCommand'),
-          }
-        : {}),
-      ...(opts.document ? { documentName: opts.document } : {}),
+      ...(documentName ? { documentName } : {}),
       ...(parameters ? { parameters } : {}),
       ...(opts.reason ? { reason: opts.reason } : {}),
       ...sessionOptions(config),
@@ -125,7 +196,8 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     }
     if (!opts.nonInteractive)
       process.stderr.write(`\nStarting session with SessionId: ${session.sessionId}\n\n`);
-    const closed = await attachTerminal(session, store, Boolean(opts.nonInteractive), config);
+    const gate = store.add(startupGate(session, startupInput));
+    const closed = await attachTerminal(session, gate, store, Boolean(opts.nonInteractive), config);
     if (!opts.nonInteractive)
       process.stderr.write(
         `\n\nExiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.\n\n`,
@@ -137,11 +209,67 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     return closed.exitCode ?? 0;
   } catch (err) {
     process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return EXIT_CONNECTION_FAILED;
+    return err instanceof UsageError ? 2 : EXIT_CONNECTION_FAILED;
   } finally {
     store.dispose();
     history?.close();
     await resolved.dispose();
+  }
+}
+
+/** A problem with the options (exit status 2), found once the instance is known. */
+class UsageError extends Error {}
+
+/**
+ * The session preset for this connection: the one named with --preset, else the instance's or
+ * its tags' (the instance list is read only when a tag preset could apply); none with --no-preset.
+ */
+async function presetPlan(
+  opts: ConnectOptions,
+  profile: string,
+  target: string,
+  listInstances: () => Promise<Array<{ instanceId: string; tags: Record<string, string>; platform: string }>>,
+): Promise<LaunchPlan> {
+  if (opts.preset === false) return {};
+  let listed:
+    Promise<Array<{ instanceId: string; tags: Record<string, string>; platform: string }>> | undefined;
+  const instance = async () => (await (listed ??= listInstances())).find((i) => i.instanceId === target);
+  const presets = new SessionPresets({ file: presetsFile() });
+  try {
+    let preset;
+    if (typeof opts.preset === 'string') {
+      try {
+        preset = presets.find(opts.preset, profile);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    } else {
+      const tags = presets.hasTagPresets(profile) ? (await instance())?.tags : undefined;
+      preset = presets.resolve({ profile, instanceId: target, ...(tags ? { tags } : {}) });
+    }
+    if (presets.problem) process.stderr.write(`ec2-connect: warning: ${presets.problem}\n`);
+    if (!preset) return {};
+    // Run-as and login shell are left out on a Windows instance (see planLaunch).
+    const found = preset.runAs !== undefined || preset.loginShell ? await instance() : undefined;
+    const plan = planLaunch(
+      presetChoice(preset),
+      preset,
+      found ? { instanceId: target, windows: /windows/i.test(found.platform) } : undefined,
+    );
+    const what = [
+      plan.launch?.document ?? 'shell',
+      preset.runAs ? `as ${preset.runAs}` : '',
+      preset.loginShell ? 'login shell' : '',
+      preset.shellProfile ? 'shell profile' : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    process.stderr.write(
+      `ec2-connect: using session preset ${describePreset(preset)}: ${what}${typeof opts.preset === 'string' ? '' : ' (--no-preset to skip it)'}\n`,
+    );
+    return plan;
+  } finally {
+    presets.dispose();
   }
 }
 
@@ -159,9 +287,10 @@ export function sessionOptions(config: Config): Pick<SessionOpenOptions, 'reconn
   };
 }
 
-/** Wire this process's terminal to the session until it closes. */
+/** Wire this process's terminal to the session until it closes (input through the startup gate). */
 function attachTerminal(
   session: SsmSession,
+  gate: StartupGate,
   store: DisposableStore,
   nonInteractive: boolean,
   config: Config,
@@ -171,7 +300,7 @@ function attachTerminal(
   return new Promise<SessionClosed>((resolve) => {
     if (stdin.isTTY && !nonInteractive) store.add(enterRawMode(stdin));
     const onData = (d: Buffer): void => {
-      if (session.state !== 'closed') session.write(d);
+      if (session.state !== 'closed') gate.write(d);
     };
     // Piped input: when it ends, the remote shell gets end-of-file (Ctrl-D), as with `ssh host < script`.
     const onEnd = (): void => {
@@ -202,7 +331,7 @@ function attachTerminal(
     ];
     for (const [sig, byte] of signalBytes) {
       const h = (): void => {
-        if (session.state !== 'closed') session.write(Buffer.from([byte]));
+        if (session.state !== 'closed') gate.write(Buffer.from([byte]));
       };
       process.on(sig, h);
       store.add(toDisposable(() => process.off(sig, h)));

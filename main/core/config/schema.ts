@@ -11,6 +11,7 @@ import { z } from 'zod';
 import {
   DEFAULT_RESOURCE_SETTINGS,
   DEFAULT_SETTINGS,
+  PERSISTENCE_MODES,
   type ConfigKey,
   type ConfigSource,
 } from '../../../preload/api.js';
@@ -328,6 +329,20 @@ const session = {
     default: false,
     env: 'EC2_CONNECT_AGGRESSIVE_RECONNECTION',
     live: false,
+  }),
+  persistence: oneOf(PERSISTENCE_MODES, {
+    description:
+      'Start new shells inside tmux or screen on the instance, so that after a drop longer than Session Manager keeps a session, Re-attach finds the shell and its programs still running; "off": a plain shell (Re-attach then opens a fresh one). A plain shell, with a message, where the tool is not installed (Linux and macOS instances only).',
+    default: 'off',
+    env: 'EC2_CONNECT_SESSION_PERSISTENCE',
+    live: false,
+  }),
+  auto_reattach: boolean({
+    description:
+      'When a connection was lost for longer than the service keeps sessions, re-attach by itself (5 tries within about a minute, at once when the network changes or the machine wakes) instead of offering Re-attach.',
+    default: false,
+    env: 'EC2_CONNECT_AUTO_REATTACH',
+    live: true,
   }),
 };
 
@@ -724,7 +739,7 @@ export const SECTION_NAMES = Object.keys(CONFIG_SECTIONS) as SectionName[];
 
 export const SECTION_DESCRIPTIONS: Record<SectionName, string> = {
   aws: 'AWS profile, region, endpoint and credentials.',
-  session: 'Session limits, health checks and reconnection.',
+  session: 'Session limits, health checks, reconnection and persistent sessions (tmux, screen).',
   performance: 'Output batching, buffers and flow control.',
   resources: 'The resource governor: memory and CPU limits, low-power mode, sampling, Prometheus.',
   ui: 'The window: theme, terminal and notifications (Settings).',

@@ -18,6 +18,7 @@ import {
   type SessionState,
 } from '../ssm/session.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { startupGate, type StartupGate } from './startup-gate.js';
 import { NetworkWatcher, type InterfacesProvider } from './network-watcher.js';
 import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
 
@@ -53,8 +54,10 @@ export interface OpenRequest {
   startupInput?: string;
 }
 
-/** How long a session may stay silent before its startup input is typed anyway. */
-export const STARTUP_INPUT_FALLBACK_MS = 2_000;
+/** The longest whenInputDelivered waits for the agent's acknowledgements. */
+export const INPUT_DELIVERY_WAIT_MS = 10_000;
+
+export { STARTUP_INPUT_FALLBACK_MS } from './startup-gate.js';
 
 export interface ManagedSessionInfo {
   /** Stable local id (survives reconnects; what the UI and CLI address). */
@@ -77,6 +80,12 @@ export interface ManagedSessionInfo {
   /** StartSession to handshake complete, in ms. */
   openMs: number;
   lastActivityAt: string;
+  /**
+   * Set once closed when it closed while reconnecting, not by the user: the drop outlasted what
+   * reconnection (the same token, then ResumeSession) could recover, so the service no longer
+   * has the session. A new session can take its place (main/core/sessions/persistent.ts).
+   */
+  lostConnection?: boolean;
 }
 
 export class SessionLimitError extends Error {
@@ -134,8 +143,10 @@ interface Entry {
   warned: boolean;
   /** Output delivered but not yet acknowledged by a consumer that opted into flow control. */
   flow: { unacked: number; paused: boolean } | undefined;
-  /** What the user typed while the startup input waits for the prompt: sent right after it. */
-  heldInput?: Array<Buffer | string>;
+  /** Input goes through it: what the user types while the startup input waits follows it. */
+  gate?: StartupGate;
+  /** Reconnecting since the last time it was open (a close now means the connection was lost for good). */
+  reconnecting?: boolean;
 }
 
 export interface FlowControlOptions {
@@ -276,13 +287,20 @@ export class SessionManager implements Disposable {
     store.add(
       session.onStateChange((state) => {
         info.state = state;
+        if (state === 'reconnecting') entry.reconnecting = true;
+        else if (state === 'open') entry.reconnecting = false;
         info.reconnects = session.reconnects;
         this._onState.fire({ id, state });
       }),
     );
     store.add(session.onConnectionEvent((event) => this._onConnection.fire({ id, ...event })));
     store.add(session.onReconnectAttempt((a) => this._onReconnectAttempt.fire({ id, ...a })));
-    store.add(session.onClosed((closed) => this.retire(id, closed)));
+    store.add(
+      session.onClosed((closed) => {
+        if (entry.reconnecting && closed.how !== 'terminated') info.lostConnection = true;
+        this.retire(id, closed);
+      }),
+    );
     if (req.startupInput) this.typeStartupInput(entry, req.startupInput);
     this._onOpened.fire({ ...info });
     this.scheduleInactivityScan();
@@ -291,30 +309,8 @@ export class SessionManager implements Disposable {
 
   /** Type `input` once the session has printed something (its prompt), or after a silent while. */
   private typeStartupInput(entry: Entry, input: string): void {
-    let done = false;
-    const type = (): void => {
-      if (done) return;
-      done = true;
-      sub.dispose();
-      clearTimeout(timer);
-      const held = entry.heldInput ?? [];
-      entry.heldInput = undefined;
-      if (entry.session.state === 'closed') return;
-      entry.info.bytesOut += Buffer.byteLength(input);
-      entry.session.write(input);
-      for (const data of held) entry.session.write(data);
-    };
-    entry.heldInput = [];
-    const sub = entry.session.onOutput(() => setImmediate(type));
-    const timer = setTimeout(type, STARTUP_INPUT_FALLBACK_MS);
-    timer.unref?.();
-    entry.store.add({
-      dispose: () => {
-        done = true;
-        sub.dispose();
-        clearTimeout(timer);
-      },
-    });
+    entry.info.bytesOut += Buffer.byteLength(input);
+    entry.gate = entry.store.add(startupGate(entry.session, input));
   }
 
   /** One timer for all sessions, running only while there are sessions and a timeout is set. */
@@ -445,8 +441,19 @@ export class SessionManager implements Disposable {
     e.info.bytesOut += n;
     e.lastActivity = performance.now();
     e.warned = false;
-    if (e.heldInput) e.heldInput.push(data);
+    if (e.gate) e.gate.write(data);
     else e.session.write(data);
+  }
+
+  /**
+   * Resolves true once the agent has acknowledged every byte written to this session so far;
+   * false when the session closes first or after `waitMs` (the input stays queued and is resent:
+   * a slow or broken link never holds the caller forever). The renderer waits on it between the
+   * pieces of a paste, so only a bounded amount of a paste is ever in flight and cancelling it
+   * really stops sending.
+   */
+  whenInputDelivered(id: string, waitMs: number = INPUT_DELIVERY_WAIT_MS): Promise<boolean> {
+    return this.entry(id).session.whenDelivered(waitMs);
   }
 
   resize(id: string, cols: number, rows: number): void {

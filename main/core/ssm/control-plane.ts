@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { DescribeInstancesCommand, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -25,12 +26,13 @@ import { AwsCallError, describeAwsError } from './errors.js';
 import { CredentialError } from '../credentials/types.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
 import { networkFrom, type Network, type NetworkOptions } from '../net/network.js';
+import { KmsDataKeyProvider, type DataKeyProvider } from './kms/data-key-provider.js';
 
 export interface ControlPlaneOptions {
   region: string;
   /** One endpoint for every service (the sandbox), or per service below. */
   endpoint?: string;
-  endpoints?: { ssm?: string; ec2?: string; sts?: string };
+  endpoints?: { ssm?: string; ec2?: string; sts?: string; kms?: string };
   /**
    * Credentials, or a provider (e.g. `CredentialResolver.provider(profile)`, which refreshes
    * them before they expire and asks the user for MFA codes or an SSO sign-in).
@@ -70,6 +72,10 @@ export class ControlPlane {
   readonly network: Network;
   private readonly ownsNetwork: boolean;
   private readonly requestHandler: NodeHttpHandler;
+  /** The KMS client's settings: the same credentials, region, handler and retries as the others. */
+  private readonly kmsConfig: KMSClientConfig;
+  private kmsClient: KMSClient | undefined;
+  private kmsProvider: DataKeyProvider | undefined;
   private readonly breaker: CircuitBreaker | undefined;
 
   /** The options, without `network` (a proxy URL may hold a password; `this.network` is the parsed, redacted form). */
@@ -108,13 +114,26 @@ export class ControlPlane {
       // The SDK then reads the profile's own settings too (endpoint_url, retry mode, ...).
       ...(options.profile && !options.credentials ? { profile: options.profile } : {}),
     };
-    const ep = (svc: 'ssm' | 'ec2' | 'sts'): { endpoint?: string } => {
+    const ep = (svc: 'ssm' | 'ec2' | 'sts' | 'kms'): { endpoint?: string } => {
       const e = options.endpoints?.[svc] ?? options.endpoint;
       return e ? { endpoint: e } : {};
     };
     this.ssm = new SSMClient({ ...common, ...ep('ssm') });
     this.ec2 = new EC2Client({ ...common, ...ep('ec2') });
     this.sts = new STSClient({ ...common, ...ep('sts') });
+    this.kmsConfig = { ...common, ...ep('kms') };
+  }
+
+  /** KMS (for KMS-encrypted sessions), made on first use. */
+  get kms(): KMSClient {
+    this.kmsClient ??= new KMSClient(this.kmsConfig);
+    return this.kmsClient;
+  }
+
+  /** Data keys for KMS-encrypted sessions, from this profile's KMS (see kms/data-key-provider.ts). */
+  get kmsDataKeys(): DataKeyProvider {
+    this.kmsProvider ??= new KmsDataKeyProvider(this.kms, this.region);
+    return this.kmsProvider;
   }
 
   async startSession(input: StartSessionInput): Promise<SessionStartResult & { target: string }> {
@@ -251,6 +270,7 @@ export class ControlPlane {
     this.ssm.destroy();
     this.ec2.destroy();
     this.sts.destroy();
+    this.kmsClient?.destroy();
     this.requestHandler.destroy();
     if (this.ownsNetwork) this.network.dispose();
   }

@@ -5,6 +5,11 @@
  *
  * The socket can be replaced (`reconnect`) without losing a byte: the endpoint keeps
  * its sequence numbers, its unacknowledged input and its out-of-order buffer.
+ *
+ * KMS encryption (when the agent's handshake asks for it): a data key from KMS, its ciphertext
+ * in the HandshakeResponse, the agent's encryption challenge answered, then keystrokes (Output)
+ * sealed and the agent's Output, StdErr and ExitCode opened (kms/session-cipher.ts). The cipher
+ * belongs to the channel, so it outlives reconnections.
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
@@ -12,23 +17,28 @@ import { FlagValue, MessageType, PayloadType, encodeFlag, type ClientMessage } f
 import {
   ActionStatus,
   ActionType,
+  EncryptionChallengeSchema,
   HandshakeCompleteSchema,
   HandshakeRequestSchema,
+  type HandshakeRequest,
   KmsParametersSchema,
   SessionTypeName,
   SessionTypeParametersSchema,
   parsePayload,
   type HandshakeResponse,
+  type KmsEncryptionResult,
   type ProcessedClientAction,
   type TerminalSize,
 } from './handshake.js';
+import { SessionCipher } from './kms/session-cipher.js';
+import { sessionEncryptionContext, type DataKeyProvider } from './kms/data-key-provider.js';
 import { createWsTransport, socketOf } from './ws-transport.js';
 import { scheduleHealthCheck } from './health-scheduler.js';
 import { StreamEndpoint, type StreamEndpointOptions, type StreamStats } from './stream-endpoint.js';
 import { PROTOCOL_CLIENT_VERSION } from '../version.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { WebSocketNetwork } from '../net/network.js';
-import { Emitter, LatchedEmitter, type Event, type Disposable } from '../util/lifecycle.js';
+import { DisposableStore, Emitter, LatchedEmitter, type Event, type Disposable } from '../util/lifecycle.js';
 
 /** Largest input payload we send in one message (the agent reads its input in 1 KiB units). */
 export const MAX_INPUT_CHUNK = 1024;
@@ -58,6 +68,12 @@ export interface DataChannelOptions {
    * reconnection). SsmSession passes its control plane's Network. Default: a direct connection.
    */
   network?: WebSocketNetwork;
+  /**
+   * KMS encryption: where data keys come from (the profile's KMS) and the session's target,
+   * which names the key's encryption context. Without it, a session that requires KMS
+   * encryption is refused with a message naming the key.
+   */
+  encryption?: { dataKeys: DataKeyProvider; targetId: string };
 }
 
 export interface HandshakeInfo {
@@ -67,6 +83,10 @@ export interface HandshakeInfo {
   customerMessage: string;
   /** From the WebSocket open to HandshakeComplete, in ms. */
   handshakeMs: number;
+  /** True when the session is KMS-encrypted. */
+  encrypted: boolean;
+  /** The KMS key the agent asked for (as the Session Manager preferences name it), when encrypted. */
+  kmsKeyId?: string;
 }
 
 export type CloseCause =
@@ -74,8 +94,10 @@ export type CloseCause =
   | 'channel_closed'
   /** We closed it. */
   | 'local'
-  /** The handshake asked for something we cannot do (KMS, unknown session type). */
+  /** The handshake asked for something we cannot do (unknown session type, KMS without a key provider). */
   | 'handshake_failed'
+  /** KMS encryption could not be set up (KMS refused the data key, the challenge failed) or a payload did not decrypt. */
+  | 'encryption_failed'
   /** The peer stopped acknowledging for the whole resend budget. */
   | 'resend_exhausted';
 
@@ -86,7 +108,13 @@ export interface ChannelCloseInfo {
 
 export class DataChannelError extends Error {
   constructor(
-    readonly code: 'connect_failed' | 'connect_timeout' | 'handshake_failed' | 'unsupported_kms' | 'closed',
+    readonly code:
+      | 'connect_failed'
+      | 'connect_timeout'
+      | 'handshake_failed'
+      | 'unsupported_kms'
+      | 'encryption_failed'
+      | 'closed',
     message: string,
   ) {
     super(message);
@@ -117,6 +145,13 @@ export class DataChannel implements Disposable {
   private _state: DataChannelState = 'idle';
   private _exitCode: number | undefined;
   private closeInfo: ChannelCloseInfo | undefined;
+  /** Set once KMS encryption is negotiated; kept across reconnections. */
+  private cipher: SessionCipher | undefined;
+  private kmsKeyId: string | undefined;
+  /** While the handshake waits for KMS: stream messages from the agent and keystrokes are held, in order. */
+  private handshakeBusy = false;
+  private readonly heldIncoming: ClientMessage[] = [];
+  private readonly heldInput: Buffer[] = [];
 
   private readonly _onOutput = new Emitter<Buffer>();
   private readonly _onStderr = new Emitter<Buffer>();
@@ -264,9 +299,14 @@ export class DataChannel implements Disposable {
 
   private closedError(info: ChannelCloseInfo): DataChannelError {
     return new DataChannelError(
-      info.cause === 'handshake_failed' ? 'handshake_failed' : 'closed',
+      info.cause === 'handshake_failed' || info.cause === 'encryption_failed' ? info.cause : 'closed',
       info.reason,
     );
+  }
+
+  /** True once the session is KMS-encrypted. */
+  get encrypted(): boolean {
+    return this.cipher !== undefined;
   }
 
   /**
@@ -499,19 +539,28 @@ export class DataChannel implements Disposable {
 
   // ---- stream messages --------------------------------------------------------
 
-  private onStreamMessage(msg: ClientMessage): void {
+  private onStreamMessage(received: ClientMessage): void {
+    if (this._state === 'closed') return;
+    if (this.handshakeBusy) {
+      this.heldIncoming.push(received);
+      return;
+    }
+    const msg = this.decrypted(received);
+    if (!msg) return;
     switch (msg.payloadType) {
       case PayloadType.HandshakeRequest:
-        this.handleHandshakeRequest(msg.payload);
+        this.handleHandshakeRequest(msg.payload).catch((err: unknown) =>
+          this.finish({
+            cause: 'handshake_failed',
+            reason: `the session handshake failed: ${(err as Error).message}`,
+          }),
+        );
         return;
       case PayloadType.HandshakeComplete:
         this.handleHandshakeComplete(msg.payload);
         return;
       case PayloadType.EncChallengeRequest:
-        this.finish({
-          cause: 'handshake_failed',
-          reason: 'the agent sent an encryption challenge, but KMS encryption was not negotiated',
-        });
+        this.handleEncryptionChallenge(msg.payload);
         return;
       case PayloadType.Output:
         this._onOutput.fire(msg.payload);
@@ -537,7 +586,32 @@ export class DataChannel implements Disposable {
     this._onMessage.fire(msg);
   }
 
-  private handleHandshakeRequest(payload: Buffer): void {
+  /** Output, StdErr and ExitCode from the agent of an encrypted session, opened; other messages as they are. */
+  private decrypted(msg: ClientMessage): ClientMessage | undefined {
+    const cipher = this.cipher;
+    if (
+      !cipher ||
+      (msg.payloadType !== PayloadType.Output &&
+        msg.payloadType !== PayloadType.StdErr &&
+        msg.payloadType !== PayloadType.ExitCode)
+    ) {
+      return msg;
+    }
+    try {
+      return { ...msg, payload: cipher.decrypt(msg.payload) };
+    } catch (err) {
+      this.finish({
+        cause: 'encryption_failed',
+        reason:
+          `A message from the agent (payload type ${msg.payloadType}, sequence ${msg.sequenceNumber}) did not decrypt ` +
+          `with the session's KMS data key (key ${this.kmsKeyId ?? 'unknown'}): ${(err as Error).message}. ` +
+          'The session was closed; start a new one.',
+      });
+      return undefined;
+    }
+  }
+
+  private async handleHandshakeRequest(payload: Buffer): Promise<void> {
     let request;
     try {
       request = parsePayload(HandshakeRequestSchema, payload, 'handshake request');
@@ -545,6 +619,21 @@ export class DataChannel implements Disposable {
       this.finish({ cause: 'handshake_failed', reason: (err as Error).message });
       return;
     }
+    this.handshakeBusy = true;
+    try {
+      await this.answerHandshake(request);
+    } finally {
+      this.handshakeBusy = false;
+    }
+    // Whatever arrived meanwhile, in order (onStreamMessage holds it again if another handshake starts).
+    for (const held of this.heldIncoming.splice(0)) this.onStreamMessage(held);
+  }
+
+  /**
+   * Process each action the agent asks for (KMS encryption waits for KMS), send the
+   * HandshakeResponse, then switch keystrokes to encryption when it was negotiated.
+   */
+  private async answerHandshake(request: HandshakeRequest): Promise<void> {
     const supported = this.options.supportedSessionTypes ?? [
       SessionTypeName.Shell,
       SessionTypeName.InteractiveCommands,
@@ -552,7 +641,8 @@ export class DataChannel implements Disposable {
     ];
     const processed: ProcessedClientAction[] = [];
     const errors: string[] = [];
-    let fatal: string | undefined;
+    let fatal: ChannelCloseInfo | undefined;
+    let cipher: SessionCipher | undefined;
     for (const action of request.RequestedClientActions) {
       if (action.ActionType === ActionType.SessionType) {
         const params = SessionTypeParametersSchema.safeParse(action.ActionParameters);
@@ -560,12 +650,12 @@ export class DataChannel implements Disposable {
           const e = 'SessionType action has no SessionType parameter';
           processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Failed, Error: e });
           errors.push(e);
-          fatal = e;
+          fatal = { cause: 'handshake_failed', reason: e };
         } else if (!supported.includes(params.data.SessionType)) {
           const e = `session type ${params.data.SessionType} is not supported by this client`;
           processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Failed, Error: e });
           errors.push(e);
-          fatal = e;
+          fatal = { cause: 'handshake_failed', reason: e };
         } else {
           this.pendingHandshakeType = {
             type: params.data.SessionType,
@@ -575,15 +665,26 @@ export class DataChannel implements Disposable {
           processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Success });
         }
       } else if (action.ActionType === ActionType.KMSEncryption) {
-        const key = KmsParametersSchema.safeParse(action.ActionParameters);
-        const keyId = key.success ? key.data.KMSKeyId : '(unknown key)';
-        const e = `Failed to process action KMSEncryption: this version of EC2 Connect does not support KMS-encrypted sessions (key ${keyId})`;
-        processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Failed, Error: e });
-        errors.push(e);
-        fatal =
-          `This session requires KMS encryption with key ${keyId} (set in the Session Manager preferences), ` +
-          'which this version of EC2 Connect cannot do yet. Turn off KMS encryption in the session preferences, ' +
-          'or use the AWS session-manager-plugin for this instance.';
+        const outcome = await this.processKmsAction(action.ActionParameters);
+        if (this._state === 'closed') {
+          outcome.cipher?.dispose();
+          cipher?.dispose();
+          return;
+        }
+        if (outcome.cipher) {
+          cipher?.dispose();
+          cipher = outcome.cipher;
+          processed.push({
+            ActionType: action.ActionType,
+            ActionStatus: ActionStatus.Success,
+            ActionResult: outcome.result,
+          });
+        } else {
+          const e = `Failed to process action ${ActionType.KMSEncryption}: ${outcome.error.reason}`;
+          processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Failed, Error: e });
+          errors.push(e);
+          fatal = outcome.error;
+        }
       } else {
         const e = `Unsupported action ${action.ActionType}`;
         processed.push({ ActionType: action.ActionType, ActionStatus: ActionStatus.Unsupported, Error: e });
@@ -596,7 +697,102 @@ export class DataChannel implements Disposable {
       ...(errors.length ? { Errors: errors } : {}),
     };
     this.endpoint.send(PayloadType.HandshakeResponse, Buffer.from(JSON.stringify(response)));
-    if (fatal) this.finish({ cause: 'handshake_failed', reason: fatal });
+    this.handshakeBusy = false;
+    if (fatal) {
+      cipher?.dispose();
+      this.dropHeldInput();
+      this.finish(fatal);
+      return;
+    }
+    if (cipher) {
+      this.cipher?.dispose();
+      this.cipher = cipher;
+      this.log.info({ kmsKeyId: this.kmsKeyId }, 'session is KMS-encrypted');
+    }
+    // Keystrokes typed while KMS answered follow the response, now sealed if encryption is on.
+    for (const chunk of this.heldInput.splice(0)) this.sendInputChunk(chunk);
+  }
+
+  /**
+   * The KMSEncryption action: a data key from KMS under the key the agent names, with the
+   * session's encryption context. Its ciphertext goes back to the agent; its plaintext becomes
+   * the session cipher.
+   */
+  private async processKmsAction(
+    parameters: unknown,
+  ): Promise<
+    { cipher: SessionCipher; result: KmsEncryptionResult } | { cipher?: undefined; error: ChannelCloseInfo }
+  > {
+    const key = KmsParametersSchema.safeParse(parameters);
+    if (!key.success) {
+      return {
+        error: {
+          cause: 'handshake_failed',
+          reason: 'the agent asked for KMS encryption without naming a key (no KMSKeyId in the handshake)',
+        },
+      };
+    }
+    const keyId = key.data.KMSKeyId;
+    this.kmsKeyId = keyId;
+    const encryption = this.options.encryption;
+    if (!encryption) {
+      return {
+        error: {
+          cause: 'handshake_failed',
+          reason:
+            `This session requires KMS encryption with key ${keyId} (set in the Session Manager preferences), ` +
+            'but this connection has no KMS client to generate the session key with. Open the session through a ' +
+            'profile (the CLI or the app do), or turn off KMS encryption in the session preferences.',
+        },
+      };
+    }
+    try {
+      const dataKey = await encryption.dataKeys.generateDataKey(
+        keyId,
+        sessionEncryptionContext(this.sessionId, encryption.targetId),
+      );
+      const cipher = SessionCipher.fromDataKey(dataKey.plaintext, 'client');
+      return { cipher, result: { KMSCipherTextKey: dataKey.ciphertext.toString('base64') } };
+    } catch (err) {
+      this.log.warn({ kmsKeyId: keyId, code: (err as { code?: string }).code }, 'KMS data key refused');
+      return { error: { cause: 'encryption_failed', reason: (err as Error).message } };
+    }
+  }
+
+  /**
+   * EncChallengeRequest: the agent proves the keys. Decrypt its challenge with our decryption
+   * key, seal it again with our encryption key and send it back (EncChallengeResponse). A
+   * challenge that does not open ends the session: waiting would hang it.
+   */
+  private handleEncryptionChallenge(payload: Buffer): void {
+    const cipher = this.cipher;
+    if (!cipher) {
+      this.finish({
+        cause: 'handshake_failed',
+        reason: 'the agent sent an encryption challenge, but KMS encryption was not negotiated',
+      });
+      return;
+    }
+    let answer: Buffer;
+    try {
+      const request = parsePayload(EncryptionChallengeSchema, payload, 'encryption challenge');
+      const challenge = cipher.decrypt(Buffer.from(request.Challenge, 'base64'));
+      answer = cipher.encrypt(challenge);
+      challenge.fill(0);
+    } catch (err) {
+      this.finish({
+        cause: 'encryption_failed',
+        reason:
+          `The agent's encryption challenge did not decrypt with the data key KMS generated under key ${this.kmsKeyId ?? 'unknown'} ` +
+          `(${(err as Error).message}): the instance and this client do not hold the same session key. ` +
+          'The session was closed; try again, and if it happens again check that the instance role may use kms:Decrypt on that key.',
+      });
+      return;
+    }
+    this.endpoint.send(
+      PayloadType.EncChallengeResponse,
+      Buffer.from(JSON.stringify({ Challenge: answer.toString('base64') })),
+    );
   }
 
   private handleHandshakeComplete(payload: Buffer): void {
@@ -614,6 +810,8 @@ export class DataChannel implements Disposable {
       sessionProperties: t?.properties,
       customerMessage: complete.CustomerMessage,
       handshakeMs: performance.now() - this.openedAt,
+      encrypted: this.cipher !== undefined,
+      ...(this.cipher && this.kmsKeyId ? { kmsKeyId: this.kmsKeyId } : {}),
     };
     this.setState('open');
     if (this.lastSize) this.sendSize(this.lastSize);
@@ -631,8 +829,24 @@ export class DataChannel implements Disposable {
     let buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (buf.length === 1 && buf[0] === 0x0a) buf = Buffer.from([0x0d]);
     for (let off = 0; off < buf.length; off += MAX_INPUT_CHUNK) {
-      this.endpoint.send(PayloadType.Output, buf.subarray(off, Math.min(buf.length, off + MAX_INPUT_CHUNK)));
+      this.sendInputChunk(buf.subarray(off, Math.min(buf.length, off + MAX_INPUT_CHUNK)));
     }
+  }
+
+  /**
+   * One Output message to the agent: sealed when the session is encrypted, held (in order) while
+   * the handshake waits for KMS. Returns the sequence number, or -1 when held.
+   */
+  private sendInputChunk(chunk: Buffer): number {
+    if (this.handshakeBusy) {
+      this.heldInput.push(Buffer.from(chunk));
+      return -1;
+    }
+    return this.endpoint.send(PayloadType.Output, this.cipher ? this.cipher.encrypt(chunk) : chunk);
+  }
+
+  private dropHeldInput(): void {
+    for (const chunk of this.heldInput.splice(0)) chunk.fill(0);
   }
 
   /**
@@ -643,20 +857,21 @@ export class DataChannel implements Disposable {
   send(data: Buffer): boolean {
     if (this._state === 'closed') throw new DataChannelError('closed', 'the session is closed');
     for (let off = 0; off < data.length; off += MAX_INPUT_CHUNK) {
-      this.endpoint.send(
-        PayloadType.Output,
-        data.subarray(off, Math.min(data.length, off + MAX_INPUT_CHUNK)),
-      );
+      this.sendInputChunk(data.subarray(off, Math.min(data.length, off + MAX_INPUT_CHUNK)));
     }
     return this.endpoint.writable;
   }
 
-  /** Send the terminal size; repeated identical sizes are not resent. Sent again after the handshake. */
+  /**
+   * Send the terminal size; repeated identical sizes are not resent. Before the handshake it is
+   * kept and sent once the handshake completes; after it, it is queued even while the socket is
+   * down (the endpoint sends it on reconnection), so a window resized during a drop is not lost.
+   */
   resize(cols: number, rows: number): void {
     const size = { cols: Math.max(1, Math.floor(cols)), rows: Math.max(1, Math.floor(rows)) };
     if (this.lastSize && this.lastSize.cols === size.cols && this.lastSize.rows === size.rows) return;
     this.lastSize = size;
-    if (this._state === 'open') this.sendSize(size);
+    if (this.handshake && this._state !== 'closed') this.sendSize(size);
   }
 
   private sendSize(size: TerminalSize): void {
@@ -667,8 +882,15 @@ export class DataChannel implements Disposable {
     this.endpoint.send(PayloadType.Flag, encodeFlag(flag));
   }
 
-  /** Send arbitrary stream data (port sessions). */
+  /**
+   * Send arbitrary stream data (port sessions). Output payloads go as keystrokes do (sealed
+   * when the session is encrypted). Returns the sequence number, or -1 for Output held while
+   * the handshake waits for KMS.
+   */
   sendStream(payloadType: number, payload: Uint8Array): number {
+    if (payloadType === PayloadType.Output) {
+      return this.sendInputChunk(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    }
     return this.endpoint.send(payloadType, payload);
   }
 
@@ -692,6 +914,35 @@ export class DataChannel implements Disposable {
       }
     }
     this.finish({ cause: 'local', reason });
+  }
+
+  /**
+   * Resolve true once the agent has acknowledged every message queued so far (later ones do not
+   * hold it up), false when the channel closes first or after `waitMs`. A paste waits on this
+   * between pieces so that only a bounded amount of it is ever in flight, and cancelling it
+   * really stops sending. Messages queued while disconnected count too: they are resent on
+   * reconnection and acknowledged then.
+   */
+  whenDelivered(waitMs: number): Promise<boolean> {
+    const seq = this.endpoint.lastSequence;
+    if (this.endpoint.ackedThrough(seq)) return Promise.resolve(true);
+    if (this._state === 'closed') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const subs = new DisposableStore();
+      const done = (delivered: boolean): void => {
+        clearTimeout(timer);
+        subs.dispose();
+        resolve(delivered);
+      };
+      const timer = setTimeout(() => done(false), waitMs);
+      timer.unref?.();
+      subs.add(
+        this.onAck(() => {
+          if (this.endpoint.ackedThrough(seq)) done(true);
+        }),
+      );
+      subs.add(this.onClosed(() => done(false)));
+    });
   }
 
   /** Resolve when everything sent has been acknowledged, or after waitMs. */
@@ -718,6 +969,9 @@ export class DataChannel implements Disposable {
     this.setState('closed');
     this.dropSocket(true);
     this.endpoint.dispose();
+    this.cipher?.dispose();
+    this.dropHeldInput();
+    this.heldIncoming.length = 0;
     this._onClosed.fire(info);
   }
 

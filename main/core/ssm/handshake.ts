@@ -29,6 +29,21 @@ export const SessionTypeParametersSchema = z.object({
 
 export const KmsParametersSchema = z.object({ KMSKeyId: z.string() });
 
+/**
+ * The ActionResult of a processed KMSEncryption action: the data key as KMS encrypted it
+ * (Go []byte, so base64 in JSON). KMSCipherTextHash is in the reference plugin's struct but
+ * never set.
+ */
+export const KmsEncryptionResultSchema = z.object({
+  KMSCipherTextKey: z.string().min(1),
+  KMSCipherTextHash: z.string().nullish(),
+});
+export type KmsEncryptionResult = z.infer<typeof KmsEncryptionResultSchema>;
+
+/** EncChallengeRequest (8) and EncChallengeResponse (9): the challenge bytes, sealed, base64 in JSON. */
+export const EncryptionChallengeSchema = z.object({ Challenge: z.string().min(1) });
+export type EncryptionChallenge = z.infer<typeof EncryptionChallengeSchema>;
+
 export interface ProcessedClientAction {
   ActionType: string;
   ActionStatus: number;

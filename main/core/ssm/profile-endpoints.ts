@@ -9,7 +9,7 @@ export interface ProfileEndpoints {
   /** `endpoint_url` of the profile: every service. */
   endpoint?: string;
   /** `endpoint_url` per service from the profile's `services` section. */
-  endpoints?: { ssm?: string; ec2?: string; sts?: string };
+  endpoints?: { ssm?: string; ec2?: string; sts?: string; kms?: string };
 }
 
 /**
@@ -39,7 +39,7 @@ export async function profileEndpoints(
   const services = section.services ? configFile[`services.${section.services}`] : undefined;
   if (services) {
     const per: NonNullable<ProfileEndpoints['endpoints']> = {};
-    for (const svc of ['ssm', 'ec2', 'sts'] as const) {
+    for (const svc of ['ssm', 'ec2', 'sts', 'kms'] as const) {
       const url = services[`${svc}.endpoint_url`];
       if (url) per[svc] = url;
     }

@@ -175,9 +175,12 @@ export class SsmSession implements Disposable {
     const t1 = performance.now();
     // The data channel follows the control plane's proxy and CA settings unless told otherwise.
     const network = options.dataChannel?.network ?? options.controlPlane.network;
+    // KMS-encrypted sessions get their data keys from the same profile's KMS.
+    const dataKeys = options.dataChannel?.encryption?.dataKeys ?? options.controlPlane.kmsDataKeys;
     const channel = new DataChannel({
       ...options.dataChannel,
       ...(network ? { network } : {}),
+      ...(dataKeys ? { encryption: { dataKeys, targetId: options.target } } : {}),
       streamUrl: started.streamUrl,
       tokenValue: started.tokenValue,
       sessionId: started.sessionId,
@@ -231,6 +234,14 @@ export class SsmSession implements Disposable {
 
   resize(cols: number, rows: number): void {
     this.channel.resize(cols, rows);
+  }
+
+  /**
+   * Resolves true once the agent has acknowledged all input written so far, false when the
+   * session closes first or after `waitMs` (see DataChannel.whenDelivered).
+   */
+  whenDelivered(waitMs: number): Promise<boolean> {
+    return this.channel.whenDelivered(waitMs);
   }
 
   /**

@@ -215,6 +215,18 @@ export class StreamEndpoint {
     return this.pending.size;
   }
 
+  /** Sequence number of the last message queued (-1 before the first). */
+  get lastSequence(): number {
+    return this.nextSeq - 1;
+  }
+
+  /** Has the peer acknowledged every message up to and including `seq`? */
+  ackedThrough(seq: number): boolean {
+    // `pending` iterates in insertion order, which is sequence order: its first key is the oldest.
+    const oldest = this.pending.keys().next();
+    return oldest.done === true || oldest.value > seq;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }

@@ -4,29 +4,17 @@
  *
  *   { "version": 1, "forwards": [SavedForward, ...] }
  *
- * Written atomically (a 0600 temp file renamed over it, as the configuration is), checked with
- * zod when read. A file that is not valid JSON or not of that form is never silently dropped or
- * overwritten: it is renamed aside to `forwards.json.damaged-<time>` and `problem` says so (the
- * list starts empty). Another EC2 Connect process (desktop and web mode at once) may write the
- * same file: it is read again when it changed on disk, before each change and each listing.
- *
- * Without a file (`file: null`, a workspace whose configuration is in memory) the list lives in
- * memory only.
+ * The file's robustness (atomic 0600 writes, a damaged file set aside and reported, changes by
+ * another process picked up) is json-list-file.ts's. Without a file (`file: null`, a workspace
+ * whose configuration is in memory) the list lives in memory only.
  */
-import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { SavedForwardSchema, type SavedForward } from '../../../preload/api.js';
-import { writeFileAtomic } from '../config/store.js';
-import { silentLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import { Emitter, type Disposable, type Event } from '../util/lifecycle.js';
+import { JsonListFile } from './json-list-file.js';
 
 export const SAVED_FORWARDS_FILE = 'forwards.json';
-
-const SavedFileSchema = z.object({
-  version: z.literal(1),
-  forwards: z.array(SavedForwardSchema),
-});
 
 /** What identifies a saved forward: saving the same one again updates it instead of adding a copy. */
 export type SavedForwardInput = Omit<SavedForward, 'id' | 'createdAt' | 'lastUsedAt'>;
@@ -56,55 +44,47 @@ const sameForward = (a: SavedForwardInput, b: SavedForwardInput): boolean =>
   a.host === b.host &&
   a.localPort === b.localPort;
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`)
-    .join('; ');
-}
-
 export class SavedForwards implements Disposable {
   readonly file: string | null;
-  private items: SavedForward[] = [];
-  private _problem: string | null = null;
-  /** size and mtime of the file as last read or written (null: no file). */
-  private seen: string | null = null;
-  /** A damaged file that could not be set aside: nothing is written over it. */
-  private blocked: string | null = null;
-  private writing: Promise<unknown> = Promise.resolve();
-  private readonly log: Logger;
+  private readonly store: JsonListFile<SavedForward>;
   private readonly now: () => number;
   private readonly changed = new Emitter<SavedForward[]>();
+  private readonly sub: Disposable;
   /** The saved forwards changed (here, or in the file). */
   readonly onDidChange: Event<SavedForward[]> = this.changed.event;
 
   constructor(options: SavedForwardsOptions) {
     this.file = options.file;
-    this.log = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
-    this.reload(false);
+    this.store = new JsonListFile({
+      file: options.file,
+      key: 'forwards',
+      item: SavedForwardSchema,
+      what: 'saved port forwards',
+      ...(options.logger ? { logger: options.logger } : {}),
+      now: this.now,
+    });
+    this.sub = this.store.onDidChange((items) => this.changed.fire(sorted(items)));
   }
 
   /** Why the saved forwards could not be read (a damaged file, set aside), if they could not. */
   get problem(): string | null {
-    return this._problem;
+    return this.store.problem;
   }
 
   /** The saved forwards, most recently used (else created) first. */
   list(): SavedForward[] {
-    this.reload(true);
-    return this.sorted();
+    return sorted(this.store.items());
   }
 
   get(id: string): SavedForward | undefined {
-    this.reload(true);
-    const hit = this.items.find((s) => s.id === id);
+    const hit = this.store.items().find((s) => s.id === id);
     return hit && { ...hit };
   }
 
   /** Save a forward; the same forward (profile, region, instance, ports, host) saved again is updated. */
   add(input: SavedForwardInput, used = false): Promise<SavedForward> {
-    return this.change((items) => {
+    return this.store.change((items) => {
       const at = this.now();
       const existing = items.find((s) => sameForward(s, input));
       if (existing) {
@@ -128,7 +108,7 @@ export class SavedForwards implements Disposable {
 
   /** Forget a saved forward (one already gone is not an error). */
   remove(id: string): Promise<boolean> {
-    return this.change((items) => {
+    return this.store.change((items) => {
       const left = items.filter((s) => s.id !== id);
       return { items: left, result: left.length !== items.length };
     });
@@ -136,7 +116,7 @@ export class SavedForwards implements Disposable {
 
   /** Record that a saved forward was opened now. */
   touch(id: string): Promise<SavedForward> {
-    return this.change((items) => {
+    return this.store.change((items) => {
       const hit = items.find((s) => s.id === id);
       if (!hit) throw new UnknownSavedForwardError(id);
       const updated = { ...hit, lastUsedAt: this.now() };
@@ -146,114 +126,18 @@ export class SavedForwards implements Disposable {
 
   /** Resolves when every change so far is on disk. */
   flush(): Promise<void> {
-    return this.writing.then(
-      () => undefined,
-      () => undefined,
-    );
+    return this.store.flush();
   }
 
   dispose(): void {
+    this.sub.dispose();
+    this.store.dispose();
     this.changed.dispose();
   }
+}
 
-  // -------------------------------------------------------------------------------------------
-
-  private sorted(): SavedForward[] {
-    const used = (s: SavedForward): number => s.lastUsedAt ?? s.createdAt;
-    return [...this.items].sort((a, b) => used(b) - used(a)).map((s) => ({ ...s }));
-  }
-
-  /** One change at a time: the file as it is now, the change, then the file written. */
-  private change<T>(fn: (items: SavedForward[]) => { items: SavedForward[]; result: T }): Promise<T> {
-    const run = async (): Promise<T> => {
-      this.reload(true);
-      if (this.blocked) throw new Error(this.blocked);
-      const { items, result } = fn(this.items);
-      if (this.file) {
-        const text = `${JSON.stringify({ version: 1, forwards: items }, null, 2)}\n`;
-        try {
-          await writeFileAtomic(this.file, text);
-        } catch (err) {
-          throw new Error(`Cannot write the saved port forwards to ${this.file}: ${(err as Error).message}`, {
-            cause: err,
-          });
-        }
-        this.seen = this.stamp();
-      }
-      this.items = items;
-      this.changed.fire(this.sorted());
-      return result;
-    };
-    const next = this.writing.then(run, run);
-    this.writing = next.catch(() => undefined);
-    return next;
-  }
-
-  private stamp(): string | null {
-    if (!this.file) return null;
-    try {
-      const st = fs.statSync(this.file);
-      return `${st.size}:${st.mtimeMs}:${st.ino}`;
-    } catch {
-      return null;
-    }
-  }
-
-  /** Read the file (when `ifChanged`, only when it changed since last seen). */
-  private reload(ifChanged: boolean): void {
-    if (!this.file) return;
-    const stamp = this.stamp();
-    if (ifChanged && stamp === this.seen) return;
-    const before = JSON.stringify(this.items);
-    this.seen = stamp;
-    let text: string;
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') {
-        // Unreadable (permissions): keep what we have, and write nothing over it.
-        this._problem = `The saved port forwards in ${this.file} cannot be read (${(err as Error).message}); fix its permissions.`;
-        this.blocked = this._problem;
-        this.log.warn({ err, file: this.file }, 'the saved port forwards cannot be read');
-        return;
-      }
-      this.items = [];
-      this.blocked = null;
-      if (before !== '[]') this.changed.fire([]);
-      return;
-    }
-    this.blocked = null;
-    let why: string | undefined;
-    let parsed: z.infer<typeof SavedFileSchema> | undefined;
-    try {
-      const result = SavedFileSchema.safeParse(JSON.parse(text));
-      if (result.success) parsed = result.data;
-      else why = `not the expected form: ${describeIssues(result.error)}`;
-    } catch (err) {
-      why = `not valid JSON: ${(err as Error).message}`;
-    }
-    if (parsed) {
-      this.items = parsed.forwards;
-    } else {
-      this.setAside(why ?? 'damaged');
-      this.items = [];
-    }
-    if (ifChanged && JSON.stringify(this.items) !== before) this.changed.fire(this.sorted());
-  }
-
-  private setAside(why: string): void {
-    const file = this.file!;
-    const aside = `${file}.damaged-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
-    try {
-      fs.renameSync(file, aside);
-      this.seen = null;
-      this._problem = `The saved port forwards in ${file} could not be read (${why}). The file was set aside as ${aside}; re-create them, or fix that file and move it back.`;
-      this.log.warn({ file, aside, why }, 'the saved port forwards file is damaged; set aside');
-    } catch (err) {
-      this._problem = `The saved port forwards in ${file} could not be read (${why}), and the file could not be set aside (${(err as Error).message}); nothing is saved until it is fixed or removed.`;
-      this.blocked = this._problem;
-      this.log.warn({ err, file, why }, 'the saved port forwards file is damaged and could not be set aside');
-    }
-  }
+/** Most recently used (else created) first, as copies. */
+function sorted(items: readonly SavedForward[]): SavedForward[] {
+  const used = (s: SavedForward): number => s.lastUsedAt ?? s.createdAt;
+  return [...items].sort((a, b) => used(b) - used(a)).map((s) => ({ ...s }));
 }

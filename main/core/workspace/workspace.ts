@@ -31,6 +31,8 @@ import type {
   ProfileList,
   ResourceSnapshot,
   SessionInfo,
+  SessionLaunch,
+  SessionPreset,
   Settings,
 } from '../../../preload/api.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -41,6 +43,14 @@ import {
   type ManagedSessionInfo,
   type SessionManagerOptions,
 } from '../sessions/session-manager.js';
+import {
+  NotReattachableError,
+  SessionPersistence,
+  type LostSession,
+  type PersistenceMode,
+  type ReattachedEvent,
+  type SessionPersistenceOptions,
+} from '../sessions/persistent.js';
 import type { InstanceSummary } from '../ssm/types.js';
 import { DisposableStore, Emitter, type Event } from '../util/lifecycle.js';
 import { CLIENT_VERSION } from '../version.js';
@@ -60,6 +70,15 @@ import { ConfigStore } from '../config/store.js';
 import { IN_MEMORY } from '../config/load.js';
 import { PortsService } from './ports.js';
 import { SAVED_FORWARDS_FILE, SavedForwards } from './saved-forwards.js';
+import { SESSION_PRESETS_FILE, SessionPresets, UnknownPresetError } from './session-presets.js';
+import {
+  COMMAND_DOCUMENT,
+  explicitChoice,
+  planLaunch,
+  presetChoice,
+  type ChoiceFields,
+  type LaunchPlan,
+} from '../sessions/session-launch.js';
 import type { Config } from '../config/schema.js';
 import { flowControl, networkOptions, reconnectPolicy, sessionLimits } from '../config/apply.js';
 import { Network } from '../net/network.js';
@@ -92,6 +111,8 @@ export interface WorkspaceOptions {
   discover?: (sandboxRegion: string) => Promise<ProfileDiscovery>;
   /** Session manager options (limits, reconnect policy, health checks, inactive timeout). */
   manager?: Omit<SessionManagerOptions, 'controlPlaneFor' | 'logger'>;
+  /** Persistent sessions' automatic re-attach: its waits and network watch (tests). */
+  persistence?: Pick<SessionPersistenceOptions, 'autoDelaysMs' | 'networkWatch'>;
   output?: Omit<OutputBatcherOptions, 'emit'>;
   metricsIntervalMs?: number;
   /** How long an instance list is served from memory without `refresh` (default 15 s). */
@@ -107,6 +128,11 @@ export interface WorkspaceOptions {
    * file (`<appData>/forwards.json`), in memory when the configuration is; null: in memory.
    */
   forwardsFile?: string | null;
+  /**
+   * The session presets (session-presets.ts): default `session-presets.json` beside the
+   * configuration file, in memory when the configuration is; null: in memory.
+   */
+  presetsFile?: string | null;
   /** How often a forward's traffic figures are reported at most (default 1000 ms). */
   portsUpdateIntervalMs?: number;
   /**
@@ -116,6 +142,9 @@ export interface WorkspaceOptions {
    */
   openUrl?: (url: string) => void;
 }
+
+/** What sessions.open may choose besides the instance: an explicit document and shell setup, or a preset. */
+type OpenChoice = ChoiceFields & { presetId?: string | undefined };
 
 /** sessions.open or ports.open refused by the resource governor (the message says why and what to do). */
 export class ResourceLimitError extends Error {
@@ -170,6 +199,8 @@ export class Workspace implements WorkspaceService {
   private active!: { profile: string; region: string; endpoint: string | undefined };
   private sandboxRegion = 'us-east-1';
   private readonly manager: SessionManager;
+  /** Persistent sessions: tmux/screen names, lost sessions, re-attach (main/core/sessions/persistent.ts). */
+  private readonly persistence: SessionPersistence;
   private readonly batcher: OutputBatcher;
   private readonly metrics: SessionMetrics;
   private readonly resources: WorkspaceResources;
@@ -186,6 +217,9 @@ export class Workspace implements WorkspaceService {
   private readonly history: HistoryStore | undefined;
   private readonly recorder: SessionRecorder | undefined;
   private readonly savedForwards: SavedForwards;
+  private readonly presets: SessionPresets;
+  /** How each session was started when not the plain shell (its document, user, preset). */
+  private readonly launches = new Map<string, SessionLaunch>();
   private readonly ports: PortsService;
 
   private readonly _onEvent = this.store.add(new Emitter<BridgeEvent>());
@@ -248,6 +282,14 @@ export class Workspace implements WorkspaceService {
       },
       logger: this.log,
     });
+    // Before wireManager: a lost session is known as such when the workspace reports its close.
+    this.persistence = new SessionPersistence({
+      manager: this.manager,
+      autoReattach: () => this.config.config.session.auto_reattach,
+      admit: () => this.admit(),
+      logger: this.log,
+      ...options.persistence,
+    });
     this.batcher = this.store.add(
       new OutputBatcher({
         intervalMs: cfg.performance.ui_update_interval_ms,
@@ -282,10 +324,13 @@ export class Workspace implements WorkspaceService {
     }
     this.resources = this.createResources();
     this.savedForwards = this.store.add(new SavedForwards({ file: this.forwardsFile(), logger: this.log }));
+    this.presets = this.store.add(new SessionPresets({ file: this.presetsFile(), logger: this.log }));
+    this.store.add(this.presets.onDidChange((presets) => this.emit('presets.changed', { presets })));
     this.ports = this.createPorts();
     this.store.add(this.resources.monitor.addLeakSource('port forwards', () => this.ports.size));
     this.wireConfig();
     this.wireManager();
+    this.wirePersistence();
     this.handlers = this.createHandlers();
   }
 
@@ -709,7 +754,11 @@ export class Workspace implements WorkspaceService {
         const closed = this.toInfo(info);
         // Kept briefly so a page that asks right after still learns how it ended.
         this.closedInfo.set(info.id, closed);
-        if (this.closedInfo.size > 100) this.closedInfo.delete(this.closedInfo.keys().next().value!);
+        if (this.closedInfo.size > 100) {
+          const oldest = this.closedInfo.keys().next().value!;
+          this.closedInfo.delete(oldest);
+          this.launches.delete(oldest);
+        }
         this.emit('session.updated', closed);
         this._onCount.fire(this.manager.size);
         this.resources.monitor.updateProbeTimer();
@@ -737,6 +786,8 @@ export class Workspace implements WorkspaceService {
       openedAt: m.openedAt,
       openMs: Math.round(m.openMs * 10) / 10,
       lastActivityAt: m.lastActivityAt,
+      ...(this.launches.has(m.id) ? { launch: this.launches.get(m.id)! } : {}),
+      ...this.persistenceInfo(m.id, m.state === 'closed'),
     };
   }
 
@@ -764,9 +815,11 @@ export class Workspace implements WorkspaceService {
     cols?: number,
     rows?: number,
     on: { profile: string; region: string } = this.active,
+    choice: OpenChoice = {},
   ): Promise<SessionInfo> {
     const { profile, region } = on;
     await this.resolveProfile(profile, region);
+    const plan = await this.launchPlan(instanceId, profile, region, choice);
     if (!this.names.has(instanceId)) {
       // Opened without listing first (a recent instance from the tray): name it if we can.
       const cached = this.instanceCache.get(key(profile, region));
@@ -775,19 +828,234 @@ export class Workspace implements WorkspaceService {
     }
     this.admit();
     let info: ManagedSessionInfo;
+    let persistent: boolean;
     try {
-      info = await this.manager.open({
-        profile,
-        region,
-        target: instanceId,
-        ...(cols && rows ? { cols, rows } : {}),
-      });
+      const opened = await this.persistence.open(
+        {
+          profile,
+          region,
+          target: instanceId,
+          ...(cols && rows ? { cols, rows } : {}),
+          ...(plan.documentName ? { documentName: plan.documentName } : {}),
+          ...(plan.parameters ? { parameters: plan.parameters } : {}),
+          ...(plan.startupInput ? { startupInput: plan.startupInput } : {}),
+        },
+        // A command session runs its command, not a shell to start tmux or screen in.
+        plan.documentName === COMMAND_DOCUMENT ? 'off' : this.persistenceMode(instanceId, profile, region),
+      );
+      info = opened.info;
+      persistent = opened.persistence !== null;
     } catch (err) {
       if (err instanceof SessionLimitError) this.notice(null, 'limit', err.message);
       throw err;
     }
+    if (plan.launch) this.launches.set(info.id, plan.launch);
+    // Its first session.updated went out before the launch and its tmux/screen session were known.
+    if (plan.launch || persistent) this.emitSession(info.id);
     this.rememberRecent(instanceId, profile, region);
     return this.toInfo(this.manager.get(info.id) ?? info);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Session presets: what a session runs (document, run-as user, shell profile)
+  // -------------------------------------------------------------------------------------------
+
+  /** `session-presets.json` beside the configuration file, unless the caller says otherwise; none when in memory. */
+  private presetsFile(): string | null {
+    if (this.options.presetsFile !== undefined) return this.options.presetsFile;
+    if (this.config.file === IN_MEMORY) return null;
+    return path.join(path.dirname(this.config.file), SESSION_PRESETS_FILE);
+  }
+
+  /** The explicit choice, else the preset asked for, else the instance's or its tags' preset, else the shell. */
+  private async launchPlan(
+    instanceId: string,
+    profile: string,
+    region: string,
+    { presetId, ...fields }: OpenChoice,
+  ): Promise<LaunchPlan> {
+    const explicit = explicitChoice(fields);
+    const instance = this.instanceCache
+      .get(key(profile, region))
+      ?.instances.find((i) => i.instanceId === instanceId);
+    const target = instance ? { instanceId, windows: /windows/i.test(instance.platform) } : undefined;
+    if (explicit) return planLaunch(explicit, undefined, target);
+    let preset: SessionPreset | undefined;
+    if (presetId) {
+      preset = this.presets.get(presetId);
+      if (!preset) throw new UnknownPresetError(presetId, this.presets.list(profile));
+    } else {
+      preset = await this.presetFor(instanceId, profile, region);
+    }
+    return preset ? planLaunch(presetChoice(preset), preset, target) : {};
+  }
+
+  /** The preset of an instance on a profile: its own, else one of its tags' (from the instance list). */
+  private async presetFor(
+    instanceId: string,
+    profile: string,
+    region: string,
+  ): Promise<SessionPreset | undefined> {
+    let tags: Record<string, string> | undefined;
+    if (this.presets.hasTagPresets(profile)) {
+      const find = (list: InstanceList | undefined): InstanceSummary | undefined =>
+        list?.instances.find((i) => i.instanceId === instanceId);
+      let hit = find(this.instanceCache.get(key(profile, region)));
+      if (!hit) {
+        try {
+          hit = find(await this.fetchInstances(profile, region));
+        } catch (err) {
+          this.log.warn({ err, instanceId }, 'no instance list for its tags: only instance presets apply');
+        }
+      }
+      tags = hit?.tags;
+    }
+    return this.presets.resolve({ profile, instanceId, ...(tags ? { tags } : {}) });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Persistent sessions: tmux/screen, re-attach after a drop the service did not outlast
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Whether a new shell starts inside tmux or screen: session.persistence (a preset could carry
+   * its own); never on a Windows instance (PowerShell has neither).
+   */
+  private persistenceMode(instanceId: string, profile: string, region: string): PersistenceMode {
+    const mode = this.config.config.session.persistence;
+    if (mode === 'off') return mode;
+    const instance = this.instanceCache
+      .get(key(profile, region))
+      ?.instances.find((i) => i.instanceId === instanceId);
+    if (instance && /windows/i.test(instance.platform)) {
+      this.log.info(
+        { instanceId },
+        `session.persistence is ${mode}, but a Windows instance has no ${mode}: a plain shell`,
+      );
+      return 'off';
+    }
+    return mode;
+  }
+
+  /** The contract's persistence fields of a session: its tmux/screen session, where it came from, and (closed) whether it can be re-attached. */
+  private persistenceInfo(
+    id: string,
+    closed: boolean,
+  ): Pick<SessionInfo, 'persistence' | 'reattachedFrom' | 'reattachable'> {
+    const persistence = this.persistence.persistenceOf(id);
+    const from = this.persistence.reattachedFrom(id);
+    const lost = closed ? this.persistence.lost(id) : undefined;
+    return {
+      ...(persistence ? { persistence } : {}),
+      ...(from ? { reattachedFrom: from } : {}),
+      ...(lost ? { reattachable: reattachableInfo(lost) } : {}),
+    };
+  }
+
+  private wirePersistence(): void {
+    const p = this.persistence;
+    this.store.add(
+      p.onLost((lost) => {
+        const where = this.names.get(lost.instanceId) ?? lost.instanceId;
+        const kept = lost.persistence
+          ? `${lost.persistence.tool} session ${lost.persistence.name} keeps running there`
+          : 'nothing was kept running there (session.persistence is off)';
+        const next = lost.auto
+          ? 'Re-attaching by itself.'
+          : lost.persistence
+            ? 'Re-attach to continue where you were.'
+            : 'Re-attach opens a new shell below the old screen.';
+        this.notice(
+          lost.id,
+          'network-lost',
+          `The connection to ${where} was lost for longer than the service keeps sessions; ${kept}. ${next}`,
+        );
+      }),
+    );
+    this.store.add(
+      p.onAutoProgress((lost) => {
+        this.updateClosed(lost.id);
+        if (lost.auto?.phase === 'gave-up') {
+          const where = this.names.get(lost.instanceId) ?? lost.instanceId;
+          this.notice(
+            lost.id,
+            'network-lost',
+            `Could not re-attach to ${where} after ${lost.auto.attempt} attempts (${lost.auto.lastError ?? 'unknown error'}). Use Re-attach to try again.`,
+          );
+        }
+      }),
+    );
+    this.store.add(p.onReattached((e) => this.reattached(e)));
+    this.store.add(this.resources.monitor.addLeakSource('lost sessions remembered', () => p.lostCount));
+  }
+
+  /** A lost session was replaced: history, the old session's record, every window, a notice when automatic. */
+  private reattached(e: ReattachedEvent): void {
+    const { previousId, info, persistence } = e;
+    const what = persistence
+      ? `${persistence.tool} session ${persistence.name}`
+      : 'a new shell (persistence off)';
+    const at = Date.now();
+    // The same document and preset as the lost one: the same description.
+    const launch = this.launches.get(previousId);
+    if (launch) this.launches.set(info.id, launch);
+    this.history?.recordEvent({
+      sessionId: info.id,
+      at,
+      kind: 'reattached',
+      detail: `re-attached from ${previousId} (${what})`,
+    });
+    this.history?.recordEvent({
+      sessionId: previousId,
+      at,
+      kind: 'reattached-as',
+      detail: `re-attached as ${info.id} (${what})`,
+    });
+    this.emit('session.reattached', { previousId, session: this.toInfo(this.manager.get(info.id) ?? info) });
+    this.updateClosed(previousId);
+    if (e.automatic) {
+      const where = this.names.get(info.instanceId) ?? info.instanceId;
+      this.notice(
+        info.id,
+        'reconnected',
+        persistence
+          ? `Re-attached to ${persistence.tool} session ${persistence.name} on ${where}.`
+          : `Opened a new shell on ${where} in place of the lost session (nothing was kept running there).`,
+      );
+    }
+  }
+
+  /** The remembered closed session `id` with its persistence fields of now, sent to every window. */
+  private updateClosed(id: string): void {
+    const closed = this.closedInfo.get(id);
+    if (!closed) return;
+    const { reattachable: _gone, ...rest } = closed;
+    const next: SessionInfo = { ...rest, ...this.persistenceInfo(id, true) };
+    this.closedInfo.set(id, next);
+    this.emit('session.updated', next);
+  }
+
+  /** The tab of a lost session closed: it is not re-attached any more. */
+  private dropReattachable(id: string): void {
+    this.persistence.forget(id);
+    this.updateClosed(id);
+  }
+
+  private async reattachSession(sessionId: string, cols?: number, rows?: number): Promise<SessionInfo> {
+    const live = this.manager.get(sessionId);
+    if (live)
+      throw new NotReattachableError(
+        `Session ${sessionId} is still ${live.state}; there is nothing to re-attach (close it first to start over).`,
+      );
+    const lost = this.persistence.lost(sessionId);
+    if (lost) await this.resolveProfile(lost.profile, lost.region);
+    try {
+      const done = await this.persistence.reattach(sessionId, cols && rows ? { cols, rows } : undefined);
+      return this.toInfo(this.manager.get(done.info.id) ?? done.info);
+    } catch (err) {
+      if (err instanceof SessionLimitError) this.notice(null, 'limit', err.message);
+      throw err;
+    }
   }
 
   /** Refuse a new session (shell or port forward) when the resource governor refuses them. */
@@ -902,11 +1170,13 @@ export class Workspace implements WorkspaceService {
       'profiles.select': ({ profile, region }) => this.selectProfile(profile, region),
       'instances.list': (req) => this.listInstances(req?.refresh ?? false),
       'sessions.list': async () => this.manager.list().map((s) => this.toInfo(s)),
-      'sessions.open': ({ instanceId, cols, rows }) => this.openSession(instanceId, cols, rows),
-      'sessions.write': async ({ sessionId, data }) => {
+      'sessions.open': ({ instanceId, cols, rows, ...choice }) =>
+        this.openSession(instanceId, cols, rows, this.active, choice),
+      'sessions.write': async ({ sessionId, data, delivery }) => {
         this.liveSession(sessionId);
         this.manager.write(sessionId, data);
         this.metrics.recordOut(sessionId, Buffer.byteLength(data));
+        if (delivery === 'acknowledged') await this.manager.whenInputDelivered(sessionId);
         return null;
       },
       'sessions.resize': async ({ sessionId, cols, rows }) => {
@@ -927,11 +1197,18 @@ export class Workspace implements WorkspaceService {
         return replay;
       },
       'sessions.close': async ({ sessionId }) => {
-        if (this.closedInfo.has(sessionId) && !this.manager.get(sessionId)) return null;
+        const lost = !!this.persistence.lost(sessionId);
+        if ((lost || this.closedInfo.has(sessionId)) && !this.manager.get(sessionId)) {
+          // A lost session's tab is closed: no re-attach (automatic or not) any more.
+          if (lost) this.dropReattachable(sessionId);
+          return null;
+        }
         this.liveSession(sessionId);
         await this.manager.terminate(sessionId, 'closed by the user');
         return null;
       },
+      'sessions.lost': async () => [...this.closedInfo.values()].filter((s) => s.reattachable),
+      'sessions.reattach': ({ sessionId, cols, rows }) => this.reattachSession(sessionId, cols, rows),
       'sessions.cancelReconnect': async ({ sessionId }) => {
         const info = this.liveSession(sessionId);
         if (info.state !== 'reconnecting')
@@ -998,6 +1275,14 @@ export class Workspace implements WorkspaceService {
         return null;
       },
       'ports.openSaved': ({ id }) => this.ports.openSaved(id),
+      'presets.list': async () => ({ presets: this.presets.list(), problem: this.presets.problem }),
+      'presets.save': (input) => this.presets.save(input),
+      'presets.delete': async ({ id }) => {
+        await this.presets.remove(id);
+        return null;
+      },
+      'presets.resolve': async ({ instanceId }) =>
+        (await this.presetFor(instanceId, this.active.profile, this.active.region)) ?? null,
       'history.reopen': async ({ sessionId }) => {
         const detail = this.history?.getSession(sessionId, 10);
         if (!detail)
@@ -1037,6 +1322,7 @@ export class Workspace implements WorkspaceService {
   onSystemResume(): void {
     this.log.info('system resumed: checking every session now');
     this.manager.onSystemResume();
+    this.persistence.retryNow();
   }
 
   onSystemSuspend(): void {
@@ -1117,6 +1403,8 @@ export class Workspace implements WorkspaceService {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // No automatic re-attach starts while the sessions go.
+      this.persistence.dispose();
       // The forwards first (with the sessions): they hold control planes of resolved profiles.
       await Promise.all([this.manager.shutdown(), this.ports.closeAll()]);
       this.ports.dispose();
@@ -1156,6 +1444,25 @@ function describeConnection(kind: string, detail: string): string {
     default:
       return detail;
   }
+}
+
+/** A lost session as the contract shows it (times as ISO strings). */
+function reattachableInfo(lost: LostSession): NonNullable<SessionInfo['reattachable']> {
+  const auto = lost.auto;
+  return {
+    reason: lost.reason,
+    ...(auto
+      ? {
+          auto: {
+            attempt: auto.attempt,
+            maxAttempts: auto.maxAttempts,
+            phase: auto.phase,
+            nextAttemptAt: auto.nextAttemptAt === null ? null : new Date(auto.nextAttemptAt).toISOString(),
+            lastError: auto.lastError,
+          },
+        }
+      : {}),
+  };
 }
 
 const LIMIT_HIT_LEVELS: ReadonlySet<string> = new Set(['slow-ui', 'trim', 'refuse']);

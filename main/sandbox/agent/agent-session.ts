@@ -27,7 +27,13 @@ import type { FaultController, SandboxInstance, SandboxSession, SessionRegistry 
 import { FaultyLink } from './faulty-link.js';
 import { spawnPipes, spawnPty, type SessionProcess } from './processes.js';
 import { Utf8Chunker } from './utf8-chunker.js';
+import { multiplexerEnv } from './multiplexers.js';
 import { PortAgent } from './port-agent.js';
+import { parsePortProperties } from '../../core/ssm/port/agent-features.js';
+import type { ResolvedDocument } from '../documents.js';
+import { DEFAULT_SHELL_USER, prepareRunAs, runAsProblem, userEnvironment } from './run-as.js';
+import { AgentEncryption } from './agent-encryption.js';
+import type { SandboxKmsKeys } from '../api/kms-keys.js';
 import { LOCAL_PORT_FORWARDING, type PortProperties } from '../../core/ssm/port/agent-features.js';
 
 /** The agent sends output in units of at most this many bytes (StreamDataPayloadSize). */
@@ -57,6 +63,19 @@ export interface AgentSessionOptions {
   /** Unacknowledged output messages before the PTY is paused. */
   outputHighWater: number;
   onEnded: (sessionId: string) => void;
+  /** KMS, for instances with kmsKeyId: the agent decrypts the session's data key with it. */
+  kms?: SandboxKmsKeys;
+  /**
+   * Where tmux and screen started in the shells keep their sockets (multiplexers.ts): this
+   * sandbox's own, so they are isolated and stopped when it closes. Unset: the tools' defaults.
+   */
+  multiplexerRoot?: string;
+  /**
+   * The session's document resolved with its parameters (documents.ts): its session type, a
+   * Standard_Stream's inputs (run-as user, shell profile, idle timeout), a command or port
+   * properties. Unset: the AWS-owned document of that name.
+   */
+  document?: ResolvedDocument;
 }
 
 type Phase = 'new' | 'handshaking' | 'running' | 'draining' | 'ended';
@@ -83,6 +102,10 @@ export class AgentSession {
   /** Sockets made silent by blackholeSocket: they can only be destroyed, not closed politely. */
   private readonly blackholed = new WeakSet<WebSocket>();
   private exitCode: number | undefined;
+  /** KMS encryption (instances with kmsKeyId), once the client's data key is decrypted. */
+  private encryption: AgentEncryption | undefined;
+  /** What the handshake does once the client has answered the encryption challenge. */
+  private afterChallenge: (() => void) | undefined;
   private readonly log: Logger;
 
   constructor(private readonly o: AgentSessionOptions) {
@@ -234,6 +257,8 @@ export class AgentSession {
   // ---- handshake ---------------------------------------------------------------------
 
   private sessionType(): string {
+    const type = this.o.document?.sessionType;
+    if (type) return type;
     const doc = this.o.session.documentName;
     if (doc === 'AWS-StartInteractiveCommand') return SessionTypeName.InteractiveCommands;
     if (doc === 'AWS-StartNonInteractiveCommand') return SessionTypeName.NonInteractiveCommands;
@@ -247,6 +272,8 @@ export class AgentSession {
    * (defaults of the AWS-owned documents: port 80, SSH port 22, local port 0).
    */
   private portProperties(): PortProperties {
+    const custom = this.o.document;
+    if (custom && !custom.builtIn && custom.port) return parsePortProperties(custom.port);
     const doc = this.o.session.documentName;
     const p = this.o.session.parameters;
     if (doc === 'AWS-StartSSHSession') return { portNumber: p.portNumber?.[0] ?? '22' };
@@ -262,16 +289,7 @@ export class AgentSession {
     this.phase = 'handshaking';
     this.handshakeStartedAt = performance.now();
     const properties =
-      this.sessionType() === SessionTypeName.Port
-        ? this.portProperties()
-        : {
-            idleSessionTimeout: String(Math.round(this.o.timeouts.idleTimeoutMs / 60_000)),
-            maxSessionDuration: this.o.timeouts.maxSessionDurationMs
-              ? String(Math.round(this.o.timeouts.maxSessionDurationMs / 60_000))
-              : '',
-            runAsEnabled: false,
-            shellProfile: { linux: '', windows: '' },
-          };
+      this.sessionType() === SessionTypeName.Port ? this.portProperties() : this.shellProperties();
     const actions: unknown[] = [
       {
         ActionType: ActionType.SessionType,
@@ -314,8 +332,18 @@ export class AgentSession {
       this.end(`Handshake failed: the client cannot run a ${this.sessionType()} session.`);
       return;
     }
+    const clientVersion = response.ClientVersion;
+    if (this.o.instance.kmsKeyId) {
+      this.challengeClient(this.o.instance.kmsKeyId, kms?.ActionResult, () => this.launch(clientVersion));
+      return;
+    }
+    this.launch(clientVersion);
+  }
+
+  /** The session's work, once the handshake response (and the encryption challenge) is through. */
+  private launch(clientVersion: string): void {
     if (this.sessionType() === SessionTypeName.Port) {
-      void this.startPort(response.ClientVersion);
+      void this.startPort(clientVersion);
       return;
     }
     try {
@@ -325,6 +353,60 @@ export class AgentSession {
       return;
     }
     this.completeHandshake();
+  }
+
+  /**
+   * KMS encryption, the agent's side: decrypt the client's data key with KMS (the session's
+   * encryption context), then challenge the client to prove it holds the same key; `then` runs
+   * once it has.
+   */
+  private challengeClient(keyId: string, actionResult: unknown, then: () => void): void {
+    try {
+      this.encryption = AgentEncryption.establish({
+        actionResult,
+        requiredKeyId: keyId,
+        sessionId: this.sessionId,
+        targetId: this.o.instance.instanceId,
+        kms: this.o.kms,
+      });
+    } catch (err) {
+      this.end(
+        `Handshake failed: KMS encryption with key ${keyId} could not be set up: ${(err as Error).message}.`,
+      );
+      return;
+    }
+    this.afterChallenge = then;
+    this.endpoint.send(PayloadType.EncChallengeRequest, this.encryption.challengeRequest());
+    this.handshakeTimer = this.addTimer(
+      () => this.end('The client did not answer the encryption challenge in time.'),
+      this.o.timeouts.handshakeTimeoutMs,
+    );
+  }
+
+  private onChallengeResponse(payload: Buffer): void {
+    const then = this.afterChallenge;
+    if (this.phase !== 'handshaking' || !this.encryption || !then) return;
+    this.afterChallenge = undefined;
+    if (this.handshakeTimer) this.clearTimer(this.handshakeTimer);
+    const verdict = this.encryption.verify(payload);
+    if (!verdict.ok) {
+      this.end(
+        `Handshake failed: the client's answer to the encryption challenge is wrong (${verdict.reason}); it does not hold this session's KMS data key.`,
+      );
+      return;
+    }
+    this.log.info({ keyArn: this.encryption.keyArn }, 'sandbox session is KMS-encrypted');
+    then();
+  }
+
+  /** A stream message to the client; Output, StdErr and ExitCode sealed when the session is encrypted. */
+  private sendData(payloadType: number, payload: Buffer): void {
+    const sealed =
+      this.encryption &&
+      (payloadType === PayloadType.Output ||
+        payloadType === PayloadType.StdErr ||
+        payloadType === PayloadType.ExitCode);
+    this.endpoint.send(payloadType, sealed ? this.encryption!.encrypt(payload) : payload);
   }
 
   private completeHandshake(): void {
@@ -343,7 +425,7 @@ export class AgentSession {
     const port = new PortAgent(
       {
         send: (payloadType, payload) => {
-          if (this.phase !== 'ended') this.endpoint.send(payloadType, payload);
+          if (this.phase !== 'ended') this.sendData(payloadType, payload);
         },
         writable: () => this.endpoint.writable,
         end: (reason, exitCode) => (reason ? this.end(reason, exitCode) : this.drainThenClose()),
@@ -379,10 +461,19 @@ export class AgentSession {
 
   private startShell(): void {
     const inst = this.o.instance;
+    const user = this.shellUser();
+    const basePath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+    // Linux and macOS: the user emulated (run-as.ts); the Windows prompt stays ssm-user's.
+    const identity =
+      inst.platformType === 'Windows' || !this.o.shell.endsWith('bash')
+        ? undefined
+        : userEnvironment(prepareRunAs(this.o.workDir, this.o.shell), user, inst.computerName, basePath);
+    if (!identity && user !== DEFAULT_SHELL_USER && inst.platformType !== 'Windows')
+      throw new Error(`the sandbox emulates run-as users with bash, and its shell here is ${this.o.shell}`);
     const prompt =
       inst.platformType === 'Windows' ? 'PS C:\\Users\\ssm-user> ' : `[ssm-user@${inst.computerName} \\W]$ `;
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      PATH: basePath,
       HOME: this.o.workDir,
       USER: 'ssm-user',
       LOGNAME: 'ssm-user',
@@ -393,27 +484,34 @@ export class AgentSession {
       HOSTNAME: inst.computerName,
       AWS_SSM_INSTANCE_ID: inst.instanceId,
       AWS_SSM_SESSION_ID: this.sessionId,
+      ...(this.o.multiplexerRoot ? multiplexerEnv(this.o.multiplexerRoot, inst.instanceId) : {}),
+      ...identity?.env,
     };
     const params = this.o.session.parameters;
     const type = this.sessionType();
-    const command = params.command?.join(' ') ?? '';
+    const command = this.o.document?.command ?? params.command?.join(' ') ?? '';
     const args =
       type === SessionTypeName.Shell
         ? this.o.shell.endsWith('bash')
           ? ['--noprofile', '--norc', '-i']
           : ['-i']
         : ['-c', command];
-    const spec = { file: this.o.shell, args, cwd: this.o.workDir, env, cols: this.cols, rows: this.rows };
+    const cwd = identity?.home ?? this.o.workDir;
+    const spec = { file: this.o.shell, args, cwd, env, cols: this.cols, rows: this.rows };
     // NonInteractiveCommands run on pipes with stdout and stderr apart, as the agent runs them.
     const proc = type === SessionTypeName.NonInteractiveCommands ? spawnPipes(spec) : spawnPty(spec);
     this.proc = proc;
+    // As the agent does: the document's shell profile is typed into the shell as it starts.
+    const profile = this.o.document?.shell?.shellProfile.linux ?? '';
+    if (type === SessionTypeName.Shell && profile.trim() !== '' && inst.platformType !== 'Windows')
+      proc.write(Buffer.from(`${profile}\n`));
     const chunkers = {
       stdout: new Utf8Chunker(AGENT_PAYLOAD_SIZE),
       stderr: new Utf8Chunker(AGENT_PAYLOAD_SIZE),
     };
     const send = (payloads: Buffer[], stream: 'stdout' | 'stderr'): void => {
       const payloadType = stream === 'stderr' ? PayloadType.StdErr : PayloadType.Output;
-      for (const p of payloads) this.endpoint.send(payloadType, p);
+      for (const p of payloads) this.sendData(payloadType, p);
     };
     proc.onData((data, stream) => {
       if (this.phase === 'ended') return;
@@ -427,7 +525,7 @@ export class AgentSession {
       this.exitCode = exitCode;
       this.proc = undefined;
       if (type === SessionTypeName.NonInteractiveCommands) {
-        this.endpoint.send(PayloadType.ExitCode, Buffer.from(`EXIT_CODE: ${exitCode}`));
+        this.sendData(PayloadType.ExitCode, Buffer.from(`EXIT_CODE: ${exitCode}`));
       }
       this.drainThenClose();
     });
@@ -453,11 +551,17 @@ export class AgentSession {
       case PayloadType.HandshakeResponse:
         this.onHandshakeResponse(msg.payload);
         return;
-      case PayloadType.Output:
-        this.resetIdleTimer();
-        if (this.port) this.port.input(msg.payload);
-        else this.proc?.write(msg.payload);
+      case PayloadType.EncChallengeResponse:
+        this.onChallengeResponse(msg.payload);
         return;
+      case PayloadType.Output: {
+        this.resetIdleTimer();
+        const input = this.openInput(msg);
+        if (!input) return;
+        if (this.port) this.port.input(input);
+        else this.proc?.write(input);
+        return;
+      }
       case PayloadType.Size: {
         try {
           const size = parsePayload(SizeSchema, msg.payload, 'size message');
@@ -481,13 +585,56 @@ export class AgentSession {
     }
   }
 
+  /** The client's Output, opened when the session is encrypted; undefined (and the session ended) when it does not open. */
+  private openInput(msg: ClientMessage): Buffer | undefined {
+    if (!this.encryption) return msg.payload;
+    try {
+      return this.encryption.decrypt(msg.payload);
+    } catch (err) {
+      this.end(
+        `Input message ${msg.sequenceNumber} from the client did not decrypt with the session's KMS data key (${(err as Error).message}); the session was terminated.`,
+      );
+      return undefined;
+    }
+  }
+
   private resetIdleTimer(): void {
     if (this.idleTimer) this.clearTimer(this.idleTimer);
-    if (this.o.timeouts.idleTimeoutMs <= 0) return;
+    const idleMs = this.idleTimeoutMs();
+    if (idleMs <= 0) return;
     this.idleTimer = this.addTimer(
       () => this.end(`Your session timed out due to inactivity and has been terminated.`),
-      this.o.timeouts.idleTimeoutMs,
+      idleMs,
     );
+  }
+
+  /** The document's idleSessionTimeout (minutes), else the sandbox's. */
+  private idleTimeoutMs(): number {
+    const minutes = this.o.document?.shell?.idleSessionTimeout;
+    return minutes ? minutes * 60_000 : this.o.timeouts.idleTimeoutMs;
+  }
+
+  /** A shell session's properties in the handshake: the document's inputs, as the agent reports them. */
+  private shellProperties(): Record<string, unknown> {
+    const shell = this.o.document?.shell;
+    return {
+      idleSessionTimeout: String(Math.round(this.idleTimeoutMs() / 60_000)),
+      maxSessionDuration: this.o.timeouts.maxSessionDurationMs
+        ? String(Math.round(this.o.timeouts.maxSessionDurationMs / 60_000))
+        : '',
+      runAsEnabled: shell?.runAsEnabled ?? false,
+      runAsDefaultUser: shell?.runAsDefaultUser ?? '',
+      shellProfile: shell?.shellProfile ?? { linux: '', windows: '' },
+    };
+  }
+
+  /** Who the shell runs as: the document's run-as user when enabled, else ssm-user; throws as the agent fails. */
+  private shellUser(): string {
+    const shell = this.o.document?.shell;
+    if (!shell?.runAsEnabled) return DEFAULT_SHELL_USER;
+    const problem = runAsProblem(true, shell.runAsDefaultUser);
+    if (problem) throw new Error(problem);
+    return shell.runAsDefaultUser;
   }
 
   // ---- ending ----------------------------------------------------------------------------
@@ -516,6 +663,8 @@ export class AgentSession {
     this.proc = undefined;
     proc?.kill();
     this.port?.dispose();
+    this.encryption?.dispose();
+    this.afterChallenge = undefined;
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
       ws.send(encodeChannelClosed(this.sessionId, reason));

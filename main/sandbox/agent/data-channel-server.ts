@@ -13,8 +13,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from '../../core/log/logger.js';
 import { canStartSession } from '../fleet.js';
-import type { FaultController, Fleet, SandboxInstance, SessionRegistry } from '../types.js';
+import type { SessionDocuments, ResolvedDocument } from '../documents.js';
+import type { FaultController, Fleet, SandboxInstance, SandboxSession, SessionRegistry } from '../types.js';
 import { AgentSession, type AgentTimeouts } from './agent-session.js';
+import type { SandboxKmsKeys } from '../api/kms-keys.js';
+import { createMultiplexerRoot, stopMultiplexers } from './multiplexers.js';
 
 export interface DataChannelServerOptions {
   /** Session timeouts; each defaults to the service's behaviour. */
@@ -33,6 +36,10 @@ export interface DataChannelServerDeps extends DataChannelServerOptions {
   registry: SessionRegistry;
   fleet: Fleet;
   faults: FaultController;
+  /** KMS, for instances that require encrypted sessions (the agent decrypts the session's data key). */
+  kms?: SandboxKmsKeys;
+  /** Session documents: each session's document is resolved when its agent starts (documents.ts). */
+  documents?: SessionDocuments;
   logger: Logger;
 }
 
@@ -56,6 +63,8 @@ export class DataChannelServer {
   private readonly sockets = new Set<WebSocket>();
   private readonly workRoot: string;
   private readonly workDirs = new Map<string, string>();
+  /** tmux and screen sockets of the shells (multiplexers.ts), made on first use. */
+  private multiplexerRoot: string | undefined;
   private readonly timeouts: AgentTimeouts;
   private readonly shell: string;
   private closed = false;
@@ -88,6 +97,17 @@ export class DataChannelServer {
     };
     deps.faults.on('blackholeSockets', onBlackhole);
     this.unsubscribe.push(() => deps.faults.off('blackholeSockets', onBlackhole));
+    // A drop that outlasted the reconnect window: the socket goes and the service ends the
+    // session, without a word to the client (which learns it when it tries to resume).
+    const onExpire = (sessionId?: string): void => {
+      for (const [id, s] of [...this.sessions]) {
+        if (sessionId && id !== sessionId) continue;
+        s.dropSocket();
+        s.end(`Session ${id} was disconnected for too long and has been terminated.`);
+      }
+    };
+    deps.faults.on('expireSessions', onExpire);
+    this.unsubscribe.push(() => deps.faults.off('expireSessions', onExpire));
 
     const onChanged = (instance: SandboxInstance): void => {
       const offline = !canStartSession(instance);
@@ -95,6 +115,11 @@ export class DataChannelServer {
     };
     deps.fleet.on('changed', onChanged);
     this.unsubscribe.push(() => deps.fleet.off('changed', onChanged));
+  }
+
+  /** Where the shells' tmux and screen keep their sockets (one folder per instance), once a session ran. */
+  get multiplexerDir(): string | undefined {
+    return this.multiplexerRoot;
   }
 
   get activeSessions(): number {
@@ -174,10 +199,25 @@ export class DataChannelServer {
       shell: this.shell,
       outputHighWater: this.deps.outputHighWater ?? 10_000,
       onEnded: (id) => this.sessions.delete(id),
+      ...(this.deps.kms ? { kms: this.deps.kms } : {}),
+      multiplexerRoot: (this.multiplexerRoot ??= createMultiplexerRoot()),
+      ...this.documentOf(session),
     });
     this.sessions.set(sessionId, agent);
     if (!canStartSession(instance)) agent.setOffline(true);
     return agent;
+  }
+
+  /** The session's document as it is now (a custom one removed since StartSession: the AWS default). */
+  private documentOf(session: SandboxSession): { document?: ResolvedDocument } {
+    try {
+      return this.deps.documents
+        ? { document: this.deps.documents.resolve(session.documentName, session.parameters) }
+        : {};
+    } catch (err) {
+      this.deps.logger.warn({ err, document: session.documentName }, 'session document no longer resolves');
+      return {};
+    }
   }
 
   /** Each fake instance has its own throwaway home directory, shared by its sessions. */
@@ -200,6 +240,8 @@ export class DataChannelServer {
     for (const ws of this.sockets) ws.terminate();
     this.sockets.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // tmux and screen servers outlive their sessions: they go with the sandbox.
+    if (this.multiplexerRoot) await stopMultiplexers(this.multiplexerRoot);
     rmSync(this.workRoot, { recursive: true, force: true });
   }
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { CallerIdentity } from '../credentials.js';
 import { LATEST_AGENT_VERSION, canStartSession, type FleetInstance } from '../fleet.js';
+import { DEFAULT_SESSION_DOCUMENT, SessionDocuments } from '../documents.js';
 import type { Fleet, SandboxInstance, SandboxSession, SessionRegistry } from '../types.js';
 import {
   ApiError,
@@ -19,6 +20,8 @@ import {
 export interface SsmDeps {
   fleet: Fleet & { lastPingDateTime?: (instanceId: string) => Date | undefined };
   registry: SessionRegistry;
+  /** The session documents StartSession accepts (default: the AWS-owned ones). */
+  documents?: SessionDocuments;
   /** Clock in ms (default Date.now). */
   now?: () => number;
 }
@@ -26,105 +29,11 @@ export interface SsmDeps {
 export const SSM_TARGET_PREFIX = 'AmazonSSM.';
 
 // ---------------------------------------------------------------------------
-// Session documents
+// Session documents: see ../documents.ts (the AWS-owned ones, preferences and custom ones)
 // ---------------------------------------------------------------------------
 
-interface ParameterSpec {
-  required?: boolean;
-  default?: string;
-  check: (value: string) => boolean;
-  expected: string;
-}
-
-const port =
-  (min: number): ParameterSpec['check'] =>
-  (v) =>
-    /^\d{1,5}$/.test(v) && Number(v) >= min && Number(v) <= 65535;
-const PORT: ParameterSpec = { check: port(1), expected: 'a port number from 1 to 65535' };
-const LOCAL_PORT: ParameterSpec = {
-  default: '0',
-  check: port(0),
-  expected: 'a port number from 0 to 65535 (0 picks a free port)',
-};
-
-/** The session documents the sandbox knows, with their parameters (defaults are filled in). */
-export const SESSION_DOCUMENTS: Record<string, Record<string, ParameterSpec>> = {
-  'SSM-SessionManagerRunShell': {},
-  'AWS-StartInteractiveCommand': {
-    command: { required: true, check: (v) => v.trim().length > 0, expected: 'a non-empty command line' },
-  },
-  'AWS-StartNonInteractiveCommand': {
-    command: { required: true, check: (v) => v.trim().length > 0, expected: 'a non-empty command line' },
-  },
-  'AWS-StartPortForwardingSession': {
-    portNumber: { ...PORT, default: '80' },
-    localPortNumber: LOCAL_PORT,
-  },
-  'AWS-StartPortForwardingSessionToRemoteHost': {
-    host: {
-      required: true,
-      check: (v) => /^[^\s$|;&`<>\\"']{1,253}$/.test(v),
-      expected: 'a host name or IP address (no spaces or shell characters)',
-    },
-    portNumber: { ...PORT, default: '80' },
-    localPortNumber: LOCAL_PORT,
-  },
-  'AWS-StartSSHSession': {
-    portNumber: { ...PORT, default: '22' },
-  },
-};
-
-export const DEFAULT_SESSION_DOCUMENT = 'SSM-SessionManagerRunShell';
-
-function invalidParameters(message: string): ApiError {
-  return new ApiError('InvalidParameters', message);
-}
-
-/** Checks parameters against the document and returns them with defaults filled in. */
-export function resolveDocumentParameters(
-  documentName: string,
-  parameters: Record<string, string[]>,
-): Record<string, string[]> {
-  const specs = SESSION_DOCUMENTS[documentName];
-  if (!specs) {
-    throw new ApiError(
-      'InvalidDocument',
-      `Document ${documentName} does not exist or is not a session document. Session documents: ${Object.keys(SESSION_DOCUMENTS).join(', ')}.`,
-    );
-  }
-  const known = Object.keys(specs);
-  for (const name of Object.keys(parameters)) {
-    if (!specs[name]) {
-      throw invalidParameters(
-        `Parameter "${name}" is not defined in document ${documentName}` +
-          (known.length ? ` (its parameters: ${known.join(', ')}).` : ' (it takes no parameters).'),
-      );
-    }
-  }
-  const out: Record<string, string[]> = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    const values = parameters[name];
-    if (values === undefined || values.length === 0) {
-      if (spec.required) {
-        throw invalidParameters(
-          `Parameter "${name}" is required by document ${documentName}; expected ${spec.expected}.`,
-        );
-      }
-      if (spec.default !== undefined) out[name] = [spec.default];
-      continue;
-    }
-    if (values.length !== 1) {
-      throw invalidParameters(`Parameter "${name}" takes exactly one value, got ${values.length}.`);
-    }
-    if (!spec.check(values[0]!)) {
-      throw invalidParameters(
-        `Parameter "${name}" has an invalid value ${JSON.stringify(values[0]!.slice(0, 100))}: expected ${spec.expected}.`,
-      );
-    }
-    out[name] = [values[0]!];
-  }
-  return out;
-}
+/** The documents of a sandbox started without custom ones. */
+const AWS_DOCUMENTS = new SessionDocuments();
 
 // ---------------------------------------------------------------------------
 // Request parsing
@@ -269,7 +178,10 @@ function startSession(body: string, caller: CallerIdentity, deps: SsmDeps): unkn
   if (problems.length) throw validationError(problems);
 
   const documentName = input.DocumentName ?? DEFAULT_SESSION_DOCUMENT;
-  const parameters = resolveDocumentParameters(documentName, input.Parameters ?? {});
+  const parameters = (deps.documents ?? AWS_DOCUMENTS).resolve(
+    documentName,
+    input.Parameters ?? {},
+  ).parameters;
   const instance = deps.fleet.get(target) as FleetInstance | undefined;
   // IAM is evaluated before the target's connection, as on AWS.
   if (instance?.startSessionDenied) throw startSessionDenied(caller, instance);

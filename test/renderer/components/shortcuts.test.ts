@@ -62,6 +62,13 @@ describe('shortcutAction', () => {
     ).toBeNull();
   });
 
+  it('leaves Ctrl/Cmd+Shift+B (broadcast input) to the terminal workbench', () => {
+    const target = document.body.querySelector('.xterm textarea');
+    expect(shortcutAction(key('B', { ctrlKey: true, shiftKey: true }, target), views, false)).toBeNull();
+    expect(shortcutAction(key('B', { ctrlKey: true, shiftKey: true }), views, false)).toBeNull();
+    expect(shortcutAction(key('b', { metaKey: true, shiftKey: true }, target), views, true)).toBeNull();
+  });
+
   it('uses Cmd on macOS', () => {
     expect(shortcutAction(key('k', { metaKey: true }), views, true)).toEqual({ type: 'focus-filter' });
     expect(shortcutAction(key('k', { ctrlKey: true }), views, true)).toBeNull();

@@ -193,3 +193,165 @@ describe('utf8Tail', () => {
     expect(utf8Tail('abc', 10)).toBe('abc');
   });
 });
+
+/** A sink with several named timers and a terminal whose parsing the test drives. */
+function floodHarness(options: { maxUnparsedBytes?: number } = {}) {
+  const written: Array<{ data: string; parsed: () => void }> = [];
+  const acks: number[] = [];
+  const timers = new Map<number, () => void>();
+  let nextTimer = 1;
+  const sink = new OutputSink({
+    maxUnparsedBytes: options.maxUnparsedBytes ?? 1000,
+    interruptBacklogBytes: 500,
+    interruptTailBytes: 300,
+    write: (data, parsed) => written.push({ data, parsed }),
+    ack: (bytes) => acks.push(bytes),
+    setTimer: (fn) => {
+      timers.set(nextTimer, fn);
+      return nextTimer++;
+    },
+    clearTimer: (h) => void timers.delete(h as number),
+  });
+  let parsedUpTo = 0;
+  return {
+    sink,
+    written,
+    acks,
+    acked: () => acks.reduce((a, b) => a + b, 0),
+    text: () => written.map((w) => w.data).join(''),
+    /** Parse everything written so far (and what that lets through). */
+    parseAll: () => {
+      while (parsedUpTo < written.length) written[parsedUpTo++]!.parsed();
+    },
+    fireTimers: () => {
+      const fns = [...timers.values()];
+      timers.clear();
+      for (const fn of fns) fn();
+    },
+  };
+}
+
+function lines(from: number, count: number, offset: number): OutputBatch {
+  let data = '';
+  for (let i = from; i < from + count; i++) data += `line ${String(i).padStart(4, '0')}\n`;
+  return { offset, bytes: data.length, data };
+}
+
+describe('OutputSink: bounded hand-over to xterm', () => {
+  it('hands xterm at most maxUnparsedBytes; the rest waits here, in order, and nothing is lost', () => {
+    const h = floodHarness();
+    let offset = 0;
+    for (let i = 0; i < 20; i++) {
+      const b = lines(i * 10, 10, offset); // 100 bytes each
+      offset += b.bytes;
+      h.sink.push(b);
+    }
+    expect(h.written).toHaveLength(10);
+    expect(h.sink.behindBytes).toBe(2000);
+    h.parseAll();
+    expect(h.written.length).toBe(20);
+    expect(h.text()).toBe(lines(0, 200, 0).data);
+    h.fireTimers();
+    expect(h.acked()).toBe(2000);
+    expect(h.sink.behindBytes).toBe(0);
+  });
+});
+
+describe('OutputSink: Ctrl-C while behind a flood', () => {
+  it('skips what was not drawn (acknowledged at once), then draws a notice and the latest lines when output stops', () => {
+    const h = floodHarness();
+    let offset = 0;
+    let n = 0;
+    const push = (count: number): void => {
+      const b = lines(n, count, offset);
+      n += count;
+      offset += b.bytes;
+      h.sink.push(b);
+    };
+    for (let i = 0; i < 30; i++) push(10); // 3000 bytes: 1000 in xterm, 2000 waiting
+    expect(h.sink.interrupt()).toBe(true);
+    expect(h.sink.isSkipping).toBe(true);
+    // The 2000 waiting bytes are acknowledged without being drawn.
+    h.fireTimers(); // (the quiet timer fires too: nothing more came)
+    expect(h.sink.isSkipping).toBe(false);
+    expect(h.acked()).toBe(2000);
+    const drawn = h.text();
+    expect(drawn.startsWith(lines(0, 100, 0).data)).toBe(true); // what xterm already had
+    expect(drawn).toContain('of output not shown after Ctrl-C]');
+    expect(drawn.endsWith('line 0299\n')).toBe(true); // the latest output is drawn
+    expect(drawn).not.toContain('line 0150\n'); // the middle was skipped
+    expect(h.sink.stats.interrupts).toBe(1);
+    expect(h.sink.stats.interruptSkippedBytes).toBeGreaterThan(1000);
+    // And then it draws everything again, acknowledging once parsed.
+    push(1);
+    h.parseAll();
+    expect(h.text().endsWith('line 0300\n')).toBe(true);
+    h.fireTimers();
+    expect(h.acked()).toBe(offset);
+  });
+
+  it('while skipping, output that keeps coming is acknowledged at once (the main side reads on)', () => {
+    const h = floodHarness();
+    let offset = 0;
+    for (let i = 0; i < 20; i++) {
+      const b = lines(i * 10, 10, offset);
+      offset += b.bytes;
+      h.sink.push(b);
+    }
+    h.sink.interrupt();
+    const before = h.written.length;
+    for (let i = 20; i < 120; i++) {
+      const b = lines(i * 10, 10, offset);
+      offset += b.bytes;
+      h.sink.push(b);
+    }
+    expect(h.written.length).toBe(before); // nothing drawn meanwhile
+    expect(h.sink.pendingAck + h.acked()).toBe(offset - 1000); // all but what xterm holds
+  });
+
+  it('does nothing when the terminal is not behind (a Ctrl-C at a quiet prompt)', () => {
+    const h = floodHarness();
+    h.sink.push({ offset: 0, bytes: 5, data: '^C\r\n$' });
+    expect(h.sink.interrupt()).toBe(false);
+    h.sink.push({ offset: 5, bytes: 1, data: ' ' });
+    expect(h.text()).toBe('^C\r\n$ ');
+  });
+
+  it('dispose while skipping cancels its timers', () => {
+    const h = floodHarness();
+    let offset = 0;
+    for (let i = 0; i < 20; i++) {
+      const b = lines(i * 10, 10, offset);
+      offset += b.bytes;
+      h.sink.push(b);
+    }
+    h.sink.interrupt();
+    h.sink.dispose();
+    const count = h.written.length;
+    h.fireTimers();
+    expect(h.written.length).toBe(count);
+  });
+});
+
+describe('OutputSink: drawAll', () => {
+  it('hands xterm what waits, whatever the bound, and ends a skip with its tail', () => {
+    const h = floodHarness();
+    let offset = 0;
+    for (let i = 0; i < 20; i++) {
+      const b = lines(i * 10, 10, offset);
+      offset += b.bytes;
+      h.sink.push(b);
+    }
+    h.sink.drawAll();
+    expect(h.text()).toBe(lines(0, 200, 0).data);
+    for (let i = 20; i < 40; i++) {
+      const b = lines(i * 10, 10, offset);
+      offset += b.bytes;
+      h.sink.push(b);
+    }
+    expect(h.sink.interrupt()).toBe(true);
+    h.sink.drawAll();
+    expect(h.sink.isSkipping).toBe(false);
+    expect(h.text().endsWith('line 0399\n')).toBe(true);
+  });
+});
