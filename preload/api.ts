@@ -193,6 +193,12 @@ export const ReattachableSchema = z.object({
 });
 export type Reattachable = z.infer<typeof ReattachableSchema>;
 
+/** A KMS-encrypted session's key (an id, ARN or alias: what the Session Manager preferences set). */
+export const SessionEncryptionSchema = z.object({
+  kmsKeyId: z.string().min(1).max(2048),
+});
+export type SessionEncryption = z.infer<typeof SessionEncryptionSchema>;
+
 export const SessionInfoSchema = z.object({
   id: SessionIdSchema,
   awsSessionId: z.string(),
@@ -234,6 +240,8 @@ export const SessionInfoSchema = z.object({
   reattachable: ReattachableSchema.optional(),
   /** Set when the session is not the default shell: its document, run-as user, preset. */
   launch: SessionLaunchSchema.optional(),
+  /** Set when the session is KMS-encrypted: the key, as the Session Manager preferences name it. */
+  encryption: SessionEncryptionSchema.optional(),
 });
 export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 

@@ -10,7 +10,14 @@ import { openConfiguredHistory } from '../core/config/runtime.js';
 import type { Config } from '../core/config/schema.js';
 import type { HistoryStore } from '../core/store/index.js';
 import { DisposableStore, type Disposable } from '../core/util/lifecycle.js';
-import { localUser, openedDetail, reconnectAttemptDetail } from '../core/workspace/session-recorder.js';
+import {
+  ENCRYPTED_EVENT,
+  encryptedDetail,
+  kmsKeyOfEvent,
+  localUser,
+  openedDetail,
+  reconnectAttemptDetail,
+} from '../core/workspace/session-recorder.js';
 
 export interface CliRecordMeta {
   instanceId: string;
@@ -52,6 +59,8 @@ export function recordCliSession(store: HistoryStore, session: SsmSession, meta:
     openMs: Math.round(meta.openMs * 10) / 10,
   });
   event('opened', openedDetail(session.sessionId, meta.openMs));
+  const kmsKeyId = session.handshake?.encrypted ? session.handshake.kmsKeyId : undefined;
+  if (kmsKeyId) event(ENCRYPTED_EVENT, encryptedDetail(kmsKeyId));
   subs.add(session.onOutput((b) => (bytesIn += b.length)));
   subs.add(session.onStderr((b) => (bytesIn += b.length)));
   subs.add(session.onStateChange((state) => event('state', state)));
@@ -73,4 +82,26 @@ export function recordCliSession(store: HistoryStore, session: SsmSession, meta:
     }),
   );
   return subs;
+}
+
+/**
+ * Which of these Session Manager sessions (AWS session ids) this machine opened KMS-encrypted,
+ * with their keys, as the history recorded them: DescribeSessions does not say. Sessions
+ * opened elsewhere, or before `since`, are not in the map.
+ */
+export function recordedEncryption(
+  store: HistoryStore,
+  awsSessionIds: readonly string[],
+  since: Date,
+): Map<string, string> {
+  const wanted = new Set(awsSessionIds);
+  const keys = new Map<string, string>();
+  if (wanted.size === 0) return keys;
+  for (const recorded of store.listSessions({ from: since.toISOString(), limit: 1000 })) {
+    if (!wanted.has(recorded.awsSessionId)) continue;
+    const events = store.getSession(recorded.id, 1)?.events ?? [];
+    const key = events.map(kmsKeyOfEvent).find((k) => k !== undefined);
+    if (key) keys.set(recorded.awsSessionId, key);
+  }
+  return keys;
 }

@@ -41,16 +41,46 @@ export function addAwsOptions(cmd: Command): Command {
     );
 }
 
+/** `connect`'s persistent-session flags: session.persistence and session.auto_reattach. */
+export interface SessionFlags {
+  /** --persist off|tmux|screen. */
+  persist?: string;
+  /** --auto-reattach (true) / --no-auto-reattach (false). */
+  autoReattach?: boolean;
+}
+
+export function addSessionFlags(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--persist <mode>',
+        'run the shell inside tmux or screen on the instance and, after a drop longer than the service keeps sessions, re-attach to it (default: session.persistence)',
+      ).choices(['off', 'tmux', 'screen']),
+    )
+    .option(
+      '--auto-reattach',
+      're-attach by itself to a persistent session lost for good (on with --persist tmux|screen; default: session.auto_reattach)',
+    )
+    .option(
+      '--no-auto-reattach',
+      'do not re-attach by itself: exit, saying where the tmux or screen session keeps running',
+    );
+}
+
 /**
  * The command-line flags as configuration keys: they sit at the top of the precedence, above
- * EC2_CONNECT_* variables and the file.
+ * EC2_CONNECT_* variables and the file. `--persist tmux|screen` also turns automatic re-attach on
+ * for that run (a terminal has no Re-attach button), unless --no-auto-reattach says otherwise.
  */
-export function configFlags(opts: AwsOptions): Record<string, ConfigValue | undefined> {
+export function configFlags(opts: AwsOptions & SessionFlags): Record<string, ConfigValue | undefined> {
+  const persisting = opts.persist === 'tmux' || opts.persist === 'screen';
   return {
     'aws.profile': opts.profile,
     'aws.region': opts.region,
     'aws.endpoint': opts.endpoint,
     'logging.level': opts.logLevel,
+    'session.persistence': opts.persist,
+    'session.auto_reattach': opts.autoReattach ?? (persisting ? true : undefined),
   };
 }
 
@@ -61,7 +91,7 @@ const loadedConfigs = new Map<string, LoadedConfig>();
  * problems go to stderr the first time, each naming the key, the value and what is allowed.
  */
 export function cliConfig(
-  opts: AwsOptions,
+  opts: AwsOptions & SessionFlags,
   env: NodeJS.ProcessEnv = process.env,
   warn: (line: string) => void = (line) => process.stderr.write(line),
 ): LoadedConfig {

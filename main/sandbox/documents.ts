@@ -182,6 +182,36 @@ const commandDocument = (description: string): DocumentContent => ({
   properties: { linux: { commands: '{{ command }}', runAsElevated: false } },
 });
 
+const HOST: ParameterRule = {
+  check: (v) => /^[^\s$|;&`<>\\"']{1,253}$/.test(v),
+  expected: 'a host name or IP address (no spaces or shell characters)',
+};
+
+/** A local port forwarded to a port of the instance or, `toHost`, of a host it reaches. */
+const portForwarding = (description: string, toHost: boolean): Builtin => ({
+  content: {
+    schemaVersion: '1.0',
+    description,
+    sessionType: 'Port',
+    parameters: {
+      ...(toHost ? { host: { type: 'String' } } : {}),
+      portNumber: { type: 'String', default: '80' },
+      localPortNumber: { type: 'String', default: '0' },
+    },
+    properties: {
+      portNumber: '{{ portNumber }}',
+      type: 'LocalPortForwarding',
+      localPortNumber: '{{ localPortNumber }}',
+      ...(toHost ? { host: '{{ host }}' } : {}),
+    },
+  },
+  rules: {
+    ...(toHost ? { host: HOST } : {}),
+    portNumber: { ...PORT, default: '80' },
+    localPortNumber: LOCAL_PORT,
+  },
+});
+
 const BUILTINS: Record<string, Builtin> = {
   [DEFAULT_SESSION_DOCUMENT]: {
     content: {
@@ -201,49 +231,11 @@ const BUILTINS: Record<string, Builtin> = {
     content: commandDocument('Runs a command without a terminal.'),
     rules: { command: COMMAND },
   },
-  'AWS-StartPortForwardingSession': {
-    content: {
-      schemaVersion: '1.0',
-      description: 'Starts a port forwarding session.',
-      sessionType: 'Port',
-      parameters: {
-        portNumber: { type: 'String', default: '80' },
-        localPortNumber: { type: 'String', default: '0' },
-      },
-      properties: {
-        portNumber: '{{ portNumber }}',
-        type: 'LocalPortForwarding',
-        localPortNumber: '{{ localPortNumber }}',
-      },
-    },
-    rules: { portNumber: { ...PORT, default: '80' }, localPortNumber: LOCAL_PORT },
-  },
-  'AWS-StartPortForwardingSessionToRemoteHost': {
-    content: {
-      schemaVersion: '1.0',
-      description: 'Starts a port forwarding session to a remote host.',
-      sessionType: 'Port',
-      parameters: {
-        host: { type: 'String' },
-        portNumber: { type: 'String', default: '80' },
-        localPortNumber: { type: 'String', default: '0' },
-      },
-      properties: {
-        portNumber: '{{ portNumber }}',
-        type: 'LocalPortForwarding',
-        localPortNumber: '{{ localPortNumber }}',
-        host: '{{ host }}',
-      },
-    },
-    rules: {
-      host: {
-        check: (v) => /^[^\s$|;&`<>\\"']{1,253}$/.test(v),
-        expected: 'a host name or IP address (no spaces or shell characters)',
-      },
-      portNumber: { ...PORT, default: '80' },
-      localPortNumber: LOCAL_PORT,
-    },
-  },
+  'AWS-StartPortForwardingSession': portForwarding('Starts a port forwarding session.', false),
+  'AWS-StartPortForwardingSessionToRemoteHost': portForwarding(
+    'Starts a port forwarding session to a remote host.',
+    true,
+  ),
   'AWS-StartSSHSession': {
     content: {
       schemaVersion: '1.0',

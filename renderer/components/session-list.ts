@@ -48,3 +48,8 @@ export function sortSessions(list: readonly SessionInfo[]): SessionInfo[] {
     return b.openedAt.localeCompare(a.openedAt);
   });
 }
+
+/** The tooltip of a KMS-encrypted session's lock; null when the session is not encrypted. */
+export function encryptionTitle(s: Pick<SessionInfo, 'encryption'> | undefined): string | null {
+  return s?.encryption ? `Encrypted with KMS key ${s.encryption.kmsKeyId}` : null;
+}

@@ -7,31 +7,19 @@
  * official client negotiates encryption with the sandbox's agent and KMS, both are faithful
  * where our own client is tested against them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_KMS_ALIAS } from '../../main/sandbox/api/kms-keys.js';
+import { plugin, pluginInTerminal } from '../helpers/plugin.js';
 import { startFixture, type Fixture } from '../helpers/sandbox.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
 const certs = resolve(here, 'fixtures/kms-tls');
 const KMS_HOST = 'kms.us-east-1.amazonaws.com';
-const candidates = [
-  process.env.SESSION_MANAGER_PLUGIN,
-  resolve(repo, '../shared/tools/session-manager-plugin/session-manager-plugin'),
-  '/usr/local/bin/session-manager-plugin',
-  '/usr/local/sessionmanagerplugin/bin/session-manager-plugin',
-].filter((p): p is string => Boolean(p));
-const plugin = candidates.find((p) => existsSync(p));
-if (!plugin)
-  console.warn(
-    `session-manager-plugin not found (looked in ${candidates.join(', ')}); KMS interop test skipped`,
-  );
 
 /**
  * An HTTPS proxy that answers CONNECT to the KMS host itself: TLS with the test certificate,
@@ -79,21 +67,6 @@ async function kmsProxy(sandboxPort: number) {
   };
 }
 
-class Screen {
-  text = '';
-  constructor(p: pty.IPty) {
-    p.onData((d) => (this.text += d));
-  }
-  async waitFor(re: RegExp, timeoutMs = 30_000, from = 0): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!re.test(this.text.slice(from))) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${re}; screen: ${JSON.stringify(this.text.slice(-600))}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 describe.skipIf(!plugin)('official session-manager-plugin with KMS encryption against the sandbox', () => {
   let fx: Fixture;
   let proxy: Awaited<ReturnType<typeof kmsProxy>>;
@@ -110,38 +83,11 @@ describe.skipIf(!plugin)('official session-manager-plugin with KMS encryption ag
   it('negotiates encryption with KMS and the agent, runs a shell, survives a dropped socket and exits', async () => {
     const generate = vi.spyOn(fx.sandbox.kms, 'generateDataKey');
     const started = await fx.cp.startSession({ target: fx.instanceId });
-    const proc = pty.spawn(
-      plugin!,
-      [
-        JSON.stringify({
-          SessionId: started.sessionId,
-          TokenValue: started.tokenValue,
-          StreamUrl: started.streamUrl,
-        }),
-        fx.sandbox.region,
-        'StartSession',
-        '',
-        JSON.stringify({ Target: fx.instanceId }),
-        fx.sandbox.endpoint,
-      ],
-      {
-        name: 'xterm-256color',
-        cols: 100,
-        rows: 30,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: process.env.HOME ?? '/tmp',
-          AWS_ACCESS_KEY_ID: fx.sandbox.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: fx.sandbox.credentials.secretAccessKey,
-          AWS_REGION: fx.sandbox.region,
-          AWS_EC2_METADATA_DISABLED: 'true',
-          HTTPS_PROXY: proxy.url,
-          AWS_CA_BUNDLE: resolve(certs, 'ca.pem'),
-        },
-      },
-    );
-    const exited = new Promise<number>((r) => proc.onExit((e) => r(e.exitCode)));
-    const screen = new Screen(proc);
+    const { proc, screen, exitShell } = pluginInTerminal(fx, {
+      started,
+      request: { Target: fx.instanceId },
+      env: { HTTPS_PROXY: proxy.url, AWS_CA_BUNDLE: resolve(certs, 'ca.pem') },
+    });
     try {
       await screen.waitFor(/\[ssm-user@[^\]]+\]\$ /);
       // The plugin asked our KMS (through the proxy) for the data key with the session's context.
@@ -162,9 +108,7 @@ describe.skipIf(!plugin)('official session-manager-plugin with KMS encryption ag
       await screen.waitFor(/after-drop 3/, 30_000, from);
       expect(generate).toHaveBeenCalledTimes(1);
 
-      proc.write('exit\r');
-      await screen.waitFor(/Exiting session with sessionId/);
-      expect(await exited).toBe(0);
+      expect(await exitShell()).toBe(0);
       expect(fx.sandbox.registry.get(started.sessionId)?.status).toBe('Terminated');
     } finally {
       proc.kill();

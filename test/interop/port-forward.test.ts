@@ -4,21 +4,12 @@
  * old one) and carries an SSH-style stream on its stdin/stdout. If the official client works,
  * the sandbox's agent side of port sessions is faithful.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { plugin, pluginOnPipes } from '../helpers/plugin.js';
 import { startFixture, type Fixture } from '../helpers/sandbox.js';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const plugin = [
-  process.env.SESSION_MANAGER_PLUGIN,
-  resolve(repo, '../shared/tools/session-manager-plugin/session-manager-plugin'),
-  '/usr/local/bin/session-manager-plugin',
-].find((p): p is string => Boolean(p) && existsSync(p!));
 
 function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -73,44 +64,12 @@ describe.skipIf(!plugin)('official session-manager-plugin: port sessions against
 
   async function launch(documentName: string, parameters: Record<string, string[]>) {
     const started = await fx.cp.startSession({ target: fx.instanceId, documentName, parameters });
-    const proc = spawn(
-      plugin!,
-      [
-        JSON.stringify({
-          SessionId: started.sessionId,
-          TokenValue: started.tokenValue,
-          StreamUrl: started.streamUrl,
-        }),
-        fx.sandbox.region,
-        'StartSession',
-        '',
-        JSON.stringify({ Target: fx.instanceId, DocumentName: documentName, Parameters: parameters }),
-        fx.sandbox.endpoint,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: process.env.HOME ?? '/tmp',
-          AWS_ACCESS_KEY_ID: fx.sandbox.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: fx.sandbox.credentials.secretAccessKey,
-          AWS_REGION: fx.sandbox.region,
-          AWS_EC2_METADATA_DISABLED: 'true',
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const { proc, output } = pluginOnPipes(fx, {
+      started,
+      request: { Target: fx.instanceId, DocumentName: documentName, Parameters: parameters },
+    });
     procs.push(proc);
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const waitFor = async (re: RegExp, ms = 20_000): Promise<void> => {
-      const deadline = Date.now() + ms;
-      while (!re.test(out)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; output: ${out.slice(-500)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    return { proc, waitFor, output: () => out };
+    return { proc, waitFor: (re: RegExp) => output.waitFor(re) };
   }
 
   it('forwards a local port with smux: 30 parallel HTTP requests', async () => {

@@ -9,12 +9,18 @@
  * them), else the shell. Run-as, login shell and shell profile are typed into the shell once its
  * prompt appears (main/core/sessions/startup-input.ts).
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { configFile } from '../../core/config/load.js';
 import { planLaunch, presetChoice, type LaunchPlan } from '../../core/sessions/session-launch.js';
-import { startupGate, type StartupGate } from '../../core/sessions/startup-gate.js';
+import {
+  effectivePersistence,
+  isLostConnection,
+  newPersistentName,
+  startupInputFor,
+  type Persistence,
+} from '../../core/sessions/persistent.js';
+import { startupGate } from '../../core/sessions/startup-gate.js';
 import { buildStartupInput, StartupInputError } from '../../core/sessions/startup-input.js';
 import {
   describePreset,
@@ -27,10 +33,26 @@ import { openCliHistory, recordCliSession } from '../history.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../core/util/lifecycle.js';
 import { flowControl, reconnectPolicy } from '../../core/config/apply.js';
 import type { Config } from '../../core/config/schema.js';
-import { addAwsOptions, cliConfig, loggerFor, profileFor, type AwsOptions } from '../options.js';
+import type { Logger } from '../../core/log/logger.js';
+import {
+  addAwsOptions,
+  addSessionFlags,
+  cliConfig,
+  loggerFor,
+  profileFor,
+  type AwsOptions,
+  type SessionFlags,
+} from '../options.js';
+import { LocalTerminal } from '../local-terminal.js';
 import { pipeOutput } from '../output-flow.js';
+import {
+  describePersistence,
+  reattachWithTries,
+  rejoinHint,
+  type ReattachTriesOptions,
+} from '../reattach.js';
 
-interface ConnectOptions extends AwsOptions {
+interface ConnectOptions extends AwsOptions, SessionFlags {
   instanceId: string;
   document?: string;
   command?: string;
@@ -56,26 +78,31 @@ export const EXIT_CONNECTION_FAILED = 255;
 
 export function registerConnectCommand(program: Command): void {
   addAwsOptions(
-    program
-      .command('connect')
-      .description('open an interactive shell on an instance')
-      .requiredOption('-i, --instance-id <id|name>', 'instance id (i-...) or its Name tag')
-      .option('-d, --document <name>', 'session document (default: the standard shell)')
-      .option('-c, --command <command>', 'run this command (AWS-StartInteractiveCommand) instead of a shell')
-      .option(
-        '-n, --non-interactive',
-        'with --command: run it without a terminal (AWS-StartNonInteractiveCommand), stdout and stderr apart, exit with its status',
-      )
-      .option('--parameter <key=value...>', 'document parameter, repeatable')
-      .option(
-        '--run-as <user>',
-        'become this OS user once the shell is up (sudo -u; with --login-shell, sudo -iu)',
-      )
-      .option('--login-shell', "a login shell (bash -l, or the --run-as user's login shell)")
-      .option('--shell-profile <command>', 'a command typed into the shell at start, repeatable', collect)
-      .option('--preset <name|id>', 'use this session preset (`ec2-connect presets list`)')
-      .option('--no-preset', "ignore the instance's and its tags' session presets")
-      .option('--reason <text>', 'reason recorded with the session'),
+    addSessionFlags(
+      program
+        .command('connect')
+        .description('open an interactive shell on an instance')
+        .requiredOption('-i, --instance-id <id|name>', 'instance id (i-...) or its Name tag')
+        .option('-d, --document <name>', 'session document (default: the standard shell)')
+        .option(
+          '-c, --command <command>',
+          'run this command (AWS-StartInteractiveCommand) instead of a shell',
+        )
+        .option(
+          '-n, --non-interactive',
+          'with --command: run it without a terminal (AWS-StartNonInteractiveCommand), stdout and stderr apart, exit with its status',
+        )
+        .option('--parameter <key=value...>', 'document parameter, repeatable')
+        .option(
+          '--run-as <user>',
+          'become this OS user once the shell is up (sudo -u; with --login-shell, sudo -iu)',
+        )
+        .option('--login-shell', "a login shell (bash -l, or the --run-as user's login shell)")
+        .option('--shell-profile <command>', 'a command typed into the shell at start, repeatable', collect)
+        .option('--preset <name|id>', 'use this session preset (`ec2-connect presets list`)')
+        .option('--no-preset', "ignore the instance's and its tags' session presets")
+        .option('--reason <text>', 'reason recorded with the session'),
+    ),
   ).action(async (opts: ConnectOptions) => {
     process.exitCode = await runConnect(opts);
   });
@@ -131,6 +158,8 @@ function optionConflict(opts: ConnectOptions): string | null {
   if (opts.nonInteractive && !opts.command) return '--non-interactive needs --command <command>';
   if (typeof opts.preset === 'string' && explicit)
     return '--preset cannot be combined with --document, --command, --parameter, --run-as, --login-shell or --shell-profile (they are the choice a preset makes)';
+  if (opts.command && (opts.persist === 'tmux' || opts.persist === 'screen'))
+    return `--persist ${opts.persist} applies to shell sessions: a command session runs its command, not a shell to start ${opts.persist} in`;
   if (opts.command && setup)
     return '--run-as, --login-shell and --shell-profile apply to shell sessions; with --command, put sudo -u <user> in the command itself';
   return null;
@@ -159,9 +188,11 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
     const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
     const stdout = process.stdout;
     const explicit = opts.document || opts.command || opts.parameter?.length || explicitInput !== undefined;
-    const plan: LaunchPlan = explicit
-      ? {}
-      : await presetPlan(opts, resolved.profile, target, () => resolved.controlPlane.listInstances());
+    // Listed at most once, and only when a tag preset or persistence needs it.
+    let listed: ReturnType<ControlPlane['listInstances']> | undefined;
+    const listInstances = (): ReturnType<ControlPlane['listInstances']> =>
+      (listed ??= resolved.controlPlane.listInstances());
+    const plan: LaunchPlan = explicit ? {} : await presetPlan(opts, resolved.profile, target, listInstances);
     const parameters = parseParameters(opts.parameter, opts.command) ?? plan.parameters;
     const documentName =
       opts.document ??
@@ -171,42 +202,95 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
           : 'AWS-StartInteractiveCommand'
         : plan.documentName);
     const startupInput = explicitInput ?? plan.startupInput;
-    const session = await SsmSession.open({
-      controlPlane: resolved.controlPlane,
-      target,
-      ...(documentName ? { documentName } : {}),
-      ...(parameters ? { parameters } : {}),
-      ...(opts.reason ? { reason: opts.reason } : {}),
-      ...sessionOptions(config),
-      logger,
-      cols: stdout.isTTY ? stdout.columns : 80,
-      rows: stdout.isTTY ? stdout.rows : 24,
+    const where = opts.instanceId;
+    const persistence = await persistenceFor(opts, config, logger, {
+      where,
+      documentName,
+      platform: async () => (await listInstances()).find((i) => i.instanceId === target)?.platform,
     });
-    store.add(session);
-    if (history) {
-      store.add(
-        recordCliSession(history, session, {
-          instanceId: target,
-          instanceName: opts.instanceId === target ? target : opts.instanceId,
-          profile: resolved.profile,
-          region: resolved.region,
-          openMs: session.timings.startSessionMs + session.timings.connectMs + session.timings.handshakeMs,
-        }),
-      );
-    }
-    if (!opts.nonInteractive)
+    // Each session (the first, and each re-attach) opens with the same choice at the terminal's size of then.
+    const openSession = (): Promise<SsmSession> =>
+      SsmSession.open({
+        controlPlane: resolved.controlPlane,
+        target,
+        ...(documentName ? { documentName } : {}),
+        ...(parameters ? { parameters } : {}),
+        ...(opts.reason ? { reason: opts.reason } : {}),
+        ...sessionOptions(config),
+        logger,
+        cols: stdout.isTTY ? stdout.columns : 80,
+        rows: stdout.isTTY ? stdout.rows : 24,
+      });
+    const track = (session: SsmSession): void => {
+      store.add(session);
+      if (history) {
+        store.add(
+          recordCliSession(history, session, {
+            instanceId: target,
+            instanceName: opts.instanceId === target ? target : opts.instanceId,
+            profile: resolved.profile,
+            region: resolved.region,
+            openMs: session.timings.startSessionMs + session.timings.connectMs + session.timings.handshakeMs,
+          }),
+        );
+      }
+    };
+    let session = await openSession();
+    track(session);
+    if (!opts.nonInteractive) {
+      const { encrypted, kmsKeyId } = session.handshake ?? {};
+      if (encrypted && kmsKeyId)
+        process.stderr.write(`ec2-connect: session encrypted with KMS key ${kmsKeyId}\n`);
       process.stderr.write(`\nStarting session with SessionId: ${session.sessionId}\n\n`);
-    const gate = store.add(startupGate(session, startupInput));
-    const closed = await attachTerminal(session, gate, store, Boolean(opts.nonInteractive), config);
-    if (!opts.nonInteractive)
-      process.stderr.write(
-        `\n\nExiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.\n\n`,
-      );
-    if (closed.how === 'failed') {
-      process.stderr.write(`ec2-connect: ${closed.reason}\n`);
-      return EXIT_CONNECTION_FAILED;
     }
-    return closed.exitCode ?? 0;
+    // Raw mode from here to the end, across re-attaches.
+    const terminal = store.add(
+      new LocalTerminal(process.stdin, stdout, process.stderr, !opts.nonInteractive),
+    );
+    for (;;) {
+      const { closed, lost } = await runSession(
+        session,
+        startupInputFor(startupInput, persistence),
+        terminal,
+        config,
+      );
+      // Whatever had the screen (tmux, an editor) is gone with the session: the normal screen
+      // again, where the lines below (and a re-attach's status lines) stay readable.
+      terminal.restoreScreen();
+      if (lost && persistence && config.session.auto_reattach) {
+        const next = await reattach(terminal, {
+          open: openSession,
+          discard: (s) => s.terminate('re-attach stopped by the user'),
+          where,
+          persistence,
+        });
+        if (next) {
+          session = next;
+          track(session);
+          continue;
+        }
+        return EXIT_CONNECTION_FAILED;
+      }
+      if (!opts.nonInteractive) {
+        // Raw mode has no output post-processing: each line end returns to the left edge itself.
+        const nl = terminal.raw ? '\r\n' : '\n';
+        process.stderr.write(
+          `${nl}${nl}Exiting session with sessionId: ${session.sessionId}${closed.how === 'ended' && !closed.reason.startsWith('Exiting') ? ` (${closed.reason})` : ''}.${nl}${nl}`,
+        );
+      }
+      if (lost) {
+        const couldPersist =
+          config.session.persistence === 'off' &&
+          effectivePersistence('tmux', { documentName }).mode !== 'off';
+        terminal.line(`ec2-connect: ${lostMessage(where, closed.reason, persistence, couldPersist)}`);
+        return EXIT_CONNECTION_FAILED;
+      }
+      if (closed.how === 'failed') {
+        process.stderr.write(`ec2-connect: ${closed.reason}\n`);
+        return EXIT_CONNECTION_FAILED;
+      }
+      return closed.exitCode ?? 0;
+    }
   } catch (err) {
     process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
     return err instanceof UsageError ? 2 : EXIT_CONNECTION_FAILED;
@@ -287,104 +371,153 @@ export function sessionOptions(config: Config): Pick<SessionOpenOptions, 'reconn
   };
 }
 
-/** Wire this process's terminal to the session until it closes (input through the startup gate). */
-function attachTerminal(
+/**
+ * Give the terminal to `session` until it closes: input through the startup gate (`startupInput`
+ * typed once the shell prompts), output with flow control, resize, the reconnect messages.
+ * `lost`: it closed because its connection was lost for good (isLostConnection).
+ */
+function runSession(
   session: SsmSession,
-  gate: StartupGate,
-  store: DisposableStore,
-  nonInteractive: boolean,
+  startupInput: string | undefined,
+  terminal: LocalTerminal,
   config: Config,
-): Promise<SessionClosed> {
-  const stdin = process.stdin;
-  const stdout = process.stdout;
-  return new Promise<SessionClosed>((resolve) => {
-    if (stdin.isTTY && !nonInteractive) store.add(enterRawMode(stdin));
-    const onData = (d: Buffer): void => {
-      if (session.state !== 'closed') gate.write(d);
-    };
-    // Piped input: when it ends, the remote shell gets end-of-file (Ctrl-D), as with `ssh host < script`.
-    const onEnd = (): void => {
-      if (!stdin.isTTY && !nonInteractive) store.add(sendEofWhenQuiet(session));
-    };
-    stdin.on('data', onData);
-    stdin.on('end', onEnd);
-    stdin.resume();
-    store.add(
-      toDisposable(() => {
-        stdin.off('data', onData);
-        stdin.off('end', onEnd);
-        stdin.pause();
+): Promise<{ closed: SessionClosed; lost: boolean }> {
+  const subs = new DisposableStore();
+  const gate = subs.add(startupGate(session, startupInput));
+  let reconnecting = false;
+  return new Promise((resolve) => {
+    subs.add(
+      terminal.hold({
+        input: (d) => {
+          if (session.state !== 'closed') gate.write(d);
+        },
+        // Piped input ended: the remote shell gets end-of-file (Ctrl-D), as with `ssh host < script`.
+        end: () => subs.add(sendEofWhenQuiet(session)),
+        resize: (cols, rows) => session.resize(cols, rows),
       }),
     );
-
-    const onResize = (): void => {
-      if (stdout.isTTY) session.resize(stdout.columns, stdout.rows);
-    };
-    stdout.on('resize', onResize);
-    store.add(toDisposable(() => stdout.off('resize', onResize)));
-
-    // Signals that reach us (not in raw mode, or sent by kill) go to the remote side as the plugin does.
-    const signalBytes: Array<[NodeJS.Signals, number]> = [
-      ['SIGINT', 0x03],
-      ['SIGQUIT', 0x1c],
-      ['SIGTSTP', 0x1a],
-    ];
-    for (const [sig, byte] of signalBytes) {
-      const h = (): void => {
-        if (session.state !== 'closed') gate.write(Buffer.from([byte]));
-      };
-      process.on(sig, h);
-      store.add(toDisposable(() => process.off(sig, h)));
-    }
-
     // A slow reader (a pipe) holds the session back instead of filling this process's memory.
-    store.add(pipeOutput(session, stdout, flowControl(config)));
-    store.add(session.onStderr((b) => process.stderr.write(b)));
-    store.add(
+    subs.add(pipeOutput(session, process.stdout, flowControl(config)));
+    subs.add(session.onOutput((b) => terminal.sawOutput(b)));
+    subs.add(session.onStderr((b) => process.stderr.write(b)));
+    subs.add(
       session.onStateChange((s) => {
-        if (s === 'reconnecting')
+        if (s === 'reconnecting') {
+          reconnecting = true;
           process.stderr.write('\r\n[ec2-connect: connection lost, reconnecting...]\r\n');
-        else if (s === 'open') process.stderr.write('\r\n[ec2-connect: reconnected]\r\n');
+        } else if (s === 'open') {
+          reconnecting = false;
+          process.stderr.write('\r\n[ec2-connect: reconnected]\r\n');
+        }
       }),
     );
-    store.add(session.onClosed((c) => resolve(c)));
+    subs.add(
+      session.onClosed((closed) => {
+        const lost = isLostConnection(reconnecting, closed);
+        subs.dispose();
+        resolve({ closed, lost });
+      }),
+    );
   });
 }
 
 /**
- * Raw mode as ssh sets it: Node's raw mode keeps output post-processing (LF becomes CRLF),
- * which would turn a remote program's bare LF into CRLF here; turn it off too with stty,
- * and restore the exact previous settings afterwards.
+ * Re-attach a lost session to its tmux/screen session (reattachWithTries), with status lines on
+ * the terminal. Input typed meanwhile is dropped, not held: there is no shell to take it, and keys
+ * typed blind would land in whatever tmux shows after the re-attach (which redraws its screen
+ * first, so the user sees where they are before typing again); Ctrl-C stops the tries.
+ * Resolves with the new session, or undefined when it gave up or was stopped (said on stderr).
  */
-function enterRawMode(stdin: NodeJS.ReadStream): Disposable {
-  let saved: string | undefined;
-  if (process.platform !== 'win32') {
-    try {
-      saved = execFileSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'] })
-        .toString()
-        .trim();
-    } catch {
-      saved = undefined; // no stty: Node's raw mode alone still works
-    }
-  }
-  stdin.setRawMode(true);
-  if (saved) {
-    try {
-      execFileSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
-    } catch {
-      // keep Node's raw mode
-    }
-  }
-  return toDisposable(() => {
-    stdin.setRawMode(false);
-    if (saved) {
-      try {
-        execFileSync('stty', [saved], { stdio: ['inherit', 'ignore', 'ignore'] });
-      } catch {
-        // the terminal is gone
+async function reattach(
+  terminal: LocalTerminal,
+  o: Pick<ReattachTriesOptions<SsmSession>, 'open' | 'discard' | 'where' | 'persistence'>,
+): Promise<SsmSession | undefined> {
+  const stop = new AbortController();
+  const held = terminal.hold({
+    input: (d) => {
+      if (d.includes(0x03) && !stop.signal.aborted) {
+        terminal.line('ec2-connect: stopping the re-attach…');
+        stop.abort();
       }
-    }
+    },
   });
+  try {
+    const outcome = await reattachWithTries({
+      ...o,
+      status: (line) => terminal.line(line),
+      signal: stop.signal,
+    });
+    if (outcome.ok) {
+      terminal.line(
+        `ec2-connect: re-attached to ${describePersistence(o.persistence)} on ${o.where} (session ${outcome.value.sessionId}).`,
+      );
+      return outcome.value;
+    }
+    const hint = rejoinHint(o.where, o.persistence);
+    terminal.line(
+      outcome.stopped
+        ? `ec2-connect: re-attach stopped; ${hint}.`
+        : `ec2-connect: could not re-attach to ${o.where} after ${outcome.attempts} attempts (${outcome.lastError ?? 'unknown error'}); ${hint}.`,
+    );
+    return undefined;
+  } finally {
+    held.dispose();
+  }
+}
+
+/**
+ * What `connect` says when a session was lost for good and is not re-attached; `suggest`: a
+ * shell that persistence could have kept (it was off).
+ */
+function lostMessage(
+  where: string,
+  reason: string,
+  persistence: Persistence | null,
+  suggest: boolean,
+): string {
+  const lost = `connection to ${where} lost for longer than the service keeps sessions (${reason})`;
+  if (persistence)
+    return `${lost}; ${rejoinHint(where, persistence)}, or let ec2-connect re-attach by itself (--auto-reattach, session.auto_reattach).`;
+  return suggest
+    ? `${lost}; nothing was kept running there (--persist tmux or screen keeps the shell running across such drops).`
+    : `${lost}.`;
+}
+
+/**
+ * The tmux or screen session this connection's shell runs in (--persist, else
+ * session.persistence), or null: persistence off, a command session, or a Windows instance
+ * (said on stderr).
+ */
+async function persistenceFor(
+  opts: ConnectOptions,
+  config: Config,
+  logger: Logger,
+  on: { where: string; documentName: string | undefined; platform: () => Promise<string | undefined> },
+): Promise<Persistence | null> {
+  const mode = config.session.persistence;
+  if (mode === 'off') return null;
+  const asked = opts.persist === mode;
+  if (effectivePersistence(mode, { documentName: on.documentName }).plainBecause === 'command') {
+    if (asked)
+      process.stderr.write(
+        `ec2-connect: the session runs a command, not a shell: no ${mode} (--persist is for shells)\n`,
+      );
+    return null;
+  }
+  let platform: string | undefined;
+  try {
+    platform = await on.platform();
+  } catch (err) {
+    logger.warn({ err }, `the instance list is unavailable: ${mode} is tried whatever the platform`);
+  }
+  const effective = effectivePersistence(mode, { documentName: on.documentName, platform });
+  if (effective.mode === 'off') {
+    process.stderr.write(
+      `ec2-connect: ${on.where} is a Windows instance, which has no ${mode}: a plain shell, not kept running across a lost connection\n`,
+    );
+    return null;
+  }
+  return { tool: effective.mode, name: newPersistentName() };
 }
 
 /**

@@ -84,6 +84,23 @@ function open(): SessionPresets {
   return new SessionPresets({ file: presetsFile() });
 }
 
+/**
+ * A change to the presets file: `change` says what it did in a line (stdout, exit 0); what went
+ * wrong is said on stderr (exit 2). The store is closed either way.
+ */
+async function changePresets(change: (store: SessionPresets) => Promise<string>): Promise<number> {
+  const store = open();
+  try {
+    process.stdout.write(`${await change(store)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
+    return 2;
+  } finally {
+    store.dispose();
+  }
+}
+
 function warnProblem(store: SessionPresets): void {
   if (store.problem) process.stderr.write(`ec2-connect: warning: ${store.problem}\n`);
 }
@@ -181,19 +198,10 @@ async function runSave(opts: SaveOptions): Promise<number> {
     process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
     return 2;
   }
-  const store = open();
-  try {
+  return changePresets(async (store) => {
     const saved = await store.save(input);
-    process.stdout.write(
-      `Saved session preset ${describePreset(saved)}: ${describeChoice(saved)} (id ${saved.id}).\n`,
-    );
-    return 0;
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return 2;
-  } finally {
-    store.dispose();
-  }
+    return `Saved session preset ${describePreset(saved)}: ${describeChoice(saved)} (id ${saved.id}).`;
+  });
 }
 
 /** The instance id of --instance: as given, or its Name tag looked up on the profile. */
@@ -210,16 +218,9 @@ async function instanceIdOf(opts: SaveOptions): Promise<string> {
 }
 
 async function runDelete(ref: string, opts: DeleteOptions): Promise<number> {
-  const store = open();
-  try {
+  return changePresets(async (store) => {
     const preset = store.find(ref, opts.profile);
     await store.remove(preset.id);
-    process.stdout.write(`Deleted session preset ${describePreset(preset)}.\n`);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`ec2-connect: ${(err as Error).message}\n`);
-    return 2;
-  } finally {
-    store.dispose();
-  }
+    return `Deleted session preset ${describePreset(preset)}.`;
+  });
 }

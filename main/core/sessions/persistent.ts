@@ -22,7 +22,9 @@
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
+import type { SessionClosed } from '../ssm/session.js';
 import { NetworkWatcher, type InterfacesProvider } from './network-watcher.js';
+import { COMMAND_DOCUMENT } from './session-launch.js';
 import type { ManagedSessionInfo, OpenRequest, SessionManager } from './session-manager.js';
 
 /** `off`: a plain shell; `tmux` / `screen`: the shell runs in a session of that multiplexer. */
@@ -92,6 +94,39 @@ export function startupInputFor(base: string | undefined, p: Persistence | null)
   return /[\r\n]$/.test(base) ? base + attach : `${base}\r${attach}`;
 }
 
+/** Why a session gets a plain shell although persistence is on. */
+export type PlainShellReason = 'command' | 'windows';
+
+/**
+ * The persistence a new session gets: `mode` for a shell; 'off' for a command session (it runs
+ * its command, not a shell to start tmux or screen in) and on a Windows instance (PowerShell has
+ * neither tool). `platform` is the instance's platform name or type, when known.
+ */
+export function effectivePersistence(
+  mode: PersistenceMode,
+  target: { documentName?: string | undefined; platform?: string | undefined },
+): { mode: PersistenceMode; plainBecause?: PlainShellReason } {
+  if (mode === 'off') return { mode };
+  const doc = target.documentName;
+  if (doc === COMMAND_DOCUMENT || doc === 'AWS-StartNonInteractiveCommand')
+    return { mode: 'off', plainBecause: 'command' };
+  if (target.platform !== undefined && /windows/i.test(target.platform))
+    return { mode: 'off', plainBecause: 'windows' };
+  return { mode };
+}
+
+/**
+ * Whether a session lost its connection for good: it closed while reconnecting (the drop
+ * outlasted what the same token, then ResumeSession, could recover: the service no longer has
+ * the session) and not because this side ended it (a reconnect cancelled by the user is not lost).
+ */
+export function isLostConnection(
+  closedWhileReconnecting: boolean,
+  closed: Pick<SessionClosed, 'how'>,
+): boolean {
+  return closedWhileReconnecting && closed.how !== 'terminated';
+}
+
 /** Why a session cannot be re-attached (unknown, or it did not lose its connection). */
 export class NotReattachableError extends Error {
   override readonly name = 'NotReattachableError';
@@ -136,6 +171,18 @@ export interface ReattachedEvent {
 
 /** Default waits before each automatic attempt: 5 tries within about 50 s. */
 export const AUTO_REATTACH_DELAYS_MS: readonly number[] = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+/**
+ * The wait before automatic attempt `attempt` (1-based) of the schedule `delays`, whose length is
+ * the number of attempts (later attempts, if any, wait as long as the last).
+ */
+export function reattachDelayMs(
+  attempt: number,
+  delays: readonly number[] = AUTO_REATTACH_DELAYS_MS,
+): number {
+  const all = delays.length ? delays : AUTO_REATTACH_DELAYS_MS;
+  return all[Math.max(0, attempt - 1)] ?? all[all.length - 1]!;
+}
 
 export interface SessionPersistenceOptions {
   manager: SessionManager;
@@ -313,7 +360,7 @@ export class SessionPersistence implements Disposable {
   private schedule(entry: LostEntry): void {
     const auto = entry.lost.auto;
     if (!auto || this.disposed) return;
-    const wait = this.delays[auto.attempt] ?? this.delays[this.delays.length - 1]!;
+    const wait = reattachDelayMs(auto.attempt + 1, this.delays);
     auto.phase = 'waiting';
     auto.nextAttemptAt = Date.now() + wait;
     clearTimeout(entry.timer);

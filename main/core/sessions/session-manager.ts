@@ -19,6 +19,7 @@ import {
 } from '../ssm/session.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { startupGate, type StartupGate } from './startup-gate.js';
+import { isLostConnection } from './persistent.js';
 import { NetworkWatcher, type InterfacesProvider } from './network-watcher.js';
 import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
 
@@ -80,6 +81,11 @@ export interface ManagedSessionInfo {
   /** StartSession to handshake complete, in ms. */
   openMs: number;
   lastActivityAt: string;
+  /**
+   * Set when the session is KMS-encrypted (the agent asked for it in the handshake): the key as
+   * the Session Manager preferences name it. Fixed when the session opens; reconnects keep it.
+   */
+  encryption?: { kmsKeyId: string };
   /**
    * Set once closed when it closed while reconnecting, not by the user: the drop outlasted what
    * reconnection (the same token, then ResumeSession) could recover, so the service no longer
@@ -246,6 +252,7 @@ export class SessionManager implements Disposable {
       openedAt: now,
       openMs: performance.now() - t0,
       lastActivityAt: now,
+      ...encryptionOf(session),
     };
     const store = new DisposableStore();
     const entry: Entry = {
@@ -297,7 +304,7 @@ export class SessionManager implements Disposable {
     store.add(session.onReconnectAttempt((a) => this._onReconnectAttempt.fire({ id, ...a })));
     store.add(
       session.onClosed((closed) => {
-        if (entry.reconnecting && closed.how !== 'terminated') info.lostConnection = true;
+        if (isLostConnection(entry.reconnecting === true, closed)) info.lostConnection = true;
         this.retire(id, closed);
       }),
     );
@@ -540,6 +547,13 @@ export class SessionManager implements Disposable {
       em.dispose();
     }
   }
+}
+
+/** The session's KMS encryption, as ManagedSessionInfo carries it (nothing when not encrypted). */
+function encryptionOf(session: SsmSession): Pick<ManagedSessionInfo, 'encryption'> {
+  // An encrypted handshake always names its key (the agent's KMSEncryption action carries it).
+  const { encrypted, kmsKeyId } = session.handshake ?? {};
+  return encrypted && kmsKeyId ? { encryption: { kmsKeyId } } : {};
 }
 
 /** host:port of a ws(s) URL, with the scheme's default port made explicit. */

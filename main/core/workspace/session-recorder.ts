@@ -35,6 +35,20 @@ export function openedDetail(awsSessionId: string, openMs: number): string {
   return `session ${awsSessionId} opened in ${Math.round(openMs)} ms`;
 }
 
+/** The event recorded after `opened` for a KMS-encrypted session; its detail names the key. */
+export const ENCRYPTED_EVENT = 'encrypted';
+const ENCRYPTED_PREFIX = 'KMS key ';
+
+export function encryptedDetail(kmsKeyId: string): string {
+  return `${ENCRYPTED_PREFIX}${kmsKeyId}`;
+}
+
+/** The KMS key of a recorded `encrypted` event; undefined for any other event. */
+export function kmsKeyOfEvent(event: { kind: string; detail: string }): string | undefined {
+  if (event.kind !== ENCRYPTED_EVENT || !event.detail.startsWith(ENCRYPTED_PREFIX)) return undefined;
+  return event.detail.slice(ENCRYPTED_PREFIX.length) || undefined;
+}
+
 export function reconnectAttemptDetail(a: ReconnectAttempt): string {
   return `attempt ${a.attempt} of ${a.maxAttempts} in ${a.delayMs} ms (${a.cause})`;
 }
@@ -78,6 +92,7 @@ export class SessionRecorder implements Disposable {
           openMs: Math.round(info.openMs * 10) / 10,
         });
         this.event(info.id, 'opened', openedDetail(info.awsSessionId, info.openMs));
+        if (info.encryption) this.event(info.id, ENCRYPTED_EVENT, encryptedDetail(info.encryption.kmsKeyId));
         o.onChanged?.(info.id);
       }),
     );

@@ -46,6 +46,7 @@ import {
 import {
   NotReattachableError,
   SessionPersistence,
+  effectivePersistence,
   type LostSession,
   type PersistenceMode,
   type ReattachedEvent,
@@ -72,7 +73,6 @@ import { PortsService } from './ports.js';
 import { SAVED_FORWARDS_FILE, SavedForwards } from './saved-forwards.js';
 import { SESSION_PRESETS_FILE, SessionPresets, UnknownPresetError } from './session-presets.js';
 import {
-  COMMAND_DOCUMENT,
   explicitChoice,
   planLaunch,
   presetChoice,
@@ -787,6 +787,7 @@ export class Workspace implements WorkspaceService {
       openMs: Math.round(m.openMs * 10) / 10,
       lastActivityAt: m.lastActivityAt,
       ...(this.launches.has(m.id) ? { launch: this.launches.get(m.id)! } : {}),
+      ...(m.encryption ? { encryption: { kmsKeyId: m.encryption.kmsKeyId } } : {}),
       ...this.persistenceInfo(m.id, m.state === 'closed'),
     };
   }
@@ -840,8 +841,7 @@ export class Workspace implements WorkspaceService {
           ...(plan.parameters ? { parameters: plan.parameters } : {}),
           ...(plan.startupInput ? { startupInput: plan.startupInput } : {}),
         },
-        // A command session runs its command, not a shell to start tmux or screen in.
-        plan.documentName === COMMAND_DOCUMENT ? 'off' : this.persistenceMode(instanceId, profile, region),
+        this.persistenceMode(instanceId, profile, region, plan.documentName),
       );
       info = opened.info;
       persistent = opened.persistence !== null;
@@ -918,23 +918,28 @@ export class Workspace implements WorkspaceService {
   // -------------------------------------------------------------------------------------------
 
   /**
-   * Whether a new shell starts inside tmux or screen: session.persistence (a preset could carry
-   * its own); never on a Windows instance (PowerShell has neither).
+   * Whether a new session starts inside tmux or screen: session.persistence (a preset could carry
+   * its own); never for a command session or on a Windows instance (effectivePersistence).
    */
-  private persistenceMode(instanceId: string, profile: string, region: string): PersistenceMode {
+  private persistenceMode(
+    instanceId: string,
+    profile: string,
+    region: string,
+    documentName: string | undefined,
+  ): PersistenceMode {
     const mode = this.config.config.session.persistence;
     if (mode === 'off') return mode;
     const instance = this.instanceCache
       .get(key(profile, region))
       ?.instances.find((i) => i.instanceId === instanceId);
-    if (instance && /windows/i.test(instance.platform)) {
+    const effective = effectivePersistence(mode, { documentName, platform: instance?.platform });
+    if (effective.plainBecause === 'windows') {
       this.log.info(
         { instanceId },
         `session.persistence is ${mode}, but a Windows instance has no ${mode}: a plain shell`,
       );
-      return 'off';
     }
-    return mode;
+    return effective.mode;
   }
 
   /** The contract's persistence fields of a session: its tmux/screen session, where it came from, and (closed) whether it can be re-attached. */

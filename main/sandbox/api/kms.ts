@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { CallerIdentity } from '../credentials.js';
 import { ApiError, constraint, validationError } from './errors.js';
+import { parseJsonBody } from './json-body.js';
 import type { EncryptionContext, SandboxKmsKeys } from './kms-keys.js';
 
 export const KMS_TARGET_PREFIX = 'TrentService.';
@@ -31,27 +32,6 @@ const decryptInput = z.object({
 });
 const describeKeyInput = z.object({ KeyId: z.string().optional() });
 
-function parseBody<T>(schema: z.ZodType<T>, body: string): T {
-  let data: unknown;
-  try {
-    data = body.trim() === '' ? {} : JSON.parse(body);
-  } catch {
-    throw new ApiError('SerializationException', 'The request body is not valid JSON.');
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ApiError('SerializationException', 'The request body must be a JSON object.');
-  }
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ApiError(
-      'SerializationException',
-      `Unexpected value at '${issue.path.map(String).join('.')}': ${issue.message}.`,
-    );
-  }
-  return result.data;
-}
-
 function requireKeyId(keyId: string | undefined): string {
   if (keyId === undefined) throw validationError([constraint(undefined, 'keyId', 'Member must not be null')]);
   if (keyId.length < 1 || keyId.length > 2048) {
@@ -67,7 +47,7 @@ function context(value: EncryptionContext | undefined): EncryptionContext {
 }
 
 function generateDataKey(body: string, caller: CallerIdentity, keys: SandboxKmsKeys): unknown {
-  const input = parseBody(generateDataKeyInput, body);
+  const input = parseJsonBody(generateDataKeyInput, body);
   const keyId = requireKeyId(input.KeyId);
   const problems: string[] = [];
   if (
@@ -107,7 +87,7 @@ function generateDataKey(body: string, caller: CallerIdentity, keys: SandboxKmsK
 }
 
 function decrypt(body: string, caller: CallerIdentity, keys: SandboxKmsKeys): unknown {
-  const input = parseBody(decryptInput, body);
+  const input = parseJsonBody(decryptInput, body);
   if (input.CiphertextBlob === undefined) {
     throw validationError([constraint(undefined, 'ciphertextBlob', 'Member must not be null')]);
   }
@@ -134,7 +114,7 @@ function decrypt(body: string, caller: CallerIdentity, keys: SandboxKmsKeys): un
 }
 
 function describeKey(body: string, caller: CallerIdentity, keys: SandboxKmsKeys): unknown {
-  const input = parseBody(describeKeyInput, body);
+  const input = parseJsonBody(describeKeyInput, body);
   const key = keys.describe(requireKeyId(input.KeyId), caller);
   return {
     KeyMetadata: {

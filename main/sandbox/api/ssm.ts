@@ -16,6 +16,7 @@ import {
   queryKey,
   validationError,
 } from './errors.js';
+import { parseJsonBody } from './json-body.js';
 
 export interface SsmDeps {
   fleet: Fleet & { lastPingDateTime?: (instanceId: string) => Date | undefined };
@@ -63,29 +64,6 @@ const describeInstanceInformationInput = z.object({
   NextToken: z.string().optional(),
 });
 const connectionStatusInput = z.object({ Target: z.string().optional() });
-
-function parseBody<T>(schema: z.ZodType<T>, body: string): T {
-  let data: unknown;
-  if (body.trim() === '') {
-    data = {};
-  } else {
-    try {
-      data = JSON.parse(body);
-    } catch {
-      throw new ApiError('SerializationException', 'The request body is not valid JSON.');
-    }
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ApiError('SerializationException', 'The request body must be a JSON object.');
-  }
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const at = issue.path.map(String).join('.');
-    throw new ApiError('SerializationException', `Unexpected value at '${at}': ${issue.message}.`);
-  }
-  return result.data;
-}
 
 function checkMaxResults(value: number | undefined, min: number, max: number): string[] {
   if (value === undefined) return [];
@@ -155,7 +133,7 @@ function streamUrlFor(instance: FleetInstance | undefined, streamUrl: string): s
 }
 
 function startSession(body: string, caller: CallerIdentity, deps: SsmDeps): unknown {
-  const input = parseBody(startSessionInput, body);
+  const input = parseJsonBody(startSessionInput, body);
   const target = required(input.Target, 'target');
   const problems: string[] = [];
   if (target.length < 1 || target.length > 400) {
@@ -209,7 +187,7 @@ function sessionDoesNotExist(sessionId: string): ApiError {
 }
 
 function resumeSession(body: string, deps: SsmDeps): unknown {
-  const sessionId = required(parseBody(sessionIdInput, body).SessionId, 'sessionId');
+  const sessionId = required(parseJsonBody(sessionIdInput, body).SessionId, 'sessionId');
   const resumed = deps.registry.resume(sessionId);
   if (!resumed) throw sessionDoesNotExist(sessionId);
   const target = deps.registry.get(sessionId)?.target;
@@ -222,7 +200,7 @@ function resumeSession(body: string, deps: SsmDeps): unknown {
 }
 
 function terminateSession(body: string, caller: CallerIdentity, deps: SsmDeps): unknown {
-  const sessionId = required(parseBody(sessionIdInput, body).SessionId, 'sessionId');
+  const sessionId = required(parseJsonBody(sessionIdInput, body).SessionId, 'sessionId');
   // Idempotent, as on AWS: terminating an ended (or unknown) session succeeds.
   deps.registry.terminate(sessionId, `TerminateSession was called by ${caller.userName}.`);
   return { SessionId: sessionId };
@@ -257,7 +235,7 @@ function parseFilterDate(value: string, key: string): number {
 }
 
 function describeSessions(body: string, deps: SsmDeps): unknown {
-  const input = parseBody(describeSessionsInput, body);
+  const input = parseJsonBody(describeSessionsInput, body);
   const state = required(input.State, 'state');
   const problems: string[] = [];
   if (state !== 'Active' && state !== 'History') {
@@ -391,7 +369,7 @@ function instanceInformation(instance: SandboxInstance, deps: SsmDeps, now: numb
 }
 
 function describeInstanceInformation(body: string, deps: SsmDeps, now: number): unknown {
-  const input = parseBody(describeInstanceInformationInput, body);
+  const input = parseJsonBody(describeInstanceInformationInput, body);
   const problems = checkMaxResults(input.MaxResults, 5, 50);
   if (problems.length) throw validationError(problems);
 
@@ -438,7 +416,7 @@ function describeInstanceInformation(body: string, deps: SsmDeps, now: number): 
 }
 
 function getConnectionStatus(body: string, deps: SsmDeps): unknown {
-  const target = required(parseBody(connectionStatusInput, body).Target, 'target');
+  const target = required(parseJsonBody(connectionStatusInput, body).Target, 'target');
   return { Target: target, Status: canStartSession(deps.fleet.get(target)) ? 'connected' : 'notconnected' };
 }
 

@@ -4,28 +4,19 @@
  * is typed into a member reaches every member's session through its own input queue, nothing
  * else does; members that close leave; a slow member holds back only itself.
  */
-import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SessionInfo } from '../../../preload/api.js';
+import { DB1, WEB1, deferred, sessionInfo, settle } from '../terminal/fake-bridge.js';
+import type { FakeKit } from '../terminal/fake-kit.js';
 import {
-  DB1,
-  FakeTerminalBridge,
-  WEB1,
-  deferred,
-  installBridge,
-  nextSessionId,
-  sessionInfo,
-  settle,
-} from '../terminal/fake-bridge.js';
-import { kits, type FakeKit } from '../terminal/fake-kit.js';
+  bridge,
+  disposeTerminalStores,
+  freshTerminalPage,
+  useSessionsStore,
+} from '../terminal/store-setup.js';
 
 vi.mock('../../../renderer/terminal/xterm-kit.js', () => import('../terminal/fake-kit.js'));
 
-const bridge = new FakeTerminalBridge();
-installBridge(bridge);
-
-const { useSessionsStore } = await import('../../../renderer/stores/sessions.js');
-const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
 const { useBroadcastStore } = await import('../../../renderer/stores/broadcast.js');
 
 let sessions: ReturnType<typeof useSessionsStore>;
@@ -68,16 +59,7 @@ function written(): Record<string, string> {
 }
 
 beforeEach(async () => {
-  sessionStorage.clear();
-  bridge.reset();
-  kits.length = 0;
-  opened = [];
-  bridge.handle('sessions.open', (req) => {
-    const info = sessionInfo({ id: nextSessionId(), instanceId: req.instanceId, instanceName: 'web-1' });
-    opened.push(info);
-    return info;
-  });
-  setActivePinia(createPinia());
+  ({ opened } = freshTerminalPage());
   sessions = useSessionsStore();
   broadcast = useBroadcastStore();
   broadcast.start();
@@ -86,8 +68,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   broadcast.$dispose();
-  sessions.$dispose();
-  useSettingsStore().dispose();
+  disposeTerminalStores();
 });
 
 describe('broadcast input', () => {

@@ -2,39 +2,16 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS, MAX_WRITE_CHARS, type SessionInfo } from '../../../preload/api.js';
-import {
-  DB1,
-  FakeTerminalBridge,
-  WEB1,
-  deferred,
-  installBridge,
-  nextSessionId,
-  sessionInfo,
-  settle,
-} from '../terminal/fake-bridge.js';
+import { DB1, WEB1, deferred, nextSessionId, sessionInfo, settle } from '../terminal/fake-bridge.js';
 import { kits, type FakeKit } from '../terminal/fake-kit.js';
+import { answerOpens, bridge, useSessionsStore, useSettingsStore } from '../terminal/store-setup.js';
 
 vi.mock('../../../renderer/terminal/xterm-kit.js', () => import('../terminal/fake-kit.js'));
 
-const bridge = new FakeTerminalBridge();
-installBridge(bridge);
-
-const { useSessionsStore } = await import('../../../renderer/stores/sessions.js');
-const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
 const { paneIds } = await import('../../../renderer/terminal/layout.js');
 
 type Store = ReturnType<typeof useSessionsStore>;
 let store: Store;
-
-/** sessions.open answers with a new session each time (and remembers them). */
-function openHandler(opened: SessionInfo[] = []) {
-  bridge.handle('sessions.open', (req) => {
-    const info = sessionInfo({ id: nextSessionId(), instanceId: req.instanceId, instanceName: 'web-1' });
-    opened.push(info);
-    return info;
-  });
-  return opened;
-}
 
 function kitOf(paneId: string): FakeKit {
   const ctrl = store.paneController(paneId)!;
@@ -91,7 +68,7 @@ describe('opening a session', () => {
   });
 
   it('opens with the size of the last measured terminal', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     const ctrl = store.paneController(onlyPane())!;
     ctrl.mount(document.body.appendChild(document.createElement('div')));
@@ -107,7 +84,7 @@ describe('opening a session', () => {
     expect(store.panes[paneId]!.error).toBe('TargetNotConnected: i-0123456789abcdef0 is not connected');
     expect(store.tabStatus(store.tabs[0]!)).toBe('error');
 
-    openHandler();
+    answerOpens();
     await store.retryPane(paneId);
     expect(store.paneStatus(paneId)).toBe('open');
 
@@ -151,7 +128,7 @@ describe('opening a session', () => {
 
 describe('output and flow control', () => {
   it('writes every batch and acknowledges parsed bytes in one coalesced ack', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const info = opened[0];
     const kit = kitOf(onlyPane());
@@ -172,7 +149,7 @@ describe('output and flow control', () => {
   });
 
   it('writes output of tabs that are not visible', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     await store.openSession(DB1);
     expect(store.activeTabId).toBe(store.tabs[1]!.id);
@@ -182,7 +159,7 @@ describe('output and flow control', () => {
   });
 
   it('ignores output of sessions it does not show', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     output(nextSessionId(), 0, 'someone else');
     expect(kits[0]!.term.text).toBe('');
@@ -248,7 +225,7 @@ describe('re-attaching after a reload', () => {
 
 describe('re-attaching: tabs and splits survive a reload', () => {
   it('restores names, splits and the active tab of sessions still open; new ones get their own tab', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     store.splitPane('down');
     await settle();
@@ -303,7 +280,7 @@ describe('re-attaching: tabs and splits survive a reload', () => {
 
 describe('input', () => {
   it('sends keystrokes to the session, in order', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const info = opened[0];
     const term = kitOf(onlyPane()).term;
@@ -329,7 +306,7 @@ describe('input', () => {
   });
 
   it('asks before a long paste, then sends it whole in pieces', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     const ctrl = store.paneController(onlyPane())!;
     const text = Array.from({ length: 2000 }, (_, i) => `echo ${'x'.repeat(40)} ${i}`).join('\n');
@@ -347,7 +324,7 @@ describe('input', () => {
   });
 
   it('a cancelled paste sends nothing; short pastes are not asked about', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     const ctrl = store.paneController(onlyPane())!;
     const pasting = ctrl.paste('a\n'.repeat(100));
@@ -362,7 +339,7 @@ describe('input', () => {
 
 describe('resize', () => {
   it('tells the session only when cols/rows change', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const info = opened[0];
     const ctrl = store.paneController(onlyPane())!;
@@ -383,7 +360,7 @@ describe('resize', () => {
   });
 
   it('does not resize when the terminal already has the size it was opened with', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     const first = store.paneController(onlyPane())!;
     first.mount(document.body.appendChild(document.createElement('div')));
@@ -397,7 +374,7 @@ describe('resize', () => {
 
 describe('reconnecting and closed sessions', () => {
   it('follows reconnecting and back to open on the same terminal', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const info = opened[0];
     const paneId = onlyPane();
@@ -425,7 +402,7 @@ describe('reconnecting and closed sessions', () => {
   });
 
   it('after the session closes, input stops; Reconnect opens a new session in the same pane', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const paneId = onlyPane();
     const kit = kitOf(paneId);
@@ -458,7 +435,7 @@ describe('reconnecting and closed sessions', () => {
   });
 
   it('closeSession ends the session and leaves the pane showing it ended', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const info = opened[0];
     await store.closeSession(info!.id);
@@ -486,7 +463,7 @@ describe('reconnecting and closed sessions', () => {
   });
 
   it('focusSession shows the tab of a session', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     await store.openSession(DB1);
     expect(store.focusSession(opened[0]!.id)).toBe(true);
@@ -509,7 +486,7 @@ describe('reconnecting and closed sessions', () => {
 
 describe('tabs', () => {
   it('reorders, renames, cycles and closes', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     await store.openSession(DB1);
     await store.openSession({ instanceId: 'i-0aaaaaaaaaaaaaaaa', name: '' });
@@ -541,7 +518,7 @@ describe('tabs', () => {
   });
 
   it('splits up to four panes, each its own session to the same instance', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const tab = store.activeTab!;
     expect(store.splitPane('right')).toBe(true);
@@ -570,7 +547,7 @@ describe('tabs', () => {
   });
 
   it('split ratios are clamped', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     store.splitPane('right');
     const tab = store.activeTab!;
@@ -582,7 +559,7 @@ describe('tabs', () => {
 
 describe('app.command', () => {
   it('carries out the workbench commands', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     bridge.emit('app.command', { command: 'new-session', instanceId: DB1.instanceId });
     await settle();
     expect(store.tabs).toHaveLength(1);
@@ -619,7 +596,7 @@ describe('app.command', () => {
 
 describe('search', () => {
   it('finds in the focused terminal and reports the match count', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const info = opened[0];
     output(info!.id, 0, 'foo bar foo baz foo');
@@ -641,7 +618,7 @@ describe('search', () => {
 
 describe('settings and theme', () => {
   it('applies settings changes to every terminal', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     await store.openSession(DB1);
     bridge.emit('settings.changed', { ...DEFAULT_SETTINGS, fontSize: 18, renderer: 'dom', scrollback: 5000 });
@@ -654,7 +631,7 @@ describe('settings and theme', () => {
   });
 
   it('re-reads the colours when data-theme changes', async () => {
-    openHandler();
+    answerOpens();
     await store.openSession(WEB1);
     const kit = kits[0]!;
     document.documentElement.style.setProperty('--terminal-bg', '#123456');
@@ -667,7 +644,7 @@ describe('settings and theme', () => {
 
 describe('lifecycle', () => {
   it('leaves no terminal, listener or subscription behind after many tabs open and close', async () => {
-    openHandler();
+    answerOpens();
     const baseline = bridge.listenerCount();
     expect(bridge.listenerCount('session.output')).toBe(1);
     for (let round = 0; round < 5; round++) {
@@ -701,7 +678,7 @@ describe('lifecycle', () => {
   });
 
   it('exposes the buffer text for end-to-end tests', async () => {
-    const opened = openHandler();
+    const opened = answerOpens();
     await store.openSession(WEB1);
     const info = opened[0];
     output(info!.id, 0, '$ echo hello\r\nhello\r\n$ ');

@@ -5,27 +5,14 @@
  * with words as well as colour.
  */
 import { mount, type VueWrapper } from '@vue/test-utils';
-import { createPinia, setActivePinia, type Pinia } from 'pinia';
+import type { Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SessionInfo } from '../../../preload/api.js';
-import {
-  DB1,
-  FakeTerminalBridge,
-  WEB1,
-  installBridge,
-  nextSessionId,
-  sessionInfo,
-  settle,
-} from './fake-bridge.js';
-import { kits } from './fake-kit.js';
+import { DB1, WEB1, sessionInfo, settle } from './fake-bridge.js';
+import { bridge, disposeTerminalStores, freshTerminalPage, useSessionsStore } from './store-setup.js';
 
 vi.mock('../../../renderer/terminal/xterm-kit.js', () => import('./fake-kit.js'));
 
-const bridge = new FakeTerminalBridge();
-installBridge(bridge);
-
-const { useSessionsStore } = await import('../../../renderer/stores/sessions.js');
-const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
 const { useBroadcastStore } = await import('../../../renderer/stores/broadcast.js');
 const { default: TerminalWorkbench } = await import('../../../renderer/terminal/TerminalWorkbench.vue');
 const { default: StatusBar } = await import('../../../renderer/components/StatusBar.vue');
@@ -58,17 +45,7 @@ function markedTabs(w: VueWrapper): string[] {
 }
 
 beforeEach(() => {
-  sessionStorage.clear();
-  bridge.reset();
-  kits.length = 0;
-  opened = [];
-  bridge.handle('sessions.open', (req) => {
-    const info = sessionInfo({ id: nextSessionId(), instanceId: req.instanceId, instanceName: 'web-1' });
-    opened.push(info);
-    return info;
-  });
-  pinia = createPinia();
-  setActivePinia(pinia);
+  ({ opened, pinia } = freshTerminalPage());
 });
 
 afterEach(() => {
@@ -77,8 +54,7 @@ afterEach(() => {
   status?.unmount();
   status = undefined;
   useBroadcastStore().$dispose();
-  sessions().$dispose();
-  useSettingsStore().dispose();
+  disposeTerminalStores();
   document.body.innerHTML = '';
 });
 

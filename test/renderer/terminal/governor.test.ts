@@ -4,29 +4,22 @@
  * blink) and trimmed scrollback for background tabs, applied by the sessions store to every
  * pane and undone when lifted or when a tab comes to the front.
  */
-import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
 import { DEFAULT_SETTINGS, type GovernorState } from '../../../preload/api.js';
+import { DB1, WEB1, settle } from './fake-bridge.js';
+import type { FakeKit } from './fake-kit.js';
 import {
-  FakeTerminalBridge,
-  DB1,
-  WEB1,
-  installBridge,
-  nextSessionId,
-  sessionInfo,
-  settle,
-} from './fake-bridge.js';
-import { kits, type FakeKit } from './fake-kit.js';
+  bridge,
+  disposeTerminalStores,
+  freshTerminalPage,
+  useSessionsStore,
+  useSettingsStore,
+} from './store-setup.js';
 import { governorAt, governorState } from '../helpers/resources-fixtures.js';
 
 vi.mock('../../../renderer/terminal/xterm-kit.js', () => import('./fake-kit.js'));
 
-const bridge = new FakeTerminalBridge();
-installBridge(bridge);
-
-const { useSessionsStore } = await import('../../../renderer/stores/sessions.js');
-const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
 const { useResourcesStore } = await import('../../../renderer/stores/resources.js');
 const { terminalPolicy, NO_POLICY } = await import('../../../renderer/terminal/governor.js');
 
@@ -45,25 +38,18 @@ const ui = (partial: Partial<GovernorState['ui']>): GovernorState =>
   governorState({ ui: { updateIntervalMs: 1000, backgroundScrollback: null, economy: false, ...partial } });
 
 beforeEach(async () => {
-  sessionStorage.clear();
-  bridge.reset();
-  kits.length = 0;
-  bridge.handle('sessions.open', (req) =>
-    sessionInfo({ id: nextSessionId(), instanceId: req.instanceId, instanceName: 'web-1' }),
-  );
+  freshTerminalPage();
   let stored = structuredClone(DEFAULT_SETTINGS);
   bridge.handle('settings.update', (patch) => {
     stored = { ...stored, ...patch, notifications: stored.notifications, resources: stored.resources };
     return structuredClone(stored);
   });
-  setActivePinia(createPinia());
   store = useSessionsStore();
   await settle();
 });
 
 afterEach(() => {
-  store.$dispose();
-  useSettingsStore().dispose();
+  disposeTerminalStores();
   useResourcesStore().dispose();
 });
 

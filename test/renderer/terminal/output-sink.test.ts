@@ -213,10 +213,22 @@ function floodHarness(options: { maxUnparsedBytes?: number } = {}) {
     clearTimer: (h) => void timers.delete(h as number),
   });
   let parsedUpTo = 0;
+  /** What pushLines pushed so far: numbered lines, and bytes (the next batch's offset). */
+  const pushed = { lines: 0, bytes: 0 };
   return {
     sink,
     written,
     acks,
+    pushed,
+    /** Push `batches` batches of numbered lines (10 by default: 100 bytes), after those before. */
+    pushLines: (batches: number, linesEach = 10) => {
+      for (let i = 0; i < batches; i++) {
+        const b = lines(pushed.lines, linesEach, pushed.bytes);
+        pushed.lines += linesEach;
+        pushed.bytes += b.bytes;
+        sink.push(b);
+      }
+    },
     acked: () => acks.reduce((a, b) => a + b, 0),
     text: () => written.map((w) => w.data).join(''),
     /** Parse everything written so far (and what that lets through). */
@@ -240,12 +252,7 @@ function lines(from: number, count: number, offset: number): OutputBatch {
 describe('OutputSink: bounded hand-over to xterm', () => {
   it('hands xterm at most maxUnparsedBytes; the rest waits here, in order, and nothing is lost', () => {
     const h = floodHarness();
-    let offset = 0;
-    for (let i = 0; i < 20; i++) {
-      const b = lines(i * 10, 10, offset); // 100 bytes each
-      offset += b.bytes;
-      h.sink.push(b);
-    }
+    h.pushLines(20); // 100 bytes each
     expect(h.written).toHaveLength(10);
     expect(h.sink.behindBytes).toBe(2000);
     h.parseAll();
@@ -260,15 +267,7 @@ describe('OutputSink: bounded hand-over to xterm', () => {
 describe('OutputSink: Ctrl-C while behind a flood', () => {
   it('skips what was not drawn (acknowledged at once), then draws a notice and the latest lines when output stops', () => {
     const h = floodHarness();
-    let offset = 0;
-    let n = 0;
-    const push = (count: number): void => {
-      const b = lines(n, count, offset);
-      n += count;
-      offset += b.bytes;
-      h.sink.push(b);
-    };
-    for (let i = 0; i < 30; i++) push(10); // 3000 bytes: 1000 in xterm, 2000 waiting
+    h.pushLines(30); // 3000 bytes: 1000 in xterm, 2000 waiting
     expect(h.sink.interrupt()).toBe(true);
     expect(h.sink.isSkipping).toBe(true);
     // The 2000 waiting bytes are acknowledged without being drawn.
@@ -283,30 +282,21 @@ describe('OutputSink: Ctrl-C while behind a flood', () => {
     expect(h.sink.stats.interrupts).toBe(1);
     expect(h.sink.stats.interruptSkippedBytes).toBeGreaterThan(1000);
     // And then it draws everything again, acknowledging once parsed.
-    push(1);
+    h.pushLines(1, 1);
     h.parseAll();
     expect(h.text().endsWith('line 0300\n')).toBe(true);
     h.fireTimers();
-    expect(h.acked()).toBe(offset);
+    expect(h.acked()).toBe(h.pushed.bytes);
   });
 
   it('while skipping, output that keeps coming is acknowledged at once (the main side reads on)', () => {
     const h = floodHarness();
-    let offset = 0;
-    for (let i = 0; i < 20; i++) {
-      const b = lines(i * 10, 10, offset);
-      offset += b.bytes;
-      h.sink.push(b);
-    }
+    h.pushLines(20);
     h.sink.interrupt();
     const before = h.written.length;
-    for (let i = 20; i < 120; i++) {
-      const b = lines(i * 10, 10, offset);
-      offset += b.bytes;
-      h.sink.push(b);
-    }
+    h.pushLines(100);
     expect(h.written.length).toBe(before); // nothing drawn meanwhile
-    expect(h.sink.pendingAck + h.acked()).toBe(offset - 1000); // all but what xterm holds
+    expect(h.sink.pendingAck + h.acked()).toBe(h.pushed.bytes - 1000); // all but what xterm holds
   });
 
   it('does nothing when the terminal is not behind (a Ctrl-C at a quiet prompt)', () => {
@@ -319,12 +309,7 @@ describe('OutputSink: Ctrl-C while behind a flood', () => {
 
   it('dispose while skipping cancels its timers', () => {
     const h = floodHarness();
-    let offset = 0;
-    for (let i = 0; i < 20; i++) {
-      const b = lines(i * 10, 10, offset);
-      offset += b.bytes;
-      h.sink.push(b);
-    }
+    h.pushLines(20);
     h.sink.interrupt();
     h.sink.dispose();
     const count = h.written.length;
@@ -336,19 +321,10 @@ describe('OutputSink: Ctrl-C while behind a flood', () => {
 describe('OutputSink: drawAll', () => {
   it('hands xterm what waits, whatever the bound, and ends a skip with its tail', () => {
     const h = floodHarness();
-    let offset = 0;
-    for (let i = 0; i < 20; i++) {
-      const b = lines(i * 10, 10, offset);
-      offset += b.bytes;
-      h.sink.push(b);
-    }
+    h.pushLines(20);
     h.sink.drawAll();
     expect(h.text()).toBe(lines(0, 200, 0).data);
-    for (let i = 20; i < 40; i++) {
-      const b = lines(i * 10, 10, offset);
-      offset += b.bytes;
-      h.sink.push(b);
-    }
+    h.pushLines(20);
     expect(h.sink.interrupt()).toBe(true);
     h.sink.drawAll();
     expect(h.sink.isSkipping).toBe(false);

@@ -10,6 +10,7 @@ import {
   PASTE_START,
   utf8Length,
   type InputKind,
+  type InputQueueOptions,
   type PasteProgress,
 } from '../../../renderer/terminal/input-queue.js';
 
@@ -53,6 +54,17 @@ function manual() {
   return { sent, open, send, ackOne, ackAll, text: () => sent.map((s) => s.data).join('') };
 }
 
+/** A queue sending through `m.send`, and every paste progress it reports, in order. */
+function queueWithProgress(
+  m: ReturnType<typeof manual>,
+  options: Omit<InputQueueOptions, 'send' | 'onPasteProgress'>,
+  state?: { paused?: boolean },
+): { q: InputQueue; progress: PasteProgress[] } {
+  const progress: PasteProgress[] = [];
+  const q = new InputQueue({ ...options, send: m.send, onPasteProgress: (p) => progress.push(p) }, state);
+  return { q, progress };
+}
+
 describe('InputQueue pastes', () => {
   it('counts UTF-8 bytes as TextEncoder does', () => {
     for (const s of ['', 'abc', 'é', '日本', '😀x', 'a\ud800b', '\udc00']) {
@@ -78,13 +90,7 @@ describe('InputQueue pastes', () => {
 
   it('reports progress in UTF-8 bytes handed over, then done when all is delivered', async () => {
     const m = manual();
-    const progress: PasteProgress[] = [];
-    const q = new InputQueue({
-      send: m.send,
-      maxChars: 4,
-      pasteWindow: 1,
-      onPasteProgress: (p) => progress.push(p),
-    });
+    const { q, progress } = queueWithProgress(m, { maxChars: 4, pasteWindow: 1 });
     const text = 'ab😀cdé'; // 1+1+4+1+1+2 = 10 bytes, 7 UTF-16 units
     q.pushPaste(text);
     expect(progress[0]).toEqual({ sentBytes: 0, totalBytes: 10, state: 'sending' });
@@ -99,8 +105,7 @@ describe('InputQueue pastes', () => {
 
   it('a paste pasted during another joins its progress', async () => {
     const m = manual();
-    const progress: PasteProgress[] = [];
-    const q = new InputQueue({ send: m.send, maxChars: 10, onPasteProgress: (p) => progress.push(p) });
+    const { q, progress } = queueWithProgress(m, { maxChars: 10 });
     q.pushPaste('a'.repeat(30));
     q.pushPaste('b'.repeat(30));
     expect(progress.at(-1)?.totalBytes).toBe(60);
@@ -127,13 +132,7 @@ describe('InputQueue pastes', () => {
 
   it('cancel drops what was not handed over and says how much was', async () => {
     const m = manual();
-    const progress: PasteProgress[] = [];
-    const q = new InputQueue({
-      send: m.send,
-      maxChars: 10,
-      pasteWindow: 2,
-      onPasteProgress: (p) => progress.push(p),
-    });
+    const { q, progress } = queueWithProgress(m, { maxChars: 10, pasteWindow: 2 });
     q.pushPaste('p'.repeat(100));
     q.push('x');
     await m.ackOne();
@@ -172,13 +171,7 @@ describe('InputQueue pastes', () => {
 
   it('Ctrl-C cancels the paste and goes out at once, ahead of the queued paste data', async () => {
     const m = manual();
-    const progress: PasteProgress[] = [];
-    const q = new InputQueue({
-      send: m.send,
-      maxChars: 10,
-      pasteWindow: 2,
-      onPasteProgress: (p) => progress.push(p),
-    });
+    const { q, progress } = queueWithProgress(m, { maxChars: 10, pasteWindow: 2 });
     q.pushPaste('p'.repeat(1000));
     expect(m.open).toHaveLength(2); // the window is full
     q.interrupt('\x03');
@@ -202,13 +195,10 @@ describe('InputQueue pastes', () => {
 
   it('a failed piece ends the paste as failed, not counting that piece, and reports once', async () => {
     const m = manual();
-    const progress: PasteProgress[] = [];
     const errors: number[] = [];
-    const q = new InputQueue({
-      send: m.send,
+    const { q, progress } = queueWithProgress(m, {
       maxChars: 10,
       pasteWindow: 2,
-      onPasteProgress: (p) => progress.push(p),
       onError: (_e, dropped) => errors.push(dropped),
     });
     q.pushPaste('p'.repeat(100));
@@ -225,11 +215,7 @@ describe('InputQueue pastes', () => {
 
   it('holds a paste while paused and sends it on resume; clear ends it as cancelled', async () => {
     const m = manual();
-    const progress: PasteProgress[] = [];
-    const q = new InputQueue(
-      { send: m.send, maxChars: 10, onPasteProgress: (p) => progress.push(p) },
-      { paused: true },
-    );
+    const { q, progress } = queueWithProgress(m, { maxChars: 10 }, { paused: true });
     q.pushPaste('p'.repeat(25));
     expect(m.sent).toHaveLength(0);
     q.resume();

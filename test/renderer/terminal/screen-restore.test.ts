@@ -5,7 +5,6 @@
  * the sessions store taking a re-attached session into the lost session's pane, by Re-attach or
  * by the session.reattached event of an automatic re-attach.
  */
-import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SessionInfo } from '../../../preload/api.js';
 import {
@@ -18,23 +17,11 @@ import {
   separatorLine,
   type ScreenSnapshot,
 } from '../../../renderer/terminal/screen-restore.js';
-import {
-  FakeTerminalBridge,
-  WEB1,
-  installBridge,
-  nextSessionId,
-  sessionInfo,
-  settle,
-} from './fake-bridge.js';
-import { FakeKit, kits } from './fake-kit.js';
+import { WEB1, nextSessionId, sessionInfo, settle } from './fake-bridge.js';
+import { FakeKit } from './fake-kit.js';
+import { bridge, disposeTerminalStores, freshTerminalPage, useSessionsStore } from './store-setup.js';
 
 vi.mock('../../../renderer/terminal/xterm-kit.js', () => import('./fake-kit.js'));
-
-const bridge = new FakeTerminalBridge();
-installBridge(bridge);
-
-const { useSessionsStore } = await import('../../../renderer/stores/sessions.js');
-const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
 
 const TMUX = { tool: 'tmux', name: 'ec2c-0a1b2c3d' } as const;
 
@@ -147,17 +134,11 @@ describe('the sessions store', () => {
   let store: Store;
 
   beforeEach(async () => {
-    sessionStorage.clear();
-    bridge.reset();
-    kits.length = 0;
-    setActivePinia(createPinia());
+    freshTerminalPage();
     store = useSessionsStore();
     await settle();
   });
-  afterEach(() => {
-    store.$dispose();
-    useSettingsStore().dispose();
-  });
+  afterEach(disposeTerminalStores);
 
   /** A tab with a session in tmux that printed `text`, then lost for good. */
   async function lostSession(text: string): Promise<{ paneId: string; lost: SessionInfo; kit: FakeKit }> {

@@ -1,27 +1,21 @@
 // @vitest-environment happy-dom
 import { mount, type VueWrapper } from '@vue/test-utils';
-import { createPinia, setActivePinia, type Pinia } from 'pinia';
+import type { Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
 import type { SessionInfo } from '../../../preload/api.js';
-import {
-  DB1,
-  FakeTerminalBridge,
-  WEB1,
-  installBridge,
-  nextSessionId,
-  sessionInfo,
-  settle,
-} from './fake-bridge.js';
+import { DB1, WEB1, nextSessionId, sessionInfo, settle } from './fake-bridge.js';
 import { kits } from './fake-kit.js';
+import {
+  bridge,
+  disposeTerminalStores,
+  freshTerminalPage,
+  useSessionsStore,
+  useSettingsStore,
+} from './store-setup.js';
 
 vi.mock('../../../renderer/terminal/xterm-kit.js', () => import('./fake-kit.js'));
 
-const bridge = new FakeTerminalBridge();
-installBridge(bridge);
-
-const { useSessionsStore } = await import('../../../renderer/stores/sessions.js');
-const { useSettingsStore } = await import('../../../renderer/stores/settings.js');
 const { useInstancesStore } = await import('../../../renderer/stores/instances.js');
 const { default: TerminalWorkbench } = await import('../../../renderer/terminal/TerminalWorkbench.vue');
 const { useAppStore } = await import('../../../renderer/stores/app.js');
@@ -42,24 +36,13 @@ async function mountWorkbench(): Promise<VueWrapper> {
 }
 
 beforeEach(() => {
-  sessionStorage.clear();
-  bridge.reset();
-  kits.length = 0;
-  opened = [];
-  bridge.handle('sessions.open', (req) => {
-    const info = sessionInfo({ id: nextSessionId(), instanceId: req.instanceId, instanceName: 'web-1' });
-    opened.push(info);
-    return info;
-  });
-  pinia = createPinia();
-  setActivePinia(pinia);
+  ({ opened, pinia } = freshTerminalPage());
 });
 
 afterEach(() => {
   wrapper?.unmount();
   wrapper = undefined;
-  store().$dispose();
-  useSettingsStore().dispose();
+  disposeTerminalStores();
   document.body.innerHTML = '';
 });
 
