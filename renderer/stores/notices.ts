@@ -1,7 +1,8 @@
 /**
  * In-app toasts: every 'session.notice' from the main side, and the UI's own messages
  * (a refused connection, a failed switch). At most MAX_VISIBLE at once (the oldest goes);
- * each dismisses itself after a while unless the pointer is over the stack.
+ * each dismisses itself after a while unless the pointer is over the stack. A connection notice
+ * replaces the previous one about the same session (no "reconnecting" left once it reconnected).
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -36,6 +37,16 @@ const TITLES: Record<ToastKind, string> = {
   info: 'Note',
   error: 'Error',
 };
+
+/** Notices about a session's connection: a newer one about the same session replaces the older. */
+const CONNECTION_KINDS: ReadonlySet<ToastKind> = new Set<ToastKind>([
+  'network-lost',
+  'agent-unreachable',
+  'agent-back',
+  'token-expired',
+  'reconnected',
+  'ended-elsewhere',
+]);
 
 /** A resources notice that says things got better (under the limits again, easing off, low power off). */
 const BETTER = /\b(back under|back to normal|recovered|easing off|low-power mode is off)\b/i;
@@ -109,7 +120,18 @@ export const useNoticesStore = defineStore('notices', () => {
       sessionId: input.sessionId ?? null,
       at: input.at ?? new Date().toISOString(),
     };
-    const next = [...toasts.value, toast];
+    // "Reconnecting" is stale once the session reconnected or was lost for good: one toast per
+    // session tells its connection's latest state.
+    const supersedes = (t: Toast): boolean =>
+      toast.sessionId !== null &&
+      t.sessionId === toast.sessionId &&
+      CONNECTION_KINDS.has(t.kind) &&
+      CONNECTION_KINDS.has(toast.kind);
+    for (const old of toasts.value.filter(supersedes)) {
+      clearTimeout(timers.get(old.id));
+      timers.delete(old.id);
+    }
+    const next = [...toasts.value.filter((t) => !supersedes(t)), toast];
     while (next.length > MAX_VISIBLE) {
       const gone = next.shift()!;
       clearTimeout(timers.get(gone.id));

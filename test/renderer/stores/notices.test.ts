@@ -70,6 +70,26 @@ describe('useNoticesStore', () => {
     expect(toneOf('resources', 'Low-power mode is off.')).toBe('ok');
   });
 
+  it('keeps one connection toast per session: the newest state replaces the older', () => {
+    const store = useNoticesStore();
+    store.init();
+    const a = '00000000-0000-4000-8000-00000000000a';
+    const b = '00000000-0000-4000-8000-00000000000b';
+    bridge.emit('session.notice', { ...notice('network-lost', 'web-1: reconnecting'), sessionId: a });
+    bridge.emit('session.notice', { ...notice('network-lost', 'web-2: reconnecting'), sessionId: b });
+    bridge.emit('session.notice', { ...notice('limit', 'too many sessions'), sessionId: a });
+    bridge.emit('session.notice', { ...notice('reconnected', 'web-1: back'), sessionId: a });
+    expect(store.toasts.map((t) => t.message)).toEqual([
+      'web-2: reconnecting',
+      'too many sessions',
+      'web-1: back',
+    ]);
+    // Notices without a session never replace each other.
+    bridge.emit('session.notice', notice('network-lost', 'one'));
+    bridge.emit('session.notice', notice('network-lost', 'two'));
+    expect(store.toasts.map((t) => t.message).slice(-2)).toEqual(['one', 'two']);
+  });
+
   it('shows at most four, the oldest leaving first', () => {
     const store = useNoticesStore();
     store.init();
