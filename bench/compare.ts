@@ -1,9 +1,11 @@
 /**
- * Regression check for `npm run bench -- --compare bench/baseline.json`: compares the medians of
- * this run's figures with a baseline file (the shape of bench/results/latest.json, plus optional
- * top-level `maxRegression` and per-figure `tolerances`) in each figure's `better` direction.
+ * The baseline workflow of `npm run bench`: compares the medians of this run's figures with a
+ * baseline file (the shape of bench/results/latest.json, plus optional top-level `maxRegression`
+ * and per-figure `tolerances`) in each figure's `better` direction, gives each figure its ratio
+ * (this run / baseline) for the table and latest.json, and decides which baseline file a run
+ * compares against (bench/baseline.json by default, when it exists).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** One figure as bench/results/latest.json stores it. */
 export interface FigureRecord {
@@ -16,6 +18,8 @@ export interface FigureRecord {
   min?: number | null;
   p95?: number | null;
   p99?: number | null;
+  /** This run's median / the baseline's, when the run was compared with one. */
+  ratio?: number | null;
 }
 
 /** bench/results/latest.json (only the parts the comparison reads). */
@@ -52,6 +56,8 @@ export interface CompareRow {
   current: number | null;
   /** Signed relative change of the median, (current - baseline) / |baseline|; null when not compared. */
   change: number | null;
+  /** current / baseline median (whatever the direction); null when not compared. */
+  ratio: number | null;
   /** Allowed regression ratio used for this figure. */
   tolerance: number;
   /**
@@ -70,21 +76,29 @@ export const DEFAULT_MAX_REGRESSION = 0.25;
 /** Tolerance that --save-baseline writes for figures that are noisy on shared VMs. */
 export const NOISY_TOLERANCE = 0.6;
 
-/** Key figures by name; a repeated name gets its unit, then an occurrence number. */
-function keyed(figures: FigureRecord[]): Map<string, FigureRecord> {
+/**
+ * Each figure's comparison key, in order: its name; a repeated name gets its unit, then an
+ * occurrence number.
+ */
+export function figureKeys(figures: Pick<FigureRecord, 'name' | 'unit'>[]): string[] {
   const count = new Map<string, number>();
   for (const f of figures) count.set(f.name, (count.get(f.name) ?? 0) + 1);
-  const out = new Map<string, FigureRecord>();
-  for (const f of figures) {
+  const seen = new Set<string>();
+  return figures.map((f) => {
     let key = count.get(f.name)! > 1 ? `${f.name} [${f.unit}]` : f.name;
-    if (out.has(key)) {
+    if (seen.has(key)) {
       let k = 2;
-      while (out.has(`${key} #${k}`)) k++;
+      while (seen.has(`${key} #${k}`)) k++;
       key = `${key} #${k}`;
     }
-    out.set(key, f);
-  }
-  return out;
+    seen.add(key);
+    return key;
+  });
+}
+
+function keyed(figures: FigureRecord[]): Map<string, FigureRecord> {
+  const keys = figureKeys(figures);
+  return new Map(figures.map((f, i) => [keys[i]!, f]));
 }
 
 function finite(x: unknown): x is number {
@@ -115,6 +129,7 @@ export function compareFigures(
       baseline: b.median,
       current: c?.median ?? null,
       change: null,
+      ratio: null,
       tolerance,
       status: 'ok',
     };
@@ -123,6 +138,8 @@ export function compareFigures(
     else {
       const change = (c.median - b.median) / Math.abs(b.median);
       row.change = change;
+      // A ratio of a negative baseline (a memory delta that shrank) would read backwards.
+      row.ratio = b.median > 0 && c.median >= 0 ? c.median / b.median : null;
       // Positive `worse` = moved in the bad direction.
       const worse = b.better === 'lower' ? change : -change;
       if (worse > tolerance) row.status = 'regressed';
@@ -139,6 +156,7 @@ export function compareFigures(
       baseline: null,
       current: c.median,
       change: null,
+      ratio: null,
       tolerance: toleranceFor(key, c),
       status: 'new',
     });
@@ -155,15 +173,75 @@ function num(x: number | null): string {
   return x === null ? '-' : String(Math.round(x * 1000) / 1000);
 }
 
+/** A ratio for the table: "1.05x"; "-" when there is none. */
+export function formatRatio(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '-';
+  return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
+}
+
+/**
+ * This run's ratio to the baseline for each of `figures` (in order, matched the way
+ * {@link compareFigures} matches them): current median / baseline median, or null when the
+ * figure is new, or either median is 0 or not finite.
+ */
+export function ratiosFor(
+  figures: Pick<FigureRecord, 'name' | 'unit'>[],
+  comparison: CompareResult,
+): (number | null)[] {
+  const byKey = new Map(comparison.rows.map((r) => [r.name, r.ratio]));
+  return figureKeys(figures).map((k) => byKey.get(k) ?? null);
+}
+
+/** The default baseline file of `npm run bench`, relative to the repository. */
+export const DEFAULT_BASELINE = 'bench/baseline.json';
+
+export interface CompareChoice {
+  file: string;
+  /**
+   * True when --compare was given: a regression then fails the run. An implicit comparison
+   * (the default baseline exists, no flag) only reports.
+   */
+  explicit: boolean;
+}
+
+/**
+ * Which baseline a run compares against: `--compare <file>` that file, `--compare` alone the
+ * default one, no flag the default one when it exists; `--no-compare` none.
+ */
+export function chooseBaseline(
+  compareArg: string | boolean | undefined,
+  defaultFile: string,
+  exists: (file: string) => boolean = existsSync,
+): CompareChoice | undefined {
+  if (compareArg === false) return undefined;
+  if (typeof compareArg === 'string' && compareArg !== '') return { file: compareArg, explicit: true };
+  if (compareArg === true || compareArg === '') return { file: defaultFile, explicit: true };
+  return exists(defaultFile) ? { file: defaultFile, explicit: false } : undefined;
+}
+
+/**
+ * `--compare` may come without its file: followed by another flag or last. node:util's parseArgs
+ * would take the next flag as its value, so such a `--compare` becomes `--compare=` (the default
+ * baseline; see {@link chooseBaseline}).
+ */
+export function normalizeCompareArgv(argv: string[]): string[] {
+  return argv.map((a, i) => {
+    if (a !== '--compare') return a;
+    const next = argv[i + 1];
+    return next === undefined || next.startsWith('-') ? '--compare=' : a;
+  });
+}
+
 /** A readable table of the comparison, then a one-line verdict naming each regression. */
 export function formatComparison(result: CompareResult): string {
-  const head = ['figure', 'unit', 'better', 'baseline', 'current', 'change', 'allowed', 'status'];
+  const head = ['figure', 'unit', 'better', 'baseline', 'current', 'ratio', 'change', 'allowed', 'status'];
   const rows = result.rows.map((r) => [
     r.name,
     r.unit,
     r.better,
     num(r.baseline),
     num(r.current),
+    r.ratio === null ? '' : formatRatio(r.ratio),
     pct(r.change),
     `${Math.round(r.tolerance * 100)} %`,
     r.status === 'regressed' ? 'REGRESSED' : r.status,
@@ -171,10 +249,19 @@ export function formatComparison(result: CompareResult): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>
     r
-      .map((c, i) => (i === 0 || i === 2 || i === 7 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (i === 0 || i === 2 || i === 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
-  const lines = [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
+  return (
+    [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n') +
+    '\n' +
+    formatVerdict(result)
+  );
+}
+
+/** The verdict alone: each regression on a line, or "no figure regressed". */
+export function formatVerdict(result: CompareResult): string {
+  const lines: string[] = [];
   const regressed = result.rows.filter((r) => r.status === 'regressed');
   if (regressed.length) {
     lines.push(`${regressed.length} figure(s) regressed:`);
@@ -187,12 +274,17 @@ export function formatComparison(result: CompareResult): string {
   return lines.join('\n') + '\n';
 }
 
-/** A baseline from a results file: default maxRegression, looser tolerances for noisy figures. */
+/**
+ * A baseline from a results file: default maxRegression, looser tolerances for noisy figures.
+ * The run's own comparison (`comparedWith`, each figure's `ratio`) is left out.
+ */
 export function makeBaseline(result: BenchResult, maxRegression = DEFAULT_MAX_REGRESSION): BaselineFile {
   const tolerances: Record<string, number> = {};
   for (const f of result.figures)
     if (f.unit === 'ms' && /p99|lag/i.test(f.name)) tolerances[f.name] = NOISY_TOLERANCE;
-  return { ...result, maxRegression, tolerances };
+  const { comparedWith: _comparedWith, ...rest } = result;
+  const figures = result.figures.map(({ ratio: _ratio, ...f }) => f);
+  return { ...rest, figures, maxRegression, tolerances };
 }
 
 /** Read and check a baseline file; throws with a readable message. */
@@ -231,12 +323,14 @@ export function compareWithBaseline(
   result: BenchResult,
   file: string,
   maxRegression?: number,
+  /** Only the verdict, not the table (the run's own table shows each ratio). */
+  verdictOnly = false,
 ): { text: string; failure?: string; result: CompareResult } {
   const cmp = compareFigures(baseline, result, maxRegression === undefined ? {} : { maxRegression });
   let text = `\ncomparison with ${file} (medians):\n`;
   if (baseline.quick !== undefined && result.quick !== undefined && baseline.quick !== result.quick)
     text += `note: the baseline is a ${baseline.quick ? 'quick' : 'full'} run, this is a ${result.quick ? 'quick' : 'full'} run\n`;
-  text += formatComparison(cmp);
+  text += verdictOnly ? formatVerdict(cmp) : formatComparison(cmp);
   const regressed = cmp.rows.filter((r) => r.status === 'regressed');
   return {
     text,

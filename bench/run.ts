@@ -14,18 +14,27 @@
  *     (store.ts; `--no-store` skips it)
  *   - the UI in Chromium: terminal render throughput, responsiveness with 20 busy sessions (ui.ts;
  *     `--no-ui` skips it, and it is skipped when there is no Chromium)
- * Writes bench/results/latest.json and prints a table.
+ *   - protocol under injected faults: 100 ms latency, 5 % loss, dropped sockets (faults.ts)
+ *   - the concurrency sweep, 1 to 200 sessions, with its chart bench/results/sweep.svg (sweep.ts)
+ *   - `ec2-connect connect` beside the official session-manager-plugin, both in a PTY: open, echo,
+ *     throughput, memory (plugin.ts; `--no-plugin` skips it, and it is skipped when not installed)
+ *   - CLI start-up time and peak memory of `--version` and `list` vs `node -e 0` (cli.ts; `--no-cli`)
+ * Writes bench/results/latest.json (machine, versions, figures with their ratio to the baseline)
+ * and prints a table.
  *
- * Flags: --quick, --no-ui, --no-store; --compare <baseline.json> (exit 1 when a figure's median
- * regressed by more than its tolerance; see compare.ts), --max-regression <ratio> (overrides the
- * baseline's default), --save-baseline <file> (write this run as a baseline).
+ * Flags: --quick, --no-ui, --no-store, --no-plugin, --no-cli. Baseline: bench/baseline.json is
+ * compared against by default when it exists (a ratio per figure; a regression is reported, not
+ * fatal); --compare [file] (default bench/baseline.json; exit 1 when a figure's median
+ * regressed by more than its tolerance; see compare.ts), --no-compare, --max-regression <ratio>
+ * (overrides the baseline's default), --update-baseline (write this run to bench/baseline.json),
+ * --save-baseline <file> (write this run as a baseline elsewhere).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { ControlPlane } from '../main/core/ssm/control-plane.js';
@@ -38,7 +47,24 @@ import { runUiBench, uiBenchUnavailable } from './ui.js';
 import { runStoreBench } from './store.js';
 import { runMonitorBench } from './monitor.js';
 import { runPortsBench } from './ports.js';
-import { compareWithBaseline, loadBaseline, makeBaseline, parseRatio, type BaselineFile } from './compare.js';
+import { runFaultsBench } from './faults.js';
+import { runSweepBench } from './sweep.js';
+import { runPluginBench } from './plugin.js';
+import { runCliBench } from './cli.js';
+import { findPlugin, pluginCandidates } from './lib/launch.js';
+import { benchVersions } from './lib/versions.js';
+import {
+  chooseBaseline,
+  compareWithBaseline,
+  DEFAULT_BASELINE,
+  formatRatio,
+  loadBaseline,
+  makeBaseline,
+  normalizeCompareArgv,
+  parseRatio,
+  ratiosFor,
+  type BaselineFile,
+} from './compare.js';
 
 interface PeerInfo {
   endpoint: string;
@@ -66,13 +92,17 @@ interface Figure {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
-  args: process.argv.slice(2),
+  args: normalizeCompareArgv(process.argv.slice(2)),
   strict: false,
   options: {
     quick: { type: 'boolean' },
     'no-ui': { type: 'boolean' },
     'no-store': { type: 'boolean' },
+    'no-plugin': { type: 'boolean' },
+    'no-cli': { type: 'boolean' },
     compare: { type: 'string' },
+    'no-compare': { type: 'boolean' },
+    'update-baseline': { type: 'boolean' },
     'max-regression': { type: 'string' },
     'save-baseline': { type: 'string' },
   },
@@ -90,7 +120,13 @@ const N_ECHO = quick ? 100 : 1000;
 const N_THROUGHPUT = quick ? 1 : 3;
 
 async function startPeer(): Promise<{ info: PeerInfo; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'peer.ts')], {
+  // BENCH_PROFILE=1: the peer (the agent side) writes a .cpuprofile on exit into BENCH_PROFILE_DIR
+  // (default bench/results/profiles); profile this process with `node --cpu-prof` yourself.
+  const profile =
+    process.env.BENCH_PROFILE === '1'
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? join(here, 'results', 'profiles')}`]
+      : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(here, 'peer.ts')], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...(quick ? { BENCH_BIG_MB: '16' } : {}) },
   });
@@ -185,7 +221,10 @@ async function throughputRun(
 
 async function main(): Promise<void> {
   // Check the comparison flags before spending minutes on the run.
-  const compareFile = stringArg('compare');
+  const repoRoot = join(here, '..');
+  const compareArg = args['no-compare'] ? false : args.compare;
+  const compareWith = chooseBaseline(compareArg, join(repoRoot, DEFAULT_BASELINE));
+  const compareFile = compareWith?.file;
   const maxRegressionArg = stringArg('max-regression');
   const maxRegression = maxRegressionArg === undefined ? undefined : parseRatio(maxRegressionArg);
   const saveBaseline = stringArg('save-baseline');
@@ -407,7 +446,29 @@ async function main(): Promise<void> {
   rawEcho.close();
   figures.push(...(await runPortsBench(cp, info.instanceId, quick)));
   cp.dispose();
+  const plugin = findPlugin();
+  if (args['no-plugin']) process.stdout.write('official plugin benchmarks skipped: --no-plugin was given\n');
+  else if (!plugin)
+    process.stdout.write(
+      `official plugin benchmarks skipped: session-manager-plugin not found (looked in SESSION_MANAGER_PLUGIN, ${pluginCandidates().slice(0, 3).join(', ')} and PATH)\n`,
+    );
+  else figures.push(...(await runPluginBench(info, { quick, plugin })));
+  if (args['no-cli']) process.stdout.write('CLI start-up benchmarks skipped: --no-cli was given\n');
+  else figures.push(...(await runCliBench(info, { quick, plugin: args['no-plugin'] ? undefined : plugin })));
   figures.push(...(await runSessionsBench(info, quick ? 40 : 200)));
+  figures.push(...(await runFaultsBench(info, quick)));
+  const sweep = await runSweepBench(info, {
+    steps: quick ? [1, 10, 50] : undefined,
+    idleMs: quick ? 1_000 : 2_000,
+    loadMs: quick ? 1_000 : 2_000,
+    // The README's copy only from full runs.
+    chartFiles: [
+      join(here, 'results', 'sweep.svg'),
+      ...(quick ? [] : [join(repoRoot, 'docs/img/sweep.svg')]),
+    ],
+    footnote: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  });
+  figures.push(...sweep.figures);
   await peer.stop();
   figures.push(...(await runMonitorBench({ quick })));
   if (args['no-store']) process.stdout.write('history store benchmarks skipped: --no-store was given\n');
@@ -424,6 +485,29 @@ async function main(): Promise<void> {
     }
   }
 
+  const records = figures.map((f) => ({
+    name: f.name.trim(),
+    unit: f.unit,
+    better: f.better,
+    ...(f.target ? { target: f.target } : {}),
+    n: f.summary.n,
+    min: round(f.summary.min),
+    median: round(f.summary.median),
+    p95: round(f.summary.p95),
+    p99: round(f.summary.p99),
+  }));
+  // Ratios to the baseline (this run / baseline median) go into latest.json and the table.
+  const cmp =
+    baseline && compareFile
+      ? compareWithBaseline(
+          baseline,
+          { figures: records, quick },
+          compareFile,
+          maxRegression,
+          !compareWith?.explicit,
+        )
+      : undefined;
+  const ratios = cmp ? ratiosFor(records, cmp.result) : undefined;
   const result = {
     date: new Date().toISOString(),
     version: CLIENT_VERSION,
@@ -434,29 +518,24 @@ async function main(): Promise<void> {
       memoryGiB: round(totalmem() / 2 ** 30, 1),
       node: process.version,
       platform: process.platform,
+      versions: benchVersions(CLIENT_VERSION),
     },
+    ...(compareFile ? { comparedWith: relative(repoRoot, compareFile) || compareFile } : {}),
     openBreakdownMedianMs: {
       startSession: round(summarize(breakdown.startSessionMs).median),
       connect: round(summarize(breakdown.connectMs).median),
       handshake: round(summarize(breakdown.handshakeMs).median),
     },
-    figures: figures.map((f) => ({
-      name: f.name.trim(),
-      unit: f.unit,
-      better: f.better,
-      ...(f.target ? { target: f.target } : {}),
-      n: f.summary.n,
-      min: round(f.summary.min),
-      median: round(f.summary.median),
-      p95: round(f.summary.p95),
-      p99: round(f.summary.p99),
-    })),
+    figures: records.map((r, i) => {
+      const ratio = ratios?.[i];
+      return ratios ? { ...r, ratio: ratio === null || ratio === undefined ? null : round(ratio) } : r;
+    }),
   };
   const outDir = join(here, 'results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
 
-  const rows = figures.map((f) => [
+  const rows = figures.map((f, i) => [
     f.name,
     f.unit,
     String(round(f.summary.min, 2)),
@@ -464,8 +543,9 @@ async function main(): Promise<void> {
     String(round(f.summary.p95, 2)),
     String(round(f.summary.p99, 2)),
     f.target ?? '',
+    ...(ratios ? [formatRatio(ratios[i])] : []),
   ]);
-  const head = ['figure', 'unit', 'min', 'median', 'p95', 'p99', 'target'];
+  const head = ['figure', 'unit', 'min', 'median', 'p95', 'p99', 'target', ...(ratios ? ['vs base'] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -474,18 +554,23 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`open breakdown (median ms): ${JSON.stringify(result.openBreakdownMedianMs)}\n`);
   process.stdout.write(`wrote ${join(outDir, 'latest.json')}\n`);
+  if (ratios) process.stdout.write(`vs base: this run's median / the median in ${compareFile}\n`);
 
-  if (saveBaseline) {
-    writeFileSync(saveBaseline, JSON.stringify(makeBaseline(result, maxRegression), null, 2) + '\n');
-    process.stdout.write(`wrote baseline ${saveBaseline}\n`);
-  }
-  if (baseline && compareFile) {
-    const cmp = compareWithBaseline(baseline, result, compareFile, maxRegression);
+  if (cmp) {
     process.stdout.write(cmp.text);
-    if (cmp.failure) {
+    if (cmp.failure && compareWith?.explicit) {
       process.stderr.write(cmp.failure);
       process.exitCode = 1;
-    }
+    } else if (cmp.failure)
+      process.stdout.write(`(not failing the run: pass --compare to make a regression fail it)\n`);
+  }
+  const baselineFiles = [
+    ...(saveBaseline ? [saveBaseline] : []),
+    ...(args['update-baseline'] ? [join(repoRoot, DEFAULT_BASELINE)] : []),
+  ];
+  for (const file of baselineFiles) {
+    writeFileSync(file, JSON.stringify(makeBaseline(result, maxRegression), null, 2) + '\n');
+    process.stdout.write(`wrote baseline ${file}\n`);
   }
 }
 

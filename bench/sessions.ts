@@ -2,7 +2,7 @@
  * Many sessions at once through the session manager, against the sandbox in the peer process:
  * success rate of 200 concurrent sessions that each echo input and produce output, main-process
  * memory per session, CPU of 20 idle open sessions, and the time to notice a silent (black-holed)
- * connection and to reconnect.
+ * or a dropped (closed) connection and to reconnect. Its helpers serve sweep.ts and faults.ts too.
  */
 import { ControlPlane } from '../main/core/ssm/control-plane.js';
 import { ControlPlanePool } from '../main/core/sessions/control-plane-pool.js';
@@ -27,18 +27,20 @@ export interface SessionsFigure {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function settle(): Promise<void> {
+export function settle(): Promise<void> {
   return new Promise((r) => setTimeout(r, 200));
 }
 
-function memoryNow(): { rss: number; heap: number } {
+/** This process's memory after two full GCs (run.ts runs with --expose-gc). */
+export function memoryNow(): { rss: number; heap: number } {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
   return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
 }
 
-async function admin(peer: SessionsPeer, path: string, body: unknown): Promise<void> {
+/** A call to the sandbox's admin API (faults, dropped or silent sockets). */
+export async function admin(peer: SessionsPeer, path: string, body: unknown): Promise<void> {
   const res = await fetch(`${peer.endpoint}/__sandbox${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-sandbox-admin-token': peer.adminToken },
@@ -47,7 +49,20 @@ async function admin(peer: SessionsPeer, path: string, body: unknown): Promise<v
   if (!res.ok) throw new Error(`admin ${path} failed: ${res.status} ${await res.text()}`);
 }
 
-export async function runSessionsBench(peer: SessionsPeer, count: number): Promise<SessionsFigure[]> {
+/** CPU of this process over the next `ms`, in % of one core. */
+export async function cpuPercentOver(ms: number): Promise<number> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const c = process.cpuUsage(c0);
+  return (100 * (c.user + c.system)) / 1000 / (performance.now() - t0);
+}
+
+/**
+ * A session manager against the peer's sandbox with no session limits (the sandbox has none
+ * either) and fast reconnects; dispose with `manager.shutdown()` then `pool.dispose()`.
+ */
+export function benchSessionManager(peer: SessionsPeer): { manager: SessionManager; pool: ControlPlanePool } {
   const pool = new ControlPlanePool(
     (_p, region) =>
       new ControlPlane({ region, endpoint: peer.endpoint, credentials: peer.credentials, maxAttempts: 3 }),
@@ -57,6 +72,52 @@ export async function runSessionsBench(peer: SessionsPeer, count: number): Promi
     limits: { maxSessionsPerInstance: 0, maxTotalSessions: 0 },
     reconnect: { baseDelayMs: 50, maxDelayMs: 500 },
   });
+  return { manager, pool };
+}
+
+/**
+ * Times from a socket fault (injected by `inject`) to the session's 'reconnecting' state, and
+ * from there back to 'open', for each session in turn.
+ */
+export async function faultRecovery(
+  manager: SessionManager,
+  sessions: ManagedSessionInfo[],
+  inject: (s: ManagedSessionInfo) => Promise<void>,
+): Promise<{ detect: number[]; reconnect: number[] }> {
+  const detect: number[] = [];
+  const reconnect: number[] = [];
+  for (const s of sessions) {
+    const t = performance.now();
+    let lost = 0;
+    let sub: { dispose(): void } | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`session ${s.id} did not reconnect within 30 s after the fault`)),
+        30_000,
+      );
+      sub = manager.onStateChanged(({ id, state }) => {
+        if (id !== s.id) return;
+        if (state === 'reconnecting' && !lost) lost = performance.now();
+        if (state === 'open' && lost) {
+          detect.push(lost - t);
+          reconnect.push(performance.now() - lost);
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    try {
+      await inject(s);
+      await done;
+    } finally {
+      sub?.dispose();
+    }
+  }
+  return { detect, reconnect };
+}
+
+export async function runSessionsBench(peer: SessionsPeer, count: number): Promise<SessionsFigure[]> {
+  const { manager, pool } = benchSessionManager(peer);
   const texts = new Map<string, string>();
   manager.onOutput(({ id, data }) => {
     const t = (texts.get(id) ?? '') + data.toString('latin1');
@@ -64,13 +125,7 @@ export async function runSessionsBench(peer: SessionsPeer, count: number): Promi
   });
   const figures: SessionsFigure[] = [];
   try {
-    const idleCpu = async (ms: number): Promise<number> => {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      await new Promise((r) => setTimeout(r, ms));
-      const c = process.cpuUsage(c0);
-      return (100 * (c.user + c.system)) / 1000 / (performance.now() - t0);
-    };
+    const idleCpu = cpuPercentOver;
     // Warm up one session so module and connection set-up are not counted as per-session memory.
     const warm = await manager.open({
       profile: 'sandbox',
@@ -182,39 +237,45 @@ export async function runSessionsBench(peer: SessionsPeer, count: number): Promi
     );
 
     // ---- disconnect detection and reconnect ---------------------------------------------------
-    const detect: number[] = [];
-    const reconnect: number[] = [];
-    for (const s of keep) {
-      const t = performance.now();
-      let lost = 0;
-      const done = new Promise<void>((resolve) => {
-        const sub = manager.onStateChanged(({ id, state }) => {
-          if (id !== s.id) return;
-          if (state === 'reconnecting') lost = performance.now();
-          if (state === 'open' && lost) {
-            detect.push(lost - t);
-            reconnect.push(performance.now() - lost);
-            sub.dispose();
-            resolve();
-          }
-        });
-      });
-      await admin(peer, '/blackhole-sockets', { sessionId: s.awsSessionId });
-      await done;
-    }
+    // A silent socket (black-holed: no close, no data) is noticed by the health checks; a dropped
+    // one (closed by the far end) at once. Each beside the other, on the same 20 sessions.
+    const silent = await faultRecovery(manager, keep, (s) =>
+      admin(peer, '/blackhole-sockets', { sessionId: s.awsSessionId }),
+    );
+    const dropped = await faultRecovery(manager, keep, (s) =>
+      admin(peer, '/drop-sockets', { sessionId: s.awsSessionId }),
+    );
     figures.push(
       {
         name: 'dead connection detected (silent socket to reconnecting)',
         unit: 'ms',
         better: 'lower',
-        summary: summarize(detect),
+        summary: summarize(silent.detect),
         target: '< 2000 ms',
       },
       {
         name: '  reconnect (reconnecting to open)',
         unit: 'ms',
         better: 'lower',
-        summary: summarize(reconnect),
+        summary: summarize(silent.reconnect),
+      },
+      {
+        name: 'dropped connection detected (socket closed by the far end to reconnecting)',
+        unit: 'ms',
+        better: 'lower',
+        summary: summarize(dropped.detect),
+      },
+      {
+        name: '  reconnect after a dropped socket (reconnecting to open)',
+        unit: 'ms',
+        better: 'lower',
+        summary: summarize(dropped.reconnect),
+      },
+      {
+        name: '  dropped socket to open again (detection + reconnect)',
+        unit: 'ms',
+        better: 'lower',
+        summary: summarize(dropped.detect.map((d, i) => d + dropped.reconnect[i]!)),
       },
     );
   } finally {

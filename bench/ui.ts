@@ -22,12 +22,17 @@
  *
  * BENCH_DEBUG=1 prints progress. The renderer bundle is rebuilt first when its sources are newer
  * (as before the browser tests).
+ *
+ * Profiling: BENCH_UI_PROFILE=<dir> records the page's CPU profile (Chromium's Profiler domain
+ * over CDP) during each measured render-throughput run and writes <dir>/ui-render-<n>.cpuprofile
+ * (summarise with bench/lib/cpuprofile-summary.ts). BENCH_UI_ONLY=throughput skips the
+ * responsiveness part.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import type { BridgeEvent } from '../preload/api.js';
 import { buildNeeded, findProjectRoot, runBuild } from '../main/cli/commands/app.js';
 import { canStartSession } from '../main/sandbox/fleet.js';
@@ -205,6 +210,27 @@ interface UiRun {
   fps: number;
 }
 
+/** The page's CPU profile over CDP, when BENCH_UI_PROFILE names a folder for it. */
+async function startPageProfile(page: Page): Promise<CDPSession | undefined> {
+  if (!process.env.BENCH_UI_PROFILE) return undefined;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
+async function stopPageProfile(cdp: CDPSession | undefined, name: string): Promise<void> {
+  const dir = process.env.BENCH_UI_PROFILE;
+  if (!cdp || !dir) return;
+  const { profile } = await cdp.send('Profiler.stop');
+  await cdp.detach();
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  process.stderr.write(`ui bench: wrote ${file}\n`);
+}
+
 /** One run in the UI: type the command, press Enter, wait for the marker in xterm's buffer. */
 async function uiRun(s: ThroughputSetup, sessionId: string, bytes: number, tag: string): Promise<UiRun> {
   const { page } = s.ui;
@@ -225,6 +251,7 @@ async function uiRun(s: ThroughputSetup, sessionId: string, bytes: number, tag: 
     requestAnimationFrame(tick);
   });
   const counting = countUntil(s.watch, sessionId, marker);
+  const profiling = await startPageProfile(page);
   const t0 = performance.now();
   await page.keyboard.press('Enter');
   const main = await counting;
@@ -232,6 +259,7 @@ async function uiRun(s: ThroughputSetup, sessionId: string, bytes: number, tag: 
   // (1 MiB) left to parse. Poll the buffer at a modest rate (each poll reads the whole buffer).
   while (!(await terminalShows(page, sessionId, marker))) await sleep(25);
   const totalMs = performance.now() - t0;
+  await stopPageProfile(profiling, `ui-render-${tag}`);
   checkBytes('UI', main.bytes, bytes);
   const tail = await page.evaluate(
     (id) => (window.__ec2connectTest?.bufferText(id) ?? '').slice(-400),
@@ -812,7 +840,7 @@ export async function runUiBench(opts: { quick: boolean }): Promise<UiFigure[]> 
     debug('started');
     const figures = await throughputBench(ui, watch, opts.quick);
     debug('throughput done');
-    figures.push(...(await busyBench(ui, watch, opts.quick)));
+    if (process.env.BENCH_UI_ONLY !== 'throughput') figures.push(...(await busyBench(ui, watch, opts.quick)));
     debug('busy bench done');
     if (ui.problems.length) process.stderr.write(`ui bench: page problems:\n  ${ui.problems.join('\n  ')}\n`);
     process.stdout.write(

@@ -12,7 +12,7 @@ import type { Config, ConfigValue } from '../core/config/schema.js';
 import { createTtyPrompter } from '../core/credentials/tty-prompter.js';
 import type { Logger } from '../core/log/logger.js';
 import { createConfiguredLog } from '../core/log/setup.js';
-import { resolveProfile, type ResolvedProfile } from '../sandbox/embedded-profile.js';
+import type { ResolvedProfile } from '../sandbox/embedded-profile.js';
 
 export interface AwsOptions {
   profile?: string;
@@ -142,8 +142,10 @@ export function databaseFileFor(db?: string): string {
 }
 
 /** The profile, region and endpoint of the effective configuration, with its timeouts, retries and proxy. */
-export function profileFor(opts: AwsOptions, logger: Logger): Promise<ResolvedProfile> {
+export async function profileFor(opts: AwsOptions, logger: Logger): Promise<ResolvedProfile> {
   const config = cliConfig(opts).config;
+  // Loaded here, not at start-up: the AWS SDK and the sandbox are most of the CLI's start-up time.
+  const { resolveProfile } = await import('../sandbox/embedded-profile.js');
   return resolveProfile({
     profile: config.aws.profile,
     ...(config.aws.region ? { region: config.aws.region } : {}),

@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  chooseBaseline,
   compareFigures,
   compareWithBaseline,
+  figureKeys,
   formatComparison,
+  formatRatio,
   loadBaseline,
   makeBaseline,
+  normalizeCompareArgv,
   parseRatio,
+  ratiosFor,
   type BaselineFile,
   type FigureRecord,
 } from '../../bench/compare.js';
@@ -181,5 +186,102 @@ describe('baseline files', () => {
     expect(parseRatio('30%')).toBeCloseTo(0.3);
     expect(() => parseRatio('abc')).toThrow(/ratio/);
     expect(() => parseRatio('-1')).toThrow();
+  });
+});
+
+describe('ratios to the baseline', () => {
+  it("gives each figure this run / baseline, in the run's order, whatever the direction", () => {
+    const base = run(fig('open', 20), fig('tp', 100, 'higher', 'MB/s'), fig('zero', 0), fig('gone', 5));
+    const cur = run(fig('tp', 50, 'higher', 'MB/s'), fig('new one', 3), fig('open', 25), fig('zero', 4));
+    const cmp = compareFigures(base, cur);
+    expect(row(cmp, 'open').ratio).toBeCloseTo(1.25);
+    expect(row(cmp, 'tp').ratio).toBeCloseTo(0.5);
+    expect(row(cmp, 'gone').ratio).toBeNull();
+    expect(ratiosFor(cur.figures, cmp)).toEqual([0.5, null, 1.25, null]);
+  });
+
+  it('matches repeated names by unit and occurrence, as the comparison does', () => {
+    const figures = [
+      fig('baseline', 1),
+      fig('baseline', 2, 'higher', 'MB/s'),
+      fig('baseline', 3),
+      fig('x', 1),
+    ];
+    expect(figureKeys(figures)).toEqual(['baseline [ms]', 'baseline [MB/s]', 'baseline [ms] #2', 'x']);
+    const cmp = compareFigures(
+      run(...figures),
+      run(fig('baseline', 2), fig('baseline', 4, 'higher', 'MB/s'), fig('baseline', 3), fig('x', 1)),
+    );
+    expect(ratiosFor(figures, cmp)).toEqual([2, 2, 1, 1]);
+  });
+
+  it('gives no ratio against a negative baseline (it would read backwards)', () => {
+    const cmp = compareFigures(
+      run(fig('rss delta', -4), fig('to zero', 5)),
+      run(fig('rss delta', 80), fig('to zero', 0)),
+    );
+    expect(row(cmp, 'rss delta').ratio).toBeNull();
+    expect(row(cmp, 'rss delta').status).toBe('regressed');
+    expect(row(cmp, 'to zero').ratio).toBe(0);
+  });
+
+  it('an implicit comparison prints the verdict without the table', () => {
+    const base = makeBaseline(run(fig('open', 10)));
+    const short = compareWithBaseline(base, run(fig('open', 30)), 'b.json', undefined, true);
+    expect(short.text).toContain('open: 10 -> 30 ms');
+    expect(short.text).not.toMatch(/figure\s+unit\s+better/);
+    expect(short.failure).toMatch(/regressed/);
+    expect(compareWithBaseline(base, run(fig('open', 30)), 'b.json').text).toMatch(/figure\s+unit\s+better/);
+  });
+
+  it('formats ratios for the table and shows them in the comparison', () => {
+    expect(formatRatio(1.04567)).toBe('1.05x');
+    expect(formatRatio(12.34)).toBe('12.3x');
+    expect(formatRatio(null)).toBe('-');
+    expect(formatRatio(NaN)).toBe('-');
+    const text = formatComparison(compareFigures(run(fig('open', 10)), run(fig('open', 15))));
+    expect(text).toMatch(/open\s+ms\s+lower\s+10\s+15\s+1\.50x\s+\+50\.0 %/);
+  });
+});
+
+describe('choosing the baseline', () => {
+  const exists = (present: boolean) => () => present;
+  it('compares with the default baseline when it exists, without failing the run', () => {
+    expect(chooseBaseline(undefined, 'bench/baseline.json', exists(true))).toEqual({
+      file: 'bench/baseline.json',
+      explicit: false,
+    });
+    expect(chooseBaseline(undefined, 'bench/baseline.json', exists(false))).toBeUndefined();
+  });
+
+  it('--compare alone means the default file; with a file, that file; --no-compare none', () => {
+    expect(chooseBaseline(true, 'b.json', exists(false))).toEqual({ file: 'b.json', explicit: true });
+    expect(chooseBaseline('', 'b.json', exists(false))).toEqual({ file: 'b.json', explicit: true });
+    expect(chooseBaseline('old.json', 'b.json', exists(true))).toEqual({ file: 'old.json', explicit: true });
+    expect(chooseBaseline(false, 'b.json', exists(true))).toBeUndefined();
+  });
+
+  it('keeps a flag after a bare --compare from being taken as its file', () => {
+    expect(normalizeCompareArgv(['--compare', '--quick'])).toEqual(['--compare=', '--quick']);
+    expect(normalizeCompareArgv(['--quick', '--compare'])).toEqual(['--quick', '--compare=']);
+    expect(normalizeCompareArgv(['--compare', 'x.json', '--quick'])).toEqual([
+      '--compare',
+      'x.json',
+      '--quick',
+    ]);
+    expect(normalizeCompareArgv(['--compare=y.json'])).toEqual(['--compare=y.json']);
+  });
+
+  it("makeBaseline leaves out the run's own comparison", () => {
+    const result = {
+      comparedWith: 'bench/baseline.json',
+      machine: { versions: { app: '0.1.0' } },
+      figures: [{ ...fig('open', 10), ratio: 1.2 }],
+    };
+    const b = makeBaseline(result);
+    expect(b).not.toHaveProperty('comparedWith');
+    expect(b.figures[0]).not.toHaveProperty('ratio');
+    expect(b.figures[0]).toMatchObject({ name: 'open', median: 10 });
+    expect(b.machine).toEqual({ versions: { app: '0.1.0' } });
   });
 });

@@ -17,10 +17,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { startWebServer } from '../../core/web/server.js';
 import { startStatusServer, statusDir } from '../../core/monitor/status-server.js';
 import { configFile } from '../../core/config/load.js';
-import { Workspace } from '../../core/workspace/workspace.js';
+import type { Workspace } from '../../core/workspace/workspace.js';
 import { openConfiguredHistory, openProcessLog } from '../../core/config/runtime.js';
 import { ConfigStore } from '../../core/config/store.js';
 import { addAwsOptions, configFlags, type AwsOptions } from '../options.js';
@@ -276,6 +275,9 @@ export async function runWeb(opts: WebOptions): Promise<number> {
     log.dispose();
     await log.close();
   };
+  // Loaded here, not at start-up: the workspace brings the AWS SDK, the web server its own stack.
+  const { Workspace } = await import('../../core/workspace/workspace.js');
+  const { startWebServer } = await import('../../core/web/server.js');
   let workspace: Workspace;
   try {
     workspace = await Workspace.start({

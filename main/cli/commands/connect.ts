@@ -28,7 +28,7 @@ import {
   SessionPresets,
 } from '../../core/workspace/session-presets.js';
 import type { ControlPlane } from '../../core/ssm/control-plane.js';
-import { SsmSession, type SessionClosed, type SessionOpenOptions } from '../../core/ssm/session.js';
+import type { SsmSession, SessionClosed, SessionOpenOptions } from '../../core/ssm/session.js';
 import { openCliHistory, recordCliSession } from '../history.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../core/util/lifecycle.js';
 import { flowControl, reconnectPolicy } from '../../core/config/apply.js';
@@ -208,6 +208,8 @@ export async function runConnect(opts: ConnectOptions): Promise<number> {
       documentName,
       platform: async () => (await listInstances()).find((i) => i.instanceId === target)?.platform,
     });
+    // Loaded here, not at start-up (it brings the AWS SDK): `ec2-connect --version` stays fast.
+    const { SsmSession } = await import('../../core/ssm/session.js');
     // Each session (the first, and each re-attach) opens with the same choice at the terminal's size of then.
     const openSession = (): Promise<SsmSession> =>
       SsmSession.open({

@@ -15,20 +15,18 @@ import {
   type DiagnosticReport,
   type HistorySession,
 } from '../../../preload/api.js';
-import {
-  DEFAULT_LATENCY_THRESHOLD_MS,
-  DEFAULT_PARALLEL,
-  DEFAULT_REGIONS,
-  DEFAULT_TIMEOUT_MS,
-  formatReportText,
-  plannedChecks,
-  runDiagnostics,
-  ssmEndpointFor,
-  type DiagnosticKind,
-  type RegionTarget,
-  type ResourceStateInput,
-  type StoreHealthInput,
+import { DEFAULT_CONFIG } from '../../core/config/schema.js';
+// The checks themselves are loaded when a diagnosis runs (runDiagnose), not at start-up: they
+// bring the AWS SDK, most of the CLI's start-up time.
+import type * as Diagnostics from '../../core/diagnostics/index.js';
+import type {
+  DiagnosticKind,
+  DiagnosticsOptions,
+  RegionTarget,
+  ResourceStateInput,
+  StoreHealthInput,
 } from '../../core/diagnostics/index.js';
+import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from '../../core/diagnostics/runner.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { getJson, listRunning, statusDir } from '../../core/monitor/status-client.js';
 import { openHistoryStore } from '../../core/store/index.js';
@@ -95,7 +93,7 @@ function commonOptions(cmd: Command): Command {
     .option('--parallel <n>', `checks at once (default ${DEFAULT_PARALLEL})`, parseParallel)
     .option(
       '--latency-threshold <ms>',
-      `warn when the endpoints answer slower than this (default: connection.latency_threshold_ms, ${DEFAULT_LATENCY_THRESHOLD_MS} unless configured)`,
+      `warn when the endpoints answer slower than this (default: connection.latency_threshold_ms, ${DEFAULT_CONFIG.connection.latency_threshold_ms} unless configured)`,
       parseThreshold,
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
@@ -214,18 +212,26 @@ export async function readRunningResources(): Promise<{ input: ResourceStateInpu
   }
 }
 
-function regionTargets(resolved: ResolvedProfile, regions: string[] | undefined): RegionTarget[] {
+function regionTargets(
+  diagnostics: typeof Diagnostics,
+  resolved: ResolvedProfile,
+  regions: string[] | undefined,
+): RegionTarget[] {
   const cp = resolved.controlPlane;
   const custom = cp.options.endpoints?.ssm ?? cp.options.endpoint;
   if (custom) return [{ region: resolved.region, endpoint: custom }];
-  const list = regions?.length ? regions : [...DEFAULT_REGIONS];
+  const list = regions?.length ? regions : [...diagnostics.DEFAULT_REGIONS];
   if (!list.includes(resolved.region)) list.unshift(resolved.region);
-  return list.map((region) => ({ region, endpoint: ssmEndpointFor(region) }));
+  return list.map((region) => ({ region, endpoint: diagnostics.ssmEndpointFor(region) }));
 }
 
 /** Progress on stderr while the checks run, when it is a terminal. */
-function progress(kind: DiagnosticKind, enabled: boolean): { tick(): void; clear(): void } {
-  const total = plannedChecks(kind).length;
+function progress(
+  diagnostics: typeof Diagnostics,
+  kind: DiagnosticKind,
+  enabled: boolean,
+): { tick(): void; clear(): void } {
+  const total = diagnostics.plannedChecks(kind).length;
   let done = 0;
   if (!enabled) return { tick() {}, clear() {} };
   const draw = (): void => {
@@ -245,9 +251,10 @@ function progress(kind: DiagnosticKind, enabled: boolean): { tick(): void; clear
 
 export async function runDiagnose(kind: DiagnosticKind, opts: DiagnoseOptions): Promise<number> {
   return withProfile(opts, async (resolved) => {
+    const diagnostics = await import('../../core/diagnostics/index.js');
     const format = opts.format ?? 'text';
     const connection = cliConfig(opts).config.connection;
-    const extra: Partial<Parameters<typeof runDiagnostics>[0]> = {};
+    const extra: Partial<DiagnosticsOptions> = {};
     if (kind === 'full') {
       const { store, sessions } = readStoreHealth(databaseFileFor(opts.db));
       const resources = await readRunningResources();
@@ -258,12 +265,12 @@ export async function runDiagnose(kind: DiagnosticKind, opts: DiagnoseOptions): 
           'Not checked: the history database cannot be read (see "History store health").';
       extra.resources = resources.input;
       if (resources.reason) extra.resourcesUnavailable = resources.reason;
-      extra.regions = regionTargets(resolved, opts.regions);
+      extra.regions = regionTargets(diagnostics, resolved, opts.regions);
     }
-    const bar = progress(kind, format === 'text' && process.stderr.isTTY === true);
+    const bar = progress(diagnostics, kind, format === 'text' && process.stderr.isTTY === true);
     let report: DiagnosticReport;
     try {
-      report = await runDiagnostics({
+      report = await diagnostics.runDiagnostics({
         kind,
         controlPlane: resolved.controlPlane,
         profile: resolved.profile,
@@ -285,7 +292,7 @@ export async function runDiagnose(kind: DiagnosticKind, opts: DiagnoseOptions): 
       process.stdout.write(JSON.stringify(DiagnosticReportSchema.parse(report), null, 2) + '\n');
     } else {
       const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
-      process.stdout.write(formatReportText(report, { color }));
+      process.stdout.write(diagnostics.formatReportText(report, { color }));
     }
     return report.summary.fail > 0 ? 1 : 0;
   });

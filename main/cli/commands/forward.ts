@@ -11,8 +11,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { reconnectPolicy } from '../../core/config/apply.js';
 import { startStatusServer, statusDir, type StatusServer } from '../../core/monitor/status-server.js';
-import { PortForward } from '../../core/ssm/port/port-forward.js';
-import { endedState, forwardState, ForwardRecord } from '../../core/workspace/ports.js';
+import type { PortForward } from '../../core/ssm/port/port-forward.js';
+import type { ForwardRecord } from '../../core/workspace/ports.js';
 import { formatBytes } from '../../core/util/format-bytes.js';
 import type { Config } from '../../core/config/schema.js';
 import type { Logger } from '../../core/log/logger.js';
@@ -106,6 +106,9 @@ async function forwardWith(
   let forward: PortForward | undefined;
   let status: StatusServer | undefined;
   try {
+    // Loaded here, not at start-up: they bring the AWS SDK.
+    const { PortForward } = await import('../../core/ssm/port/port-forward.js');
+    const { endedState, forwardState, ForwardRecord } = await import('../../core/workspace/ports.js');
     const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
     forward = await PortForward.open({
       controlPlane: resolved.controlPlane,

@@ -6,8 +6,6 @@
  * credentials are checked with STS GetCallerIdentity.
  */
 import type { Command } from 'commander';
-import { CredentialResolver } from '../../core/credentials/resolver.js';
-import { SANDBOX_PROFILE, resolveProfile } from '../../sandbox/embedded-profile.js';
 import { addAwsOptions, loggerFor, ttyPrompterFor, type AwsOptions } from '../options.js';
 
 interface LoginOptions extends AwsOptions {
@@ -32,11 +30,14 @@ export async function runLogin(opts: LoginOptions): Promise<number> {
     process.stderr.write('ec2-connect: login needs --profile <name>: an SSO profile of your AWS config.\n');
     return 2;
   }
+  // Loaded here, not at start-up: the AWS SDK is most of the CLI's start-up time.
+  const { SANDBOX_PROFILE, resolveProfile } = await import('../../sandbox/embedded-profile.js');
   if (opts.profile === SANDBOX_PROFILE) {
     process.stderr.write('The built-in sandbox profile needs no sign-in.\n');
     return 0;
   }
   const logger = loggerFor(opts);
+  const { CredentialResolver } = await import('../../core/credentials/resolver.js');
   const resolver = new CredentialResolver({
     prompter: ttyPrompterFor(opts),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),

@@ -5,8 +5,6 @@
  */
 import type { Command } from 'commander';
 import { createLogger } from '../../core/log/logger.js';
-import { canStartSession } from '../../sandbox/fleet.js';
-import { startSandbox } from '../../sandbox/server.js';
 
 interface SandboxCommandOptions {
   port: string;
@@ -57,6 +55,9 @@ export function registerSandboxCommand(program: Command): void {
         }
       }
       const logger = createLogger({ level: (opts.logLevel as 'info') ?? 'info' });
+      // Loaded here, not at start-up: the sandbox brings the AWS SDK (KMS) and its servers.
+      const { startSandbox } = await import('../../sandbox/server.js');
+      const { canStartSession } = await import('../../sandbox/fleet.js');
       const sb = await startSandbox({
         port,
         host: opts.host,

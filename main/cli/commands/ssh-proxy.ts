@@ -10,7 +10,6 @@
  */
 import type { Command } from 'commander';
 import { reconnectPolicy } from '../../core/config/apply.js';
-import { openPortStream } from '../../core/ssm/port/port-stream.js';
 import { addAwsOptions, cliConfig, withProfile, type AwsOptions } from '../options.js';
 import { EXIT_CONNECTION_FAILED, resolveInstance } from './connect.js';
 import { parsePort } from './forward.js';
@@ -45,6 +44,8 @@ export function runSshProxy(opts: SshProxyOptions): Promise<number> {
     opts,
     async (resolved, logger) => {
       const target = await resolveInstance(resolved.controlPlane, opts.instanceId);
+      // Loaded here, not at start-up: it brings the AWS SDK.
+      const { openPortStream } = await import('../../core/ssm/port/port-stream.js');
       const stream = await openPortStream({
         controlPlane: resolved.controlPlane,
         target,

@@ -116,10 +116,10 @@ export function writeUuid(target: Buffer, offset: number, uuid: string): void {
 }
 
 export function readUuid(source: Buffer, offset: number): string {
-  const hi = source.subarray(offset + 8, offset + 16).toString('hex');
-  const lo = source.subarray(offset, offset + 8).toString('hex');
-  const h = hi + lo;
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  // Two hex slices straight from the buffer (no subarray views, no joined copy): once per message.
+  const hi = source.toString('hex', offset + 8, offset + 16);
+  const lo = source.toString('hex', offset, offset + 8);
+  return `${hi.slice(0, 8)}-${hi.slice(8, 12)}-${hi.slice(12, 16)}-${lo.slice(0, 4)}-${lo.slice(4)}`;
 }
 
 // crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object per call; fall back where absent.
@@ -176,6 +176,13 @@ export interface EncodeInput {
 export function encodeMessage(input: EncodeInput): Buffer {
   const payload = input.payload;
   const buf = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length);
+  Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(buf, PAYLOAD_OFFSET);
+  writeHeader(buf, input, payload);
+  return buf;
+}
+
+/** The 120 header bytes of a frame whose payload is already in place at PAYLOAD_OFFSET. */
+function writeHeader(buf: Buffer, input: Omit<EncodeInput, 'payload'>, payload: Uint8Array): void {
   buf.writeUInt32BE(HEADER_LENGTH, OFF.headerLength);
   paddedType(input.messageType).copy(buf, OFF.messageType);
   buf.writeUInt32BE(input.schemaVersion ?? 1, OFF.schemaVersion);
@@ -187,8 +194,6 @@ export function encodeMessage(input: EncodeInput): Buffer {
   sha256(payload).copy(buf, OFF.payloadDigest);
   buf.writeUInt32BE(input.payloadType >>> 0, OFF.payloadType);
   buf.writeUInt32BE(payload.length, OFF.payloadLength);
-  Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(buf, PAYLOAD_OFFSET);
-  return buf;
 }
 
 /** Message types as their 32 space-padded wire bytes, made once per type. */
@@ -277,7 +282,9 @@ export function decodeMessage(frame: Buffer, options: DecodeOptions = {}): Clien
       `PayloadLength says ${declared} bytes but the frame carries ${payload.length}`,
     );
   }
-  const createdDate = Number(frame.readBigUInt64BE(OFF.createdDate));
+  // Two 32-bit halves: the same number as Number(readBigUInt64BE) without a BigInt per frame.
+  const createdDate =
+    frame.readUInt32BE(OFF.createdDate) * 0x1_0000_0000 + frame.readUInt32BE(OFF.createdDate + 4);
   if (!isPublication && createdDate === 0) throw new CodecError('zero_created_date', 'CreatedDate is 0');
   const digest = frame.subarray(OFF.payloadDigest, OFF.payloadDigest + 32);
   if (!isPublication && !options.skipDigest && payload.length > 0 && !sha256(payload).equals(digest)) {
@@ -312,30 +319,70 @@ export function encodeAcknowledge(
     `{"AcknowledgedMessageType":${JSON.stringify(acked.messageType)},` +
     `"AcknowledgedMessageId":"${acked.messageId}",` +
     `"AcknowledgedMessageSequenceNumber":${acked.sequenceNumber},"IsSequentialMessage":true}`;
-  return encodeMessage({
-    messageType: MessageType.Acknowledge,
-    payload: Buffer.from(json, 'latin1'),
-    payloadType: PayloadType.Null,
-    sequenceNumber: 0n,
-    flags: Number(MessageFlags.ACK),
-  });
+  // One allocation: the JSON is written straight after the header, and hashed in place.
+  const buf = Buffer.allocUnsafe(PAYLOAD_OFFSET + json.length);
+  buf.write(json, PAYLOAD_OFFSET, 'latin1');
+  writeHeader(buf, ACK_HEADER, buf.subarray(PAYLOAD_OFFSET));
+  return buf;
 }
 
-/** The exact form Go's json.Marshal and encodeAcknowledge produce: parsed without JSON.parse. */
-const CANONICAL_ACK =
-  /^\{"AcknowledgedMessageType":"([a-z_]{1,32})","AcknowledgedMessageId":"([0-9a-fA-F-]{36})","AcknowledgedMessageSequenceNumber":(\d{1,15}),"IsSequentialMessage":(true|false)\}$/;
+const ACK_HEADER = {
+  messageType: MessageType.Acknowledge,
+  payloadType: PayloadType.Null,
+  sequenceNumber: 0,
+  flags: Number(MessageFlags.ACK),
+} as const;
+
+const ACK_TYPE_KEY = '{"AcknowledgedMessageType":"';
+const ACK_ID_KEY = '","AcknowledgedMessageId":"';
+const ACK_SEQ_KEY = '","AcknowledgedMessageSequenceNumber":';
+const ACK_SEQUENTIAL_KEY = ',"IsSequentialMessage":';
+
+/**
+ * The exact form Go's json.Marshal and encodeAcknowledge produce, read field by field (one per
+ * output message, so neither JSON.parse nor a regular expression):
+ * {"AcknowledgedMessageType":"[a-z_]{1,32}","AcknowledgedMessageId":"[0-9a-fA-F-]{36}",
+ *  "AcknowledgedMessageSequenceNumber":\d{1,15},"IsSequentialMessage":(true|false)}
+ * Anything else is undefined (and goes through JSON.parse).
+ */
+function parseCanonicalAck(text: string): AcknowledgeContent | undefined {
+  if (!text.startsWith(ACK_TYPE_KEY)) return undefined;
+  let i = ACK_TYPE_KEY.length;
+  const typeStart = i;
+  for (let c = text.charCodeAt(i); (c >= 0x61 && c <= 0x7a) || c === 0x5f; c = text.charCodeAt(++i));
+  if (i === typeStart || i - typeStart > 32 || !text.startsWith(ACK_ID_KEY, i)) return undefined;
+  const type = text.slice(typeStart, i);
+  i += ACK_ID_KEY.length;
+  const idStart = i;
+  for (let c = text.charCodeAt(i); isHexOrDash(c); c = text.charCodeAt(++i));
+  if (i - idStart !== 36 || !text.startsWith(ACK_SEQ_KEY, i)) return undefined;
+  const id = text.slice(idStart, i);
+  i += ACK_SEQ_KEY.length;
+  let seq = 0;
+  const seqStart = i;
+  for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i))
+    seq = seq * 10 + (c - 0x30);
+  if (i === seqStart || i - seqStart > 15 || !text.startsWith(ACK_SEQUENTIAL_KEY, i)) return undefined;
+  i += ACK_SEQUENTIAL_KEY.length;
+  let sequential: boolean;
+  if (text.startsWith('true}', i) && i + 5 === text.length) sequential = true;
+  else if (text.startsWith('false}', i) && i + 6 === text.length) sequential = false;
+  else return undefined;
+  return {
+    AcknowledgedMessageType: type,
+    AcknowledgedMessageId: id,
+    AcknowledgedMessageSequenceNumber: seq,
+    IsSequentialMessage: sequential,
+  };
+}
+
+function isHexOrDash(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46) || c === 0x2d;
+}
 
 export function parseAcknowledge(payload: Buffer): AcknowledgeContent {
-  const text = payload.toString('latin1');
-  const m = CANONICAL_ACK.exec(text);
-  if (m) {
-    return {
-      AcknowledgedMessageType: m[1]!,
-      AcknowledgedMessageId: m[2]!,
-      AcknowledgedMessageSequenceNumber: Number(m[3]),
-      IsSequentialMessage: m[4] === 'true',
-    };
-  }
+  const canonical = parseCanonicalAck(payload.toString('latin1'));
+  if (canonical) return canonical;
   const parsed: unknown = JSON.parse(payload.toString('utf8'));
   if (typeof parsed !== 'object' || parsed === null) throw new Error('acknowledge payload is not an object');
   const p = parsed as Record<string, unknown>;

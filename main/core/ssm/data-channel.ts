@@ -190,7 +190,8 @@ export class DataChannel implements Disposable {
     this.tokenValue = options.tokenValue;
     this.log = (options.logger ?? silentLogger).child({ sessionId: options.sessionId });
     this.endpoint = new StreamEndpoint(
-      { ...options.endpoint, sendType: MessageType.InputStreamData },
+      // Output is acknowledged in coalesced writes (ws-transport.ts); input is never held back.
+      { deferAcks: true, ...options.endpoint, sendType: MessageType.InputStreamData },
       {
         onStreamMessage: (m) => this.onStreamMessage(m),
         onChannelClosed: (c) => {

@@ -26,6 +26,11 @@ export type StreamType = typeof MessageType.InputStreamData | typeof MessageType
 
 export interface FrameTransport {
   send(frame: Buffer): void;
+  /**
+   * Send a frame that may wait a moment (at most a few ms) to share a write with others: used
+   * for acknowledgements when `deferAcks` is set and for bulk output. Absent: `send`.
+   */
+  sendDeferred?(frame: Buffer): void;
   /** Bytes queued but not yet written to the network (ws.bufferedAmount). */
   readonly bufferedAmount?: number;
 }
@@ -60,6 +65,11 @@ export interface StreamEndpointOptions {
   maxTickMs?: number;
   /** Skip resends while the socket has more than this many bytes queued (default 4 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * Acknowledge through the transport's sendDeferred (coalesced writes; the client's acks of
+   * output). Off for the agent, whose acks of input time the client's round trips.
+   */
+  deferAcks?: boolean;
   rtt?: RttOptions;
   now?: () => number;
 }
@@ -108,7 +118,8 @@ export class StreamEndpoint {
   private blocked = false;
   private disposed = false;
   private readonly now: () => number;
-  private readonly opts: Required<Omit<StreamEndpointOptions, 'rtt' | 'now' | 'sendType'>>;
+  private readonly opts: Required<Omit<StreamEndpointOptions, 'rtt' | 'now' | 'sendType' | 'deferAcks'>>;
+  private readonly deferAcks: boolean;
   private readonly counters = {
     framesIn: 0,
     framesOut: 0,
@@ -134,6 +145,7 @@ export class StreamEndpoint {
         : MessageType.InputStreamData;
     this.rtt = new RttEstimator(options.rtt);
     this.now = options.now ?? (() => performance.now());
+    this.deferAcks = options.deferAcks ?? false;
     this.opts = {
       highWaterMessages: options.highWaterMessages ?? 10_000,
       incomingCapacity: options.incomingCapacity ?? 10_000,
@@ -169,8 +181,11 @@ export class StreamEndpoint {
 
   // ---- sending ------------------------------------------------------------
 
-  /** Queue one stream message and send it now if possible. Returns its sequence number. */
-  send(payloadType: number, payload: Uint8Array): number {
+  /**
+   * Queue one stream message and send it now if possible. Returns its sequence number.
+   * `deferred`: bulk output that may share a write with what follows (transport.sendDeferred).
+   */
+  send(payloadType: number, payload: Uint8Array, deferred = false): number {
     if (this.disposed) throw new Error('data channel is closed');
     const seq = this.nextSeq++;
     const frame = encodeMessage({
@@ -191,7 +206,7 @@ export class StreamEndpoint {
     this.pending.set(seq, entry);
     this.counters.payloadBytesOut += payload.length;
     if (this.transport && !this.paused) {
-      this.transmit(entry.frame);
+      this.transmit(entry.frame, deferred);
       entry.sent = true;
     }
     if (this.pending.size >= this.opts.highWaterMessages) this.blocked = true;
@@ -231,9 +246,11 @@ export class StreamEndpoint {
     return this.paused;
   }
 
-  private transmit(frame: Buffer): void {
+  private transmit(frame: Buffer, deferred = false): void {
     try {
-      this.transport?.send(frame);
+      const t = this.transport;
+      if (deferred && t?.sendDeferred) t.sendDeferred(frame);
+      else t?.send(frame);
       this.counters.framesOut++;
     } catch {
       // A socket that fails on write is reported by its close/error events; the
@@ -298,7 +315,7 @@ export class StreamEndpoint {
 
   private ack(msg: ClientMessage): void {
     if (!this.transport) return;
-    this.transmit(encodeAcknowledge(msg));
+    this.transmit(encodeAcknowledge(msg), this.deferAcks);
     this.counters.acksOut++;
   }
 

@@ -38,6 +38,8 @@ import { LOCAL_PORT_FORWARDING, type PortProperties } from '../../core/ssm/port/
 
 /** The agent sends output in units of at most this many bytes (StreamDataPayloadSize). */
 export const AGENT_PAYLOAD_SIZE = 1024;
+/** A read from the shell of at least a full payload is bulk output (see sendData); floods read 1-4 KiB. */
+const BULK_READ_BYTES = AGENT_PAYLOAD_SIZE;
 
 export interface AgentTimeouts {
   /** Close a session with no input for this long (default 20 min, the service default). */
@@ -399,14 +401,18 @@ export class AgentSession {
     then();
   }
 
-  /** A stream message to the client; Output, StdErr and ExitCode sealed when the session is encrypted. */
-  private sendData(payloadType: number, payload: Buffer): void {
+  /**
+   * A stream message to the client; Output, StdErr and ExitCode sealed when the session is
+   * encrypted. `bulk`: part of a large read (a flood of output), which may wait a moment to share
+   * a socket write with the next ones; small output (an echo, a prompt) goes out at once.
+   */
+  private sendData(payloadType: number, payload: Buffer, bulk = false): void {
     const sealed =
       this.encryption &&
       (payloadType === PayloadType.Output ||
         payloadType === PayloadType.StdErr ||
         payloadType === PayloadType.ExitCode);
-    this.endpoint.send(payloadType, sealed ? this.encryption!.encrypt(payload) : payload);
+    this.endpoint.send(payloadType, sealed ? this.encryption!.encrypt(payload) : payload, bulk);
   }
 
   private completeHandshake(): void {
@@ -509,13 +515,14 @@ export class AgentSession {
       stdout: new Utf8Chunker(AGENT_PAYLOAD_SIZE),
       stderr: new Utf8Chunker(AGENT_PAYLOAD_SIZE),
     };
-    const send = (payloads: Buffer[], stream: 'stdout' | 'stderr'): void => {
+    const send = (payloads: Buffer[], stream: 'stdout' | 'stderr', bulk = false): void => {
       const payloadType = stream === 'stderr' ? PayloadType.StdErr : PayloadType.Output;
-      for (const p of payloads) this.sendData(payloadType, p);
+      for (const p of payloads) this.sendData(payloadType, p, bulk);
     };
     proc.onData((data, stream) => {
       if (this.phase === 'ended') return;
-      send(chunkers[stream].push(data), stream);
+      // A large read means more is coming: its messages may share writes with the next read's.
+      send(chunkers[stream].push(data), stream, data.length >= BULK_READ_BYTES);
       this.updatePtyFlow();
     });
     proc.onExit((exitCode) => {

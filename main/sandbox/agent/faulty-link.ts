@@ -12,6 +12,14 @@ import type { FaultController } from '../types.js';
 /** A held-back (reordered) frame is released after this long if no later frame overtakes it. */
 const REORDER_HOLD_MS = 20;
 
+/** No fault is set on the data channel: frames pass straight through. */
+function passThrough(faults: FaultController): boolean {
+  const f = faults.state.dataChannel;
+  return (
+    f.dropRate === 0 && f.duplicateRate === 0 && f.reorderRate === 0 && f.corruptRate === 0 && f.delayMs === 0
+  );
+}
+
 class Direction {
   private held: Buffer | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
@@ -19,20 +27,15 @@ class Direction {
 
   constructor(
     private readonly faults: FaultController,
-    private readonly deliver: (frame: Buffer) => void,
+    private readonly deliver: (frame: Buffer, deferred?: boolean) => void,
   ) {}
 
-  push(frame: Buffer): void {
+  /** `deferred`: bulk output that may share a write with what follows (only without faults). */
+  push(frame: Buffer, deferred = false): void {
     const f = this.faults.state.dataChannel;
-    if (
-      f.dropRate === 0 &&
-      f.duplicateRate === 0 &&
-      f.reorderRate === 0 &&
-      f.corruptRate === 0 &&
-      f.delayMs === 0
-    ) {
+    if (passThrough(this.faults)) {
       this.flushHeld();
-      this.deliver(frame);
+      this.deliver(frame, deferred);
       return;
     }
     if (f.dropRate > 0 && this.faults.random() < f.dropRate) return;
@@ -91,8 +94,10 @@ export class FaultyLink implements FrameTransport {
     onFrame: (frame: Buffer) => void,
   ) {
     const transport = createWsTransport(ws);
-    this.outbound = new Direction(faults, (frame) => {
-      if (!this.disposed) transport.send(frame);
+    this.outbound = new Direction(faults, (frame, deferred) => {
+      if (this.disposed) return;
+      if (deferred && transport.sendDeferred) transport.sendDeferred(frame);
+      else transport.send(frame);
     });
     this.inbound = new Direction(faults, (frame) => {
       if (!this.disposed) onFrame(frame);
@@ -101,6 +106,11 @@ export class FaultyLink implements FrameTransport {
 
   send(frame: Buffer): void {
     this.outbound.push(frame);
+  }
+
+  /** Bulk output: coalesced with what follows when no fault is set, else as `send`. */
+  sendDeferred(frame: Buffer): void {
+    this.outbound.push(frame, true);
   }
 
   receive(frame: Buffer): void {

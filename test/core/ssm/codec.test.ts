@@ -179,3 +179,47 @@ describe('codec: malformed frames are rejected with a named reason, never a cras
     );
   });
 });
+
+describe('codec: acknowledgement payloads', () => {
+  const id = '0123ABCD-4567-89ab-cdef-0123456789AB';
+  const canonical = (seq: string, sequential = 'true', type = 'output_stream_data', mid = id): Buffer =>
+    Buffer.from(
+      `{"AcknowledgedMessageType":"${type}","AcknowledgedMessageId":"${mid}",` +
+        `"AcknowledgedMessageSequenceNumber":${seq},"IsSequentialMessage":${sequential}}`,
+    );
+
+  it('reads the canonical form as JSON.parse does', () => {
+    for (const [seq, sequential] of [
+      ['0', 'true'],
+      ['7', 'false'],
+      ['123456789012345', 'true'],
+    ] as const) {
+      const payload = canonical(seq, sequential);
+      expect(parseAcknowledge(payload)).toEqual(JSON.parse(payload.toString()));
+    }
+  });
+
+  it('falls back to JSON for any other spelling, and still names what is missing', () => {
+    const spaced = Buffer.from(
+      `{ "AcknowledgedMessageSequenceNumber": 5, "AcknowledgedMessageType": "input_stream_data", "AcknowledgedMessageId": "${id}" }`,
+    );
+    expect(parseAcknowledge(spaced)).toEqual({
+      AcknowledgedMessageType: 'input_stream_data',
+      AcknowledgedMessageId: id,
+      AcknowledgedMessageSequenceNumber: 5,
+      IsSequentialMessage: true,
+    });
+    // Near misses of the canonical form: each goes through JSON.parse (same answer, or an error).
+    expect(parseAcknowledge(canonical('1234567890123456'))).toEqual(
+      JSON.parse(canonical('1234567890123456').toString()),
+    );
+    expect(parseAcknowledge(canonical('9', 'true', 'Output_Stream'))).toMatchObject({
+      AcknowledgedMessageType: 'Output_Stream',
+    });
+    expect(parseAcknowledge(canonical('9', 'true', 'output', 'short-id'))).toMatchObject({
+      AcknowledgedMessageId: 'short-id',
+    });
+    expect(() => parseAcknowledge(Buffer.from(canonical('9').toString() + ' x'))).toThrow();
+    expect(() => parseAcknowledge(canonical('1.5'))).toThrow(/integer AcknowledgedMessageSequenceNumber/);
+  });
+});
