@@ -8,10 +8,11 @@
  * - ws's optional native speed-ups (bufferutil, utf-8-validate).
  * Usage: node build/build-cli.mjs (part of `npm run build`).
  */
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { asciiOnly } from './ascii-only.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = path.join(root, 'out', 'cli', 'ec2-connect.cjs');
@@ -42,6 +43,10 @@ try {
   process.exitCode = 1;
   process.exit();
 }
+// ASCII only, so that V8 keeps the source as a one-byte string (see ascii-only.mjs).
+const code = await readFile(outfile, 'utf8');
+const ascii = asciiOnly(code);
+if (ascii !== code) await writeFile(outfile, ascii);
 await chmod(outfile, 0o755);
 
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
