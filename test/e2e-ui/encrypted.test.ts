@@ -21,9 +21,10 @@ async function connect(page: Page, instanceId: string): Promise<string> {
   await row.click();
   await row.getByTestId('instance-connect').click();
   await expect.poll(() => page.locator('[data-testid="tab"]').count(), { timeout: 15_000 }).toBe(before + 1);
-  const id = await page.locator('[data-testid="tab"]').last().getAttribute('data-session-id');
-  expect(id).toBeTruthy();
-  return id!;
+  // The tab appears while its session is still opening; it gets the session's id once open.
+  const tab = page.locator('[data-testid="tab"]').last();
+  await expect.poll(() => tab.getAttribute('data-session-id'), { timeout: 15_000 }).toBeTruthy();
+  return (await tab.getAttribute('data-session-id'))!;
 }
 
 describe.skipIf(!haveChromium)('KMS-encrypted sessions in Chromium (web mode)', () => {
