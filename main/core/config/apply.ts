@@ -9,12 +9,13 @@ import type { ReconnectPolicy } from '../ssm/session.js';
 import { historyOptionsFromConfig } from '../store/config.js';
 import { DATABASE_FILE } from '../store/paths.js';
 import { appDataDir } from '../util/app-paths.js';
-import { RECONNECT_DEFAULTS, type Config } from './schema.js';
+import { RECONNECT_POLICIES } from '../sessions/reconnect-policies.js';
+import type { Config } from './schema.js';
 
 /** The reconnection policy: aggressive_reconnection, else the reconnect_* keys (jittered). */
 export function reconnectPolicy(config: Config): ReconnectPolicy {
   const s = config.session;
-  if (s.aggressive_reconnection) return { ...RECONNECT_DEFAULTS.aggressive, jitter: 0 };
+  if (s.aggressive_reconnection) return { ...RECONNECT_POLICIES.aggressive };
   return {
     maxAttempts: s.reconnect_max_attempts,
     baseDelayMs: s.reconnect_initial_delay_ms,

@@ -15,18 +15,14 @@ import {
   type ConfigKey,
   type ConfigSource,
 } from '../../../preload/api.js';
+import { RECONNECT_POLICIES } from '../sessions/reconnect-policies.js';
 import { STORE_DEFAULTS } from '../store/defaults.js';
 import { parseInterval, parseLowPower } from './parse-env.js';
 
 /**
- * RECONNECT_POLICIES of main/core/sessions/session-manager.ts, copied so that reading the
- * configuration does not load the session code (test/core/config/schema.test.ts checks that
- * they agree). The history store's defaults come from its own small module (no SQLite).
+ * The session manager's reconnection policies and the history store's defaults come from small
+ * modules of their own, so reading the configuration loads neither the session code nor SQLite.
  */
-export const RECONNECT_DEFAULTS = {
-  normal: { maxAttempts: 3, baseDelayMs: 2_000, maxDelayMs: 16_000 },
-  aggressive: { maxAttempts: 10, baseDelayMs: 500, maxDelayMs: 500 },
-} as const;
 export { STORE_DEFAULTS as HISTORY_DEFAULTS };
 
 export type ConfigValue = string | number | boolean | null;
@@ -202,7 +198,7 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const NORMAL = RECONNECT_DEFAULTS.normal;
+const NORMAL = RECONNECT_POLICIES.normal;
 
 // ---------------------------------------------------------------------------------------------
 // The sections
@@ -325,7 +321,7 @@ const session = {
     live: false,
   }),
   aggressive_reconnection: boolean({
-    description: `For flaky links: ${RECONNECT_DEFAULTS.aggressive.maxAttempts} attempts every ${RECONNECT_DEFAULTS.aggressive.baseDelayMs} ms without jitter, instead of the reconnect_* keys.`,
+    description: `For flaky links: ${RECONNECT_POLICIES.aggressive.maxAttempts} attempts every ${RECONNECT_POLICIES.aggressive.baseDelayMs} ms without jitter, instead of the reconnect_* keys.`,
     default: false,
     env: 'EC2_CONNECT_AGGRESSIVE_RECONNECTION',
     live: false,

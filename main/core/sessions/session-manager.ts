@@ -19,6 +19,7 @@ import {
 } from '../ssm/session.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { startupGate, type StartupGate } from './startup-gate.js';
+import { RECONNECT_POLICIES } from './reconnect-policies.js';
 import { isLostConnection } from './persistent.js';
 import { NetworkWatcher, type InterfacesProvider } from './network-watcher.js';
 import { DisposableStore, Emitter, type Disposable, type Event } from '../util/lifecycle.js';
@@ -32,11 +33,7 @@ export interface SessionLimits {
 
 export const DEFAULT_LIMITS: SessionLimits = { maxSessionsPerInstance: 10, maxTotalSessions: 100 };
 
-/** Reconnection policies (issue #4): the normal one, and an aggressive one for flaky links. */
-export const RECONNECT_POLICIES = {
-  normal: { maxAttempts: 3, baseDelayMs: 2_000, maxDelayMs: 16_000, jitter: 0.5 },
-  aggressive: { maxAttempts: 10, baseDelayMs: 500, maxDelayMs: 500, jitter: 0 },
-} as const satisfies Record<string, ReconnectPolicy>;
+export { RECONNECT_POLICIES } from './reconnect-policies.js';
 
 export interface OpenRequest {
   profile: string;

@@ -7,7 +7,6 @@ import {
   DEFAULT_CONFIG,
   FLAT_KEYS,
   HISTORY_DEFAULTS,
-  RECONNECT_DEFAULTS,
   SECTION_NAMES,
   checkValue,
   describeAllowed,
@@ -18,7 +17,6 @@ import {
   suggestKey,
   unflattenConfig,
 } from '../../../main/core/config/schema.js';
-import { RECONNECT_POLICIES } from '../../../main/core/sessions/session-manager.js';
 import { STORE_DEFAULTS } from '../../../main/core/store/sqlite-store.js';
 
 /** The sections and keys the issue and the design fix (more may exist). */
@@ -126,16 +124,6 @@ describe('configuration schema', () => {
   });
 
   it('keeps its copies of other modules’ defaults in line with them', () => {
-    expect(RECONNECT_DEFAULTS.normal).toEqual({
-      maxAttempts: RECONNECT_POLICIES.normal.maxAttempts,
-      baseDelayMs: RECONNECT_POLICIES.normal.baseDelayMs,
-      maxDelayMs: RECONNECT_POLICIES.normal.maxDelayMs,
-    });
-    expect(RECONNECT_DEFAULTS.aggressive).toEqual({
-      maxAttempts: RECONNECT_POLICIES.aggressive.maxAttempts,
-      baseDelayMs: RECONNECT_POLICIES.aggressive.baseDelayMs,
-      maxDelayMs: RECONNECT_POLICIES.aggressive.maxDelayMs,
-    });
     expect(HISTORY_DEFAULTS).toEqual(STORE_DEFAULTS);
     expect(DEFAULT_CONFIG.session).toMatchObject({
       reconnect_max_attempts: 3,
