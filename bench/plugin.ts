@@ -18,6 +18,7 @@ import * as pty from 'node-pty';
 import { ControlPlane } from '../main/core/ssm/control-plane.js';
 import { SsmSession } from '../main/core/ssm/session.js';
 import { summarize, type Summary } from './lib/stats.js';
+import { catThroughput } from './lib/throughput.js';
 import { ec2ConnectLaunch, processKb } from './lib/launch.js';
 
 export interface PluginPeer {
@@ -168,23 +169,12 @@ async function echoInterleaved(targets: EchoTarget[], n: number): Promise<void> 
 
 /** `cat` of the file and an end marker; MB/s of terminal output until the marker. */
 async function throughputOnce(t: Terminal, file: string): Promise<number> {
-  const marker = Buffer.from('END-OF-BENCH');
-  let bytes = 0;
-  let tail = Buffer.alloc(0);
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    const unsub = t.subscribe((b) => {
-      bytes += b.length;
-      const window = Buffer.concat([tail, b]);
-      tail = window.subarray(-marker.length);
-      if (window.includes(marker)) {
-        unsub();
-        resolve();
-      }
-    });
-    t.write(`cat ${file}; echo END-OF""-BENCH\r`);
-  });
-  return bytes / 1024 / 1024 / ((performance.now() - t0) / 1000);
+  const { mbps } = await catThroughput(
+    file,
+    (b) => t.write(b.toString()),
+    (fn) => t.subscribe(fn),
+  );
+  return mbps;
 }
 
 export async function runPluginBench(

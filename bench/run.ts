@@ -42,6 +42,7 @@ import { SsmSession } from '../main/core/ssm/session.js';
 import { DataChannel } from '../main/core/ssm/data-channel.js';
 import { CLIENT_VERSION } from '../main/core/version.js';
 import { round, summarize, type Summary } from './lib/stats.js';
+import { catThroughput } from './lib/throughput.js';
 import { runSessionsBench } from './sessions.js';
 import { runUiBench, uiBenchUnavailable } from './ui.js';
 import { runStoreBench } from './store.js';
@@ -193,32 +194,6 @@ async function echoInterleaved(targets: EchoTarget[], n: number): Promise<void> 
   }
 }
 
-/** Run `cat file` and time until the end marker; returns MB/s of output bytes received. */
-async function throughputRun(
-  file: string,
-  write: (b: Buffer) => void,
-  subscribe: (fn: (b: Buffer) => void) => () => void,
-): Promise<{ mbps: number; bytes: number }> {
-  const marker = Buffer.from('END-OF-BENCH');
-  let bytes = 0;
-  let tail = Buffer.alloc(0);
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    const unsub = subscribe((b) => {
-      bytes += b.length;
-      const window = Buffer.concat([tail, b]);
-      tail = window.subarray(-marker.length);
-      if (window.includes(marker)) {
-        unsub();
-        resolve();
-      }
-    });
-    write(Buffer.from(`cat ${file}; echo END-OF""-BENCH\r`));
-  });
-  const s = (performance.now() - t0) / 1000;
-  return { mbps: bytes / 1024 / 1024 / s, bytes };
-}
-
 async function main(): Promise<void> {
   // Check the comparison flags before spending minutes on the run.
   const repoRoot = join(here, '..');
@@ -348,8 +323,8 @@ async function main(): Promise<void> {
   const tpPty: number[] = [];
   const tpRaw: number[] = [];
   for (let i = 0; i < N_THROUGHPUT; i++) {
-    tpOurs.push((await throughputRun(info.bigFile, (b) => session.write(b), sub)).mbps);
-    tpPty.push((await throughputRun(info.bigFile, (b) => ptyBase.ws.send(b), wsSub(ptyBase.ws))).mbps);
+    tpOurs.push((await catThroughput(info.bigFile, (b) => session.write(b), sub)).mbps);
+    tpPty.push((await catThroughput(info.bigFile, (b) => ptyBase.ws.send(b), wsSub(ptyBase.ws))).mbps);
     const t0 = performance.now();
     let bytes = 0;
     await new Promise<void>((resolve) => {

@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import { ControlPlane } from '../../main/core/ssm/control-plane.js';
 import { SsmSession } from '../../main/core/ssm/session.js';
 import { summarize } from './stats.js';
+import { catThroughput } from './throughput.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -67,29 +68,14 @@ const cpu = { client: [] as number[], peer: [] as number[] };
 async function run(write: (b: Buffer) => void, subscribe: Subscribe, record = false): Promise<number> {
   const c0 = process.cpuUsage();
   const p0 = procCpuSeconds(child.pid!);
-  const marker = Buffer.from('END-OF-BENCH');
-  let bytes = 0;
-  let tail = Buffer.alloc(0);
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    const unsub = subscribe((b) => {
-      bytes += b.length;
-      const window = Buffer.concat([tail, b]);
-      tail = window.subarray(-marker.length);
-      if (window.includes(marker)) {
-        unsub();
-        resolve();
-      }
-    });
-    write(Buffer.from(`cat ${info.bigFile}; echo END-OF""-BENCH\r`));
-  });
+  const { mbps, bytes } = await catThroughput(info.bigFile, write, subscribe);
   const mb = bytes / 1024 / 1024;
   if (record) {
     const c = process.cpuUsage(c0);
     cpu.client.push((c.user + c.system) / 1e6 / mb);
     cpu.peer.push((procCpuSeconds(child.pid!) - p0) / mb);
   }
-  return mb / ((performance.now() - t0) / 1000);
+  return mbps;
 }
 
 const cp = new ControlPlane({
