@@ -1,6 +1,12 @@
-/** Small local servers for diagnostics tests: a fake HTTP proxy, a black hole, a closed port. */
+/**
+ * For diagnostics tests: small local servers (a fake HTTP proxy, a black hole, a closed port) and
+ * the preventive run of web-1 on the sandbox with a lookup of one check.
+ */
 import http from 'node:http';
 import net from 'node:net';
+import { runDiagnostics, type DiagnosticsOptions } from '../../../main/core/diagnostics/index.js';
+import type { ControlPlane } from '../../../main/core/ssm/control-plane.js';
+import type { DiagnosticCheck, DiagnosticReport } from '../../../preload/api.js';
 
 export interface FakeProxy {
   url: string;
@@ -89,4 +95,30 @@ export async function until(cond: () => boolean, timeoutMs = 3000): Promise<void
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The sandbox's web-1, the instance the diagnostics tests check. */
+export const WEB1 = 'i-0b5bb7865829a72f8';
+
+/** Preventive diagnostics of web-1 on the sandbox profile through `cp`, with `over` applied. */
+export function runPreventive(
+  cp: ControlPlane,
+  over: Partial<DiagnosticsOptions> = {},
+): Promise<DiagnosticReport> {
+  return runDiagnostics({
+    kind: 'preventive',
+    controlPlane: cp,
+    profile: 'sandbox',
+    instanceId: WEB1,
+    env: {},
+    credentialSource: { kind: 'sandbox' },
+    ...over,
+  });
+}
+
+/** The check `id` of a report; throws naming the checks there are when it is missing. */
+export function check(report: DiagnosticReport, id: string): DiagnosticCheck {
+  const c = report.checks.find((x) => x.id === id);
+  if (!c) throw new Error(`no check ${id} in ${report.checks.map((x) => x.id).join(', ')}`);
+  return c;
 }

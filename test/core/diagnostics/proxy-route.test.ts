@@ -7,14 +7,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDiagnostics, type DiagnosticsOptions } from '../../../main/core/diagnostics/index.js';
 import { Network, type NetworkOptions } from '../../../main/core/net/network.js';
 import { ControlPlane } from '../../../main/core/ssm/control-plane.js';
 import { startSandbox, type SandboxHandle } from '../../../main/sandbox/server.js';
-import type { DiagnosticCheck, DiagnosticReport } from '../../../preload/api.js';
 import { closedPort, startConnectProxy, type ConnectProxy } from '../net/connect-proxy.js';
+import { check, runPreventive } from './fixtures.js';
 
-const WEB1 = 'i-0b5bb7865829a72f8';
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/tls');
 const CA = path.join(FIXTURES, 'ca.pem');
 const TLS = {
@@ -55,24 +53,6 @@ function controlPlane(sandbox: SandboxHandle, network?: NetworkOptions): Control
   return cp;
 }
 
-function run(cp: ControlPlane, over: Partial<DiagnosticsOptions> = {}): Promise<DiagnosticReport> {
-  return runDiagnostics({
-    kind: 'preventive',
-    controlPlane: cp,
-    profile: 'sandbox',
-    instanceId: WEB1,
-    env: {},
-    credentialSource: { kind: 'sandbox' },
-    ...over,
-  });
-}
-
-function check(report: DiagnosticReport, id: string): DiagnosticCheck {
-  const c = report.checks.find((x) => x.id === id);
-  if (!c) throw new Error(`no check ${id} in ${report.checks.map((x) => x.id).join(', ')}`);
-  return c;
-}
-
 const tunnelsTo = (p: ConnectProxy, host: string): number =>
   p.tunnels.filter((t) => t.target.startsWith(`${host}:`)).length;
 
@@ -82,7 +62,7 @@ describe('diagnostics through the proxy EC2 Connect uses', () => {
     const url = authProxy.urlWith('alice', 's3cret/pw');
     const cp = controlPlane(plain, { proxy: url });
     const before = tunnelsTo(authProxy, 'ssm.sandbox.test');
-    const report = await run(cp, {
+    const report = await runPreventive(cp, {
       checks: ['credentials', 'ssm-endpoint', 'start-session', 'data-channel', 'clock', 'proxy'],
       proxy: { url },
     });
@@ -117,7 +97,7 @@ describe('diagnostics through the proxy EC2 Connect uses', () => {
     const cp = controlPlane(plain); // direct: ssm.sandbox.test does not resolve without the proxy
     const network = new Network({ proxy: proxy.url });
     try {
-      const report = await run(cp, { checks: ['ssm-endpoint'], network });
+      const report = await runPreventive(cp, { checks: ['ssm-endpoint'], network });
       expect(check(report, 'ssm-endpoint')).toMatchObject({ status: 'pass' });
       expect(check(report, 'ssm-endpoint').detail).toMatch(/through the proxy http:\/\/127\.0\.0\.1:\d+/);
     } finally {
@@ -128,7 +108,7 @@ describe('diagnostics through the proxy EC2 Connect uses', () => {
   it('the proxy down: the SSM endpoint check fails naming the proxy and its setting', async () => {
     const port = await closedPort();
     const cp = controlPlane(plain, { env: { HTTP_PROXY: `http://bob:hunter2@127.0.0.1:${port}` } });
-    const c = check(await run(cp, { checks: ['ssm-endpoint'] }), 'ssm-endpoint');
+    const c = check(await runPreventive(cp, { checks: ['ssm-endpoint'] }), 'ssm-endpoint');
     expect(c).toMatchObject({ status: 'fail', figure: 'proxy unreachable' });
     expect(c.detail).toMatch(
       new RegExp(
@@ -143,7 +123,10 @@ describe('diagnostics through the proxy EC2 Connect uses', () => {
 
   it('the proxy refuses (407 without credentials): says so, and where the credentials go', async () => {
     const cp = controlPlane(plain, { proxy: authProxy.url });
-    const report = await run(cp, { checks: ['ssm-endpoint', 'proxy'], proxy: { url: authProxy.url } });
+    const report = await runPreventive(cp, {
+      checks: ['ssm-endpoint', 'proxy'],
+      proxy: { url: authProxy.url },
+    });
     const c = check(report, 'ssm-endpoint');
     expect(c).toMatchObject({ status: 'fail', figure: 'proxy refused (HTTP 407)' });
     expect(c.detail).toMatch(
@@ -164,7 +147,7 @@ describe('diagnostics through the proxy EC2 Connect uses', () => {
     const port = await closedPort();
     const dead = `http://127.0.0.1:${port}`;
     const cp = controlPlane(plain, { proxy: dead });
-    const c = check(await run(cp, { checks: ['proxy'], proxy: { url: dead } }), 'proxy');
+    const c = check(await runPreventive(cp, { checks: ['proxy'], proxy: { url: dead } }), 'proxy');
     expect(c.status).toBe('warn');
     expect(c.detail).toMatch(
       new RegExp(
@@ -178,7 +161,7 @@ describe('diagnostics through the proxy EC2 Connect uses', () => {
 describe('diagnostics and the CA bundle', () => {
   it('through the proxy, the TLS sandbox passes only with connection.ca_bundle', async () => {
     const without = check(
-      await run(controlPlane(secure, { proxy: proxy.url }), { checks: ['ssm-endpoint'] }),
+      await runPreventive(controlPlane(secure, { proxy: proxy.url }), { checks: ['ssm-endpoint'] }),
       'ssm-endpoint',
     );
     expect(without).toMatchObject({ status: 'fail', figure: 'unreachable' });
@@ -188,7 +171,9 @@ describe('diagnostics and the CA bundle', () => {
     expect(without.fix).toMatch(/set connection\.ca_bundle \(or AWS_CA_BUNDLE\)/);
 
     const withCa = check(
-      await run(controlPlane(secure, { proxy: proxy.url, caBundle: CA }), { checks: ['ssm-endpoint'] }),
+      await runPreventive(controlPlane(secure, { proxy: proxy.url, caBundle: CA }), {
+        checks: ['ssm-endpoint'],
+      }),
       'ssm-endpoint',
     );
     expect(withCa.status).toBe('pass');
@@ -198,11 +183,16 @@ describe('diagnostics and the CA bundle', () => {
   it('directly, the TLS sandbox passes only with the bundle too (AWS_CA_BUNDLE)', async () => {
     const direct = await startSandbox({ port: 0, tls: TLS });
     try {
-      const bare = check(await run(controlPlane(direct), { checks: ['ssm-endpoint'] }), 'ssm-endpoint');
+      const bare = check(
+        await runPreventive(controlPlane(direct), { checks: ['ssm-endpoint'] }),
+        'ssm-endpoint',
+      );
       expect(bare).toMatchObject({ status: 'fail', figure: 'unreachable' });
       expect(bare.detail).toMatch(/TLS certificate of 127\.0\.0\.1:\d+ is not trusted/);
       const trusted = check(
-        await run(controlPlane(direct, { env: { AWS_CA_BUNDLE: CA } }), { checks: ['ssm-endpoint'] }),
+        await runPreventive(controlPlane(direct, { env: { AWS_CA_BUNDLE: CA } }), {
+          checks: ['ssm-endpoint'],
+        }),
         'ssm-endpoint',
       );
       expect(trusted.status).toBe('pass');

@@ -10,20 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentialSourceFor } from '../../../main/core/diagnostics/credential-source.js';
-import { runDiagnostics, type DiagnosticsOptions } from '../../../main/core/diagnostics/index.js';
+import { runDiagnostics } from '../../../main/core/diagnostics/index.js';
 import { Network } from '../../../main/core/net/network.js';
 import { ControlPlane } from '../../../main/core/ssm/control-plane.js';
 import { ADMIN_TOKEN_HEADER } from '../../../main/sandbox/http-server.js';
 import { startSandbox, type SandboxHandle } from '../../../main/sandbox/server.js';
-import {
-  DiagnosticReportSchema,
-  type DiagnosticCheck,
-  type DiagnosticReport,
-  type HistorySession,
-} from '../../../preload/api.js';
-import { blackHole, closedPort, fakeProxy, until } from './fixtures.js';
+import { DiagnosticReportSchema, type HistorySession } from '../../../preload/api.js';
+import { blackHole, check, closedPort, fakeProxy, runPreventive, until, WEB1 } from './fixtures.js';
 
-const WEB1 = 'i-0b5bb7865829a72f8';
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -60,24 +54,6 @@ function controlPlane(
   return cp;
 }
 
-function run(cp: ControlPlane, over: Partial<DiagnosticsOptions> = {}): Promise<DiagnosticReport> {
-  return runDiagnostics({
-    kind: 'preventive',
-    controlPlane: cp,
-    profile: 'sandbox',
-    instanceId: WEB1,
-    env: {},
-    credentialSource: { kind: 'sandbox' },
-    ...over,
-  });
-}
-
-function check(report: DiagnosticReport, id: string): DiagnosticCheck {
-  const c = report.checks.find((x) => x.id === id);
-  if (!c) throw new Error(`no check ${id} in ${report.checks.map((x) => x.id).join(', ')}`);
-  return c;
-}
-
 async function admin(sandbox: SandboxHandle, path: string, body: unknown): Promise<Record<string, string>> {
   const res = await fetch(`${sandbox.endpoint}/__sandbox${path}`, {
     method: 'POST',
@@ -92,7 +68,7 @@ describe('preventive diagnostics against the sandbox', () => {
   it('pass on a healthy instance, report each check as it finishes, and produce a valid report', async () => {
     const { cp } = await rig();
     const seen: string[] = [];
-    const report = await run(cp, { instanceId: 'web-1', onCheck: (c) => seen.push(c.id) });
+    const report = await runPreventive(cp, { instanceId: 'web-1', onCheck: (c) => seen.push(c.id) });
     expect(DiagnosticReportSchema.parse(report)).toEqual(report);
     expect(report.checks.map((c) => [c.id, c.status])).toEqual([
       ['credentials', 'pass'],
@@ -129,7 +105,7 @@ describe('preventive diagnostics against the sandbox', () => {
 
   it('the test session is terminated at once', async () => {
     const { sandbox, cp } = await rig();
-    await run(cp, { checks: ['credentials', 'start-session'] });
+    await runPreventive(cp, { checks: ['credentials', 'start-session'] });
     const sessions = sandbox.registry.list('History');
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({
@@ -147,7 +123,7 @@ describe('preventive diagnostics against the sandbox', () => {
       secretAccessKey: creds.SecretAccessKey!,
       sessionToken: creds.SessionToken!,
     });
-    const report = await run(cp, {
+    const report = await runPreventive(cp, {
       credentialSource: { kind: 'sso', loginProfile: 'corp-sso' },
       profile: 'corp',
     });
@@ -169,7 +145,7 @@ describe('preventive diagnostics against the sandbox', () => {
 
   it('an unknown access key and a wrong secret are told apart', async () => {
     const { sandbox } = await rig();
-    const unknown = await run(
+    const unknown = await runPreventive(
       controlPlane(sandbox.endpoint, sandbox.region, {
         accessKeyId: 'AKIAUNKNOWNKEY000001',
         secretAccessKey: 'x',
@@ -187,7 +163,7 @@ describe('preventive diagnostics against the sandbox', () => {
     expect(check(unknown, 'credentials').fix).toMatch(
       /aws_access_key_id in ~\/\.aws\/credentials \(\[dev\]\)/,
     );
-    const wrong = await run(
+    const wrong = await runPreventive(
       controlPlane(sandbox.endpoint, sandbox.region, {
         accessKeyId: sandbox.credentials.accessKeyId,
         secretAccessKey: 'wrong',
@@ -215,7 +191,7 @@ describe('preventive diagnostics against the sandbox', () => {
         ),
     });
     cleanups.push(() => cp.dispose());
-    const c = check(await run(cp, { checks: ['credentials'], profile: 'corp' }), 'credentials');
+    const c = check(await runPreventive(cp, { checks: ['credentials'], profile: 'corp' }), 'credentials');
     expect(c).toEqual(
       expect.objectContaining({
         status: 'fail',
@@ -267,7 +243,7 @@ describe('preventive diagnostics against the sandbox', () => {
   it('an offline instance (ConnectionLost): names the agent and what to check', async () => {
     const { sandbox, cp } = await rig();
     sandbox.fleet.update(WEB1, { pingStatus: 'ConnectionLost' });
-    const report = await run(cp);
+    const report = await runPreventive(cp);
     const c = check(report, 'instance');
     expect(c.status).toBe('fail');
     expect(c.figure).toMatch(/^ConnectionLost \(last ping \d+ s ago\)$/);
@@ -285,7 +261,7 @@ describe('preventive diagnostics against the sandbox', () => {
   it('a stopped instance: says it is stopped and to start it', async () => {
     const { sandbox, cp } = await rig();
     sandbox.fleet.update(WEB1, { state: 'stopped' });
-    const c = check(await run(cp), 'instance');
+    const c = check(await runPreventive(cp), 'instance');
     expect(c).toMatchObject({ status: 'fail', figure: 'ConnectionLost (instance stopped)' });
     expect(c.fix).toMatch(/aws ec2 start-instances --instance-ids i-0b5bb7865829a72f8/);
   });
@@ -293,7 +269,7 @@ describe('preventive diagnostics against the sandbox', () => {
   it('an instance not registered with SSM: names the instance profile, the agent and the route', async () => {
     const { sandbox, cp } = await rig();
     sandbox.fleet.update(WEB1, { ssmManaged: false });
-    const report = await run(cp);
+    const report = await runPreventive(cp);
     const c = check(report, 'instance');
     expect(c).toMatchObject({ status: 'fail', figure: 'not registered with SSM' });
     expect(c.detail).toMatch(
@@ -306,12 +282,12 @@ describe('preventive diagnostics against the sandbox', () => {
 
   it('an unknown instance id or name: not found, and the session check is skipped', async () => {
     const { cp } = await rig();
-    const byId = await run(cp, { instanceId: 'i-0123456789abcdef0' });
+    const byId = await runPreventive(cp, { instanceId: 'i-0123456789abcdef0' });
     expect(check(byId, 'instance')).toMatchObject({ status: 'fail', figure: 'not found' });
     expect(check(byId, 'start-session').detail).toBe(
       'Not checked: the instance i-0123456789abcdef0 was not found.',
     );
-    const byName = await run(cp, { instanceId: 'no-such-name' });
+    const byName = await runPreventive(cp, { instanceId: 'no-such-name' });
     expect(check(byName, 'instance')).toMatchObject({
       status: 'fail',
       figure: 'no instance named "no-such-name"',
@@ -322,7 +298,7 @@ describe('preventive diagnostics against the sandbox', () => {
     const { sandbox, cp } = await rig();
     sandbox.fleet.update(WEB1, { agentVersion: '2.3.50.0' });
     const old = check(
-      await run(cp, { checks: ['credentials', 'instance', 'agent-version'] }),
+      await runPreventive(cp, { checks: ['credentials', 'instance', 'agent-version'] }),
       'agent-version',
     );
     expect(old).toMatchObject({ status: 'fail', figure: 'agent 2.3.50.0' });
@@ -330,7 +306,7 @@ describe('preventive diagnostics against the sandbox', () => {
     expect(old.fix).toMatch(/AWS-UpdateSSMAgent/);
     sandbox.fleet.update(WEB1, { agentVersion: '3.0.900.0' });
     const older = check(
-      await run(cp, { checks: ['credentials', 'instance', 'agent-version'] }),
+      await runPreventive(cp, { checks: ['credentials', 'instance', 'agent-version'] }),
       'agent-version',
     );
     expect(older.status).toBe('warn');
@@ -340,7 +316,7 @@ describe('preventive diagnostics against the sandbox', () => {
   it('AccessDenied on StartSession: names ssm:StartSession, the instance and the document', async () => {
     const { sandbox, cp } = await rig();
     sandbox.fleet.update(WEB1, { startSessionDenied: true });
-    const report = await run(cp);
+    const report = await runPreventive(cp);
     const c = check(report, 'start-session');
     expect(c).toMatchObject({ status: 'fail', figure: 'AccessDenied on ssm:StartSession' });
     expect(c.detail).toMatch(
@@ -359,7 +335,7 @@ describe('preventive diagnostics against the sandbox', () => {
     const { sandbox, cp } = await rig();
     const port = await closedPort();
     sandbox.fleet.update(WEB1, { dataChannelEndpoint: `ws://127.0.0.1:${port}` });
-    const report = await run(cp);
+    const report = await runPreventive(cp);
     const c = check(report, 'data-channel');
     expect(c).toMatchObject({ status: 'fail', figure: 'unreachable' });
     expect(c.detail).toMatch(
@@ -374,7 +350,7 @@ describe('preventive diagnostics against the sandbox', () => {
   it('clock skew: warns above a minute, fails above 5 minutes, saying which way', async () => {
     const { cp } = await rig();
     const ahead = check(
-      await run(cp, { now: () => Date.now() + 2 * 60_000, checks: ['ssm-endpoint', 'clock'] }),
+      await runPreventive(cp, { now: () => Date.now() + 2 * 60_000, checks: ['ssm-endpoint', 'clock'] }),
       'clock',
     );
     expect(ahead).toMatchObject({
@@ -383,7 +359,7 @@ describe('preventive diagnostics against the sandbox', () => {
     });
     expect(ahead.detail).toMatch(/This computer's clock is .* ahead of AWS's \(AWS's Date header: /);
     const behind = check(
-      await run(cp, { now: () => Date.now() - 6 * 60_000, checks: ['ssm-endpoint', 'clock'] }),
+      await runPreventive(cp, { now: () => Date.now() - 6 * 60_000, checks: ['ssm-endpoint', 'clock'] }),
       'clock',
     );
     expect(behind).toMatchObject({
@@ -396,7 +372,7 @@ describe('preventive diagnostics against the sandbox', () => {
 
   it("AWS's own clock off by more than STS allows: the credentials check blames the clock", async () => {
     const { cp } = await rig({ now: () => Date.now() + 20 * 60_000 });
-    const c = check(await run(cp, { checks: ['credentials'] }), 'credentials');
+    const c = check(await runPreventive(cp, { checks: ['credentials'] }), 'credentials');
     expect(c).toMatchObject({ status: 'fail', figure: 'signature expired (clock)' });
     expect(c.fix).toMatch(/Clock in sync/);
   });
@@ -404,7 +380,7 @@ describe('preventive diagnostics against the sandbox', () => {
   it('throttling: the checks that call AWS say they were throttled; the unsigned endpoint check still passes', async () => {
     const { sandbox, cp } = await rig();
     sandbox.faults.set({ controlPlane: { throttleRate: 1 } });
-    const report = await run(cp);
+    const report = await runPreventive(cp);
     const c = check(report, 'credentials');
     expect(c).toMatchObject({ status: 'fail', figure: 'throttled' });
     expect(c.detail).toBe(
@@ -418,7 +394,7 @@ describe('preventive diagnostics against the sandbox', () => {
     const { sandbox, cp } = await rig();
     sandbox.faults.set({ controlPlane: { delayMs: 10_000 } });
     const t0 = Date.now();
-    const report = await run(cp, { timeoutMs: 400 });
+    const report = await runPreventive(cp, { timeoutMs: 400 });
     expect(Date.now() - t0).toBeLessThan(3000);
     const c = check(report, 'credentials');
     expect(c).toMatchObject({ status: 'fail', figure: 'did not finish within 0.4 s' });
@@ -436,7 +412,7 @@ describe('preventive diagnostics against the sandbox', () => {
       accessKeyId: 'AKIAEXAMPLEEXAMPLE01',
       secretAccessKey: 'x',
     });
-    const report = await run(cp, { timeoutMs: 300 });
+    const report = await runPreventive(cp, { timeoutMs: 300 });
     expect(check(report, 'credentials').figure).toBe('did not finish within 0.3 s');
     expect(check(report, 'ssm-endpoint')).toMatchObject({ status: 'fail' });
     expect(check(report, 'clock').status).toBe('skip');
@@ -454,7 +430,10 @@ describe('preventive diagnostics against the sandbox', () => {
     // The probes' Network made from the same settings, as the app and the CLI pass it.
     const network = new Network({ env: { HTTPS_PROXY: refusing.url } });
     cleanups.push(() => network.dispose());
-    const warn = check(await run(cp, { checks: only, env: { HTTPS_PROXY: refusing.url }, network }), 'proxy');
+    const warn = check(
+      await runPreventive(cp, { checks: only, env: { HTTPS_PROXY: refusing.url }, network }),
+      'proxy',
+    );
     expect(warn.status).toBe('warn');
     expect(warn.figure).toBe(`HTTPS_PROXY=${refusing.url}`);
     expect(warn.detail).toMatch(/SSM API \(127\.0\.0\.1:\d+\): direct \(no HTTP_PROXY is set\)/);
@@ -472,13 +451,19 @@ describe('preventive diagnostics against the sandbox', () => {
 
     // Settings that differ from the Network EC2 Connect's connections follow (the control
     // plane's, direct here): the check says how those really go.
-    const differs = check(await run(cp, { checks: only, env: { HTTPS_PROXY: refusing.url } }), 'proxy');
+    const differs = check(
+      await runPreventive(cp, { checks: only, env: { HTTPS_PROXY: refusing.url } }),
+      'proxy',
+    );
     expect(differs.detail).toMatch(
       /EC2 Connect's own connections are set up differently: ssmmessages\.us-east-1\.amazonaws\.com directly \(no HTTPS_PROXY is set\)/,
     );
 
     const excluded = check(
-      await run(cp, { checks: only, env: { HTTPS_PROXY: refusing.url, NO_PROXY: '.amazonaws.com' } }),
+      await runPreventive(cp, {
+        checks: only,
+        env: { HTTPS_PROXY: refusing.url, NO_PROXY: '.amazonaws.com' },
+      }),
       'proxy',
     );
     expect(excluded.status).toBe('pass');
@@ -486,14 +471,16 @@ describe('preventive diagnostics against the sandbox', () => {
 
     const open = await fakeProxy(200, 'Connection established');
     cleanups.push(() => open.close());
-    const ok = check(await run(cp, { checks: only, env: { https_proxy: open.url } }), 'proxy');
+    const ok = check(await runPreventive(cp, { checks: only, env: { https_proxy: open.url } }), 'proxy');
     expect(ok.status).toBe('pass');
     expect(ok.detail).toMatch(/the proxy opened a tunnel to ssmmessages\.us-east-1\.amazonaws\.com:443/);
   });
 
   it('rejects unknown check ids', async () => {
     const { cp } = await rig();
-    await expect(run(cp, { checks: ['nope'] })).rejects.toThrow(/unknown check "nope" for a preventive run/);
+    await expect(runPreventive(cp, { checks: ['nope'] })).rejects.toThrow(
+      /unknown check "nope" for a preventive run/,
+    );
   });
 });
 
