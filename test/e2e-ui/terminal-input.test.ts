@@ -302,12 +302,16 @@ describe.skipIf(!haveChromium)('terminal input in Chromium (web mode)', () => {
       // the terminal driver passes every byte as it is; bash's own `read -n` would turn ISIG and
       // ICRNL back on). A period (2e) separates the keys, W (57) ends it.
       const decckm = appMode ? "printf '\\033[?1h'; " : '';
+      // The keys are pressed only once xterm itself shows this round's marker: by then it has
+      // parsed the mode switch printed before it (main-side output can be ahead of the page).
+      const ready = appMode ? 'READY-app' : 'READY-normal';
       await typeInto(
         page,
         id,
-        `stty raw -echo -iexten; ${decckm}echo; echo RE""ADY; while :; do b=$(dd bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n'); [ "$b" = 57 ] && break; printf '%s.' "$b"; done; stty sane; printf '\\033[?1l'; echo; echo DO""NE\n`,
+        `stty raw -echo -iexten; ${decckm}echo; echo RE""${ready.slice(2)}; while :; do b=$(dd bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n'); [ "$b" = 57 ] && break; printf '%s.' "$b"; done; stty sane; printf '\\033[?1l'; echo; echo DO""NE\n`,
       );
-      await waitForOutput(id, 'READY', from);
+      await waitForOutput(id, ready, from);
+      await waitForText(page, id, ready);
       const start = mark(id);
       for (const [key] of table) {
         await page.keyboard.press(key);
