@@ -25,8 +25,9 @@
  *
  * Profiling: BENCH_UI_PROFILE=<dir> records the page's CPU profile (Chromium's Profiler domain
  * over CDP) during each measured render-throughput run and writes <dir>/ui-render-<n>.cpuprofile
- * (summarise with bench/lib/cpuprofile-summary.ts). BENCH_UI_ONLY=throughput skips the
- * responsiveness part.
+ * (summarise with bench/lib/cpuprofile-summary.ts). BENCH_UI_TRACE=<dir> records a Chromium
+ * trace of the page (tasks, frames, messages) for the same runs and for xterm alone (summarise
+ * with bench/lib/trace-summary.ts). BENCH_UI_ONLY=throughput skips the responsiveness part.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -147,8 +148,9 @@ async function openViaUi(ui: UiHarness, watch: OutputWatch, instanceId: string):
 }
 
 /** Does the terminal of `sessionId` show `needle`? (Reads xterm's whole buffer: poll gently.) */
+/** Whether the last 200 lines of the session's terminal hold `needle` (a cheap poll for the page). */
 function terminalShows(page: Page, sessionId: string, needle: string): Promise<boolean> {
-  return page.evaluate(([id, n]) => (window.__ec2connectTest?.bufferText(id) ?? '').includes(n), [
+  return page.evaluate(([id, n]) => (window.__ec2connectTest?.bufferText(id, 200) ?? '').includes(n), [
     sessionId,
     needle,
   ] as const);
@@ -231,6 +233,27 @@ async function stopPageProfile(cdp: CDPSession | undefined, name: string): Promi
   process.stderr.write(`ui bench: wrote ${file}\n`);
 }
 
+/**
+ * A Chromium trace of the page (tasks, animation frames, WebSocket messages, timers: what the
+ * Performance panel shows) when BENCH_UI_TRACE names a folder for it; open the JSON in
+ * chrome://tracing or https://ui.perfetto.dev, or summarise it with bench/lib/trace-summary.ts.
+ */
+async function startPageTrace(ui: UiHarness, page: Page, name: string): Promise<void> {
+  const dir = process.env.BENCH_UI_TRACE;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  await ui.browser.startTracing(page, {
+    path: file,
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8.execute'],
+  });
+  process.stderr.write(`ui bench: tracing into ${file}\n`);
+}
+
+async function stopPageTrace(ui: UiHarness): Promise<void> {
+  if (process.env.BENCH_UI_TRACE) await ui.browser.stopTracing();
+}
+
 /** One run in the UI: type the command, press Enter, wait for the marker in xterm's buffer. */
 async function uiRun(s: ThroughputSetup, sessionId: string, bytes: number, tag: string): Promise<UiRun> {
   const { page } = s.ui;
@@ -252,6 +275,7 @@ async function uiRun(s: ThroughputSetup, sessionId: string, bytes: number, tag: 
   });
   const counting = countUntil(s.watch, sessionId, marker);
   const profiling = await startPageProfile(page);
+  await startPageTrace(s.ui, page, `ui-render-${tag}`);
   const t0 = performance.now();
   await page.keyboard.press('Enter');
   const main = await counting;
@@ -260,6 +284,7 @@ async function uiRun(s: ThroughputSetup, sessionId: string, bytes: number, tag: 
   while (!(await terminalShows(page, sessionId, marker))) await sleep(25);
   const totalMs = performance.now() - t0;
   await stopPageProfile(profiling, `ui-render-${tag}`);
+  await stopPageTrace(s.ui);
   checkBytes('UI', main.bytes, bytes);
   const tail = await page.evaluate(
     (id) => (window.__ec2connectTest?.bufferText(id) ?? '').slice(-400),
@@ -351,8 +376,9 @@ async function openRawXterm(
  * `bytes` of the same 100-column lines written into xterm alone in 64 KiB pieces (the main
  * side's batch size), all at once, timed until the last piece is parsed and a frame drawn after.
  */
-async function rawXtermRun(raw: Page, bytes: number): Promise<number> {
+async function rawXtermRun(ui: UiHarness, raw: Page, bytes: number): Promise<number> {
   await raw.bringToFront();
+  await startPageTrace(ui, raw, `xterm-alone-${bytes}`);
   const r = await raw.evaluate(async (total) => {
     const term = (globalThis as unknown as { __term: { write(d: string, cb?: () => void): void } }).__term;
     const line = 'x'.repeat(100) + '\r\n';
@@ -365,6 +391,7 @@ async function rawXtermRun(raw: Page, bytes: number): Promise<number> {
     await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     return { ms: performance.now() - t0, bytes: n * piece.length };
   }, bytes);
+  await stopPageTrace(ui);
   return r.bytes / MB / (r.ms / 1000);
 }
 
@@ -397,7 +424,7 @@ async function throughputBench(ui: UiHarness, watch: OutputWatch, quick: boolean
     const n = i === 0 ? bytes / 4 : bytes;
     const r = await uiRun(s, uiSession, n, `UI${i}X`);
     const b = await nodeRun(s, base.id, n, `NODE${i}X`);
-    const x = await rawXtermRun(raw, r.bytes);
+    const x = await rawXtermRun(ui, raw, r.bytes);
     await ui.page.bringToFront();
     if (i === 0) continue;
     ours.push(r);

@@ -127,7 +127,7 @@ export const LAYOUT_KEY = 'ec2connect.workbench.v1';
 declare global {
   interface Window {
     /** End-to-end tests only: read a terminal's text. */
-    __ec2connectTest?: { bufferText(sessionId: string): string };
+    __ec2connectTest?: { bufferText(sessionId: string, lastLines?: number): string };
   }
 }
 
@@ -998,11 +998,11 @@ export const useSessionsStore = defineStore('sessions', () => {
   );
 
   const testHook = {
-    bufferText(sessionId: string): string {
+    bufferText(sessionId: string, lastLines?: number): string {
       const ctrl =
         bySession.get(sessionId) ??
         controllers.get(Object.values(panes).find((p) => p.sessionId === sessionId)?.id ?? '');
-      return ctrl ? ctrl.bufferText() : '';
+      return ctrl ? ctrl.bufferText(lastLines) : '';
     },
   };
   if (typeof window !== 'undefined') window.__ec2connectTest = testHook;

@@ -571,11 +571,15 @@ export class PaneController {
     if (!this.disposed) this.kit.term.options.theme = theme;
   }
 
-  /** The buffer's text, lines trimmed on the right, trailing empty lines dropped. */
-  bufferText(): string {
+  /**
+   * The buffer's text, lines trimmed on the right, trailing empty lines dropped; only the last
+   * `lastLines` lines when given (a poll that must not cost the page a whole scrollback).
+   */
+  bufferText(lastLines?: number): string {
     const buffer = this.kit.term.buffer.active;
     const lines: string[] = [];
-    for (let y = 0; y < buffer.length; y++) lines.push(buffer.getLine(y)?.translateToString(true) ?? '');
+    const from = lastLines === undefined ? 0 : Math.max(0, buffer.length - lastLines);
+    for (let y = from; y < buffer.length; y++) lines.push(buffer.getLine(y)?.translateToString(true) ?? '');
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     return lines.join('\n');
   }

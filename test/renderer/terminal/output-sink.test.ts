@@ -14,6 +14,7 @@ function harness(options: { buffering?: boolean; startOffset?: number } = {}) {
   let timer: (() => void) | undefined;
   let timersSet = 0;
   const sink = new OutputSink({
+    paceMs: 0, // one timer here (the acknowledgement's); pacing has its own harness below
     ...options,
     write: (data, parsed) => {
       written.push(data);
@@ -107,15 +108,18 @@ describe('OutputSink: write and acknowledge', () => {
   it('never drops output: every byte written is acknowledged exactly once', () => {
     const h = harness();
     let total = 0;
+    let text = '';
     for (const b of batches(Array.from({ length: 500 }, (_, i) => 1 + ((i * 7919) % 4000)))) {
       h.sink.push(b);
       total += b.bytes;
+      text += b.data;
       if (b.offset % 3 === 0) h.parse(1);
     }
     h.parseAll();
     h.fireTimer();
     expect(h.acks.reduce((a, b) => a + b, 0)).toBe(total);
-    expect(h.written).toHaveLength(500);
+    // Batches that waited are joined into fewer writes; the text is the same, in order.
+    expect(h.written.join('')).toBe(text);
   });
 
   it('dispose(true) sends what is pending; later callbacks are ignored', () => {
@@ -329,5 +333,149 @@ describe('OutputSink: drawAll', () => {
     h.sink.drawAll();
     expect(h.sink.isSkipping).toBe(false);
     expect(h.text().endsWith('line 0399\n')).toBe(true);
+  });
+});
+
+/** A sink with a clock and timers the test moves, pacing above 1000 bytes every 50 ms. */
+function pacedHarness() {
+  const written: Array<{ data: string; parsed: () => void }> = [];
+  const acks: number[] = [];
+  const timers = new Map<number, { fn: () => void; at: number }>();
+  let nextTimer = 1;
+  let clock = 0;
+  let parsedUpTo = 0;
+  const sink = new OutputSink({
+    paceMs: 50,
+    paceAboveBytes: 1000,
+    maxUnparsedBytes: 100_000,
+    interruptBacklogBytes: 500,
+    interruptTailBytes: 300,
+    now: () => clock,
+    write: (data, parsed) => written.push({ data, parsed }),
+    ack: (bytes) => acks.push(bytes),
+    setTimer: (fn, ms) => {
+      timers.set(nextTimer, { fn, at: clock + ms });
+      return nextTimer++;
+    },
+    clearTimer: (h) => void timers.delete(h as number),
+  });
+  let offset = 0;
+  return {
+    sink,
+    written,
+    timers,
+    push: (data: string) => {
+      sink.push({ offset, bytes: data.length, data });
+      offset += data.length;
+    },
+    parseAll: () => {
+      while (parsedUpTo < written.length) written[parsedUpTo++]!.parsed();
+    },
+    /** Move the clock, firing the timers that are due (in order). */
+    advance: (ms: number) => {
+      clock += ms;
+      for (;;) {
+        const due = [...timers.entries()]
+          .filter(([, t]) => t.at <= clock)
+          .sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        timers.delete(due[0]);
+        due[1].fn();
+      }
+    },
+    acked: () => acks.reduce((a, b) => a + b, 0),
+    sent: () => offset,
+    text: () => written.map((w) => w.data).join(''),
+  };
+}
+
+describe('OutputSink: paced hand-over during a flood', () => {
+  it('small output (echoes, prompts, screen updates) goes to xterm at once, batch by batch', () => {
+    const h = pacedHarness();
+    for (let i = 0; i < 20; i++) {
+      h.push(`k${i}`);
+      h.advance(5);
+    }
+    expect(h.written).toHaveLength(20);
+    expect(h.timers.size).toBeLessThanOrEqual(1); // at most the acknowledgement timer
+    expect(h.sink.stats.pacedWrites).toBe(0);
+  });
+
+  it('after a big hand-over, what arrives within paceMs waits and goes in one write, in order', () => {
+    const h = pacedHarness();
+    h.push('A'.repeat(2000)); // big: handed at once, pacing starts
+    expect(h.written).toHaveLength(1);
+    h.advance(10);
+    for (const c of 'BCDEF') h.push(c.repeat(600));
+    h.parseAll();
+    expect(h.written).toHaveLength(1); // held, although xterm parsed everything it had
+    h.advance(39);
+    expect(h.written).toHaveLength(1);
+    h.advance(1); // 50 ms after the big hand-over
+    expect(h.written).toHaveLength(2);
+    expect(h.written[1]!.data).toBe(
+      'BCDEF'
+        .split('')
+        .map((c) => c.repeat(600))
+        .join(''),
+    );
+    expect(h.sink.stats.pacedWrites).toBe(1);
+    // Acknowledged once parsed, every byte once.
+    h.parseAll();
+    h.advance(100);
+    expect(h.acked()).toBe(h.sent());
+    expect(h.text()).toBe(
+      'A'.repeat(2000) +
+        'BCDEF'
+          .split('')
+          .map((c) => c.repeat(600))
+          .join(''),
+    );
+  });
+
+  it('a flood is drawn at most once per paceMs; when it stops, output goes at once again', () => {
+    const h = pacedHarness();
+    for (let ms = 0; ms < 500; ms += 5) {
+      h.push('x'.repeat(400)); // 80 KB/s in 400-byte batches
+      h.parseAll();
+      h.advance(5);
+    }
+    // 100 batches became about 500 / 50 writes (plus the first ones, before the pacing started).
+    expect(h.written.length).toBeLessThanOrEqual(14);
+    expect(h.sink.stats.pacedWrites).toBeGreaterThanOrEqual(8);
+    h.advance(100); // quiet
+    h.parseAll();
+    h.advance(100);
+    expect(h.acked()).toBe(h.sent());
+    const writes = h.written.length;
+    h.push('$ '); // the prompt, well after the flood: at once
+    expect(h.written).toHaveLength(writes + 1);
+    h.push('l'); // and the echo that follows it
+    expect(h.written).toHaveLength(writes + 2);
+  });
+
+  it('Ctrl-C while output is held skips it; drawAll and dispose end the wait', () => {
+    const h = pacedHarness();
+    h.push('A'.repeat(2000));
+    h.advance(5);
+    h.push('B'.repeat(800));
+    expect(h.sink.interrupt()).toBe(true); // behind: 2000 unparsed + 800 held
+    expect(h.timers.size).toBeGreaterThan(0); // the skip's timers
+    h.advance(200); // quiet: the skip ends, the tail is drawn
+    expect(h.sink.isSkipping).toBe(false);
+    expect(h.text()).toContain('B'.repeat(300));
+
+    const d = pacedHarness();
+    d.push('A'.repeat(2000));
+    d.advance(5);
+    d.push('B'.repeat(100));
+    d.sink.drawAll();
+    expect(d.text()).toBe('A'.repeat(2000) + 'B'.repeat(100));
+    d.push('C'.repeat(2000));
+    d.advance(1);
+    d.push('D');
+    expect(d.timers.size).toBeGreaterThan(0);
+    d.sink.dispose();
+    expect(d.timers.size).toBe(0); // nothing left behind
   });
 });
