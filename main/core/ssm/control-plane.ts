@@ -15,9 +15,9 @@ import {
   type Session,
   type SessionFilter,
 } from '@aws-sdk/client-ssm';
-import { DescribeInstancesCommand, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import type { EC2Client, Filter, Instance } from '@aws-sdk/client-ec2';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -27,6 +27,21 @@ import { CredentialError } from '../credentials/types.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
 import { networkFrom, type Network, type NetworkOptions } from '../net/network.js';
 import { KmsDataKeyProvider, type DataKeyProvider } from './kms/data-key-provider.js';
+import { LazyClient } from './lazy-client.js';
+
+/**
+ * The SDK modules of EC2, STS and KMS, loaded when first needed (see LazyClient): a session to a
+ * known instance id needs none of them. SSM's is loaded with this module.
+ */
+export function loadEc2Sdk(): Promise<typeof import('@aws-sdk/client-ec2')> {
+  return import('@aws-sdk/client-ec2');
+}
+export function loadStsSdk(): Promise<typeof import('@aws-sdk/client-sts')> {
+  return import('@aws-sdk/client-sts');
+}
+export function loadKmsSdk(): Promise<typeof import('@aws-sdk/client-kms')> {
+  return import('@aws-sdk/client-kms');
+}
 
 export interface ControlPlaneOptions {
   region: string;
@@ -66,15 +81,14 @@ export interface StartSessionInput {
 export class ControlPlane {
   readonly region: string;
   readonly ssm: SSMClient;
-  readonly ec2: EC2Client;
-  readonly sts: STSClient;
+  /** EC2, STS and KMS: made on first use, with the same settings as SSM (see LazyClient). */
+  private readonly ec2: LazyClient<EC2Client>;
+  private readonly sts: LazyClient<STSClient>;
+  private readonly kms: LazyClient<KMSClient>;
   /** The proxy and CA settings of these clients; sessions open their data channels with them too. */
   readonly network: Network;
   private readonly ownsNetwork: boolean;
   private readonly requestHandler: NodeHttpHandler;
-  /** The KMS client's settings: the same credentials, region, handler and retries as the others. */
-  private readonly kmsConfig: KMSClientConfig;
-  private kmsClient: KMSClient | undefined;
   private kmsProvider: DataKeyProvider | undefined;
   private readonly breaker: CircuitBreaker | undefined;
 
@@ -119,20 +133,43 @@ export class ControlPlane {
       return e ? { endpoint: e } : {};
     };
     this.ssm = new SSMClient({ ...common, ...ep('ssm') });
-    this.ec2 = new EC2Client({ ...common, ...ep('ec2') });
-    this.sts = new STSClient({ ...common, ...ep('sts') });
-    this.kmsConfig = { ...common, ...ep('kms') };
+    this.ec2 = new LazyClient(
+      'EC2',
+      async () => new (await loadEc2Sdk()).EC2Client({ ...common, ...ep('ec2') }),
+    );
+    this.sts = new LazyClient(
+      'STS',
+      async () => new (await loadStsSdk()).STSClient({ ...common, ...ep('sts') }),
+    );
+    this.kms = new LazyClient(
+      'KMS',
+      async () => new (await loadKmsSdk()).KMSClient({ ...common, ...ep('kms') }),
+    );
+  }
+
+  /** EC2 (DescribeInstances), made on first use. */
+  ec2Client(): Promise<EC2Client> {
+    return this.ec2.get();
+  }
+
+  /** STS (GetCallerIdentity), made on first use. */
+  stsClient(): Promise<STSClient> {
+    return this.sts.get();
   }
 
   /** KMS (for KMS-encrypted sessions), made on first use. */
-  get kms(): KMSClient {
-    this.kmsClient ??= new KMSClient(this.kmsConfig);
-    return this.kmsClient;
+  kmsClient(): Promise<KMSClient> {
+    return this.kms.get();
+  }
+
+  /** The lazily made clients that exist so far ('EC2', 'STS', 'KMS'): what this connection has loaded. */
+  get lazyClientsMade(): string[] {
+    return [this.ec2, this.sts, this.kms].filter((c) => c.isMade).map((c) => c.what);
   }
 
   /** Data keys for KMS-encrypted sessions, from this profile's KMS (see kms/data-key-provider.ts). */
   get kmsDataKeys(): DataKeyProvider {
-    this.kmsProvider ??= new KmsDataKeyProvider(this.kms, this.region);
+    this.kmsProvider ??= new KmsDataKeyProvider(() => this.kms.get(), this.region);
     return this.kmsProvider;
   }
 
@@ -217,9 +254,10 @@ export class ControlPlane {
   async describeInstances(filters: Filter[] = [], instanceIds: string[] = []): Promise<Instance[]> {
     const all: Instance[] = [];
     let token: string | undefined;
+    const [{ DescribeInstancesCommand }, ec2] = await Promise.all([loadEc2Sdk(), this.ec2.get()]);
     do {
       const out = await this.call('DescribeInstances', () =>
-        this.ec2.send(
+        ec2.send(
           new DescribeInstancesCommand({
             ...(instanceIds.length ? { InstanceIds: instanceIds } : { MaxResults: 1000 }),
             ...(filters.length ? { Filters: filters } : {}),
@@ -234,7 +272,8 @@ export class ControlPlane {
   }
 
   async getCallerIdentity(): Promise<{ account: string; arn: string; userId: string }> {
-    const out = await this.call('GetCallerIdentity', () => this.sts.send(new GetCallerIdentityCommand({})));
+    const [{ GetCallerIdentityCommand }, sts] = await Promise.all([loadStsSdk(), this.sts.get()]);
+    const out = await this.call('GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})));
     return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
   }
 
@@ -268,9 +307,9 @@ export class ControlPlane {
 
   dispose(): void {
     this.ssm.destroy();
-    this.ec2.destroy();
-    this.sts.destroy();
-    this.kmsClient?.destroy();
+    this.ec2.dispose();
+    this.sts.dispose();
+    this.kms.dispose();
     this.requestHandler.destroy();
     if (this.ownsNetwork) this.network.dispose();
   }

@@ -25,6 +25,31 @@ describe('ControlPlane', () => {
     expect(byName.get('ftp-legacy')?.unavailableReason).toMatch(/never registered/);
   });
 
+  it('makes the EC2, STS and KMS clients (and loads their SDK modules) only when first used', async () => {
+    const cp = new ControlPlane({
+      region: fx.sandbox.region,
+      endpoint: fx.sandbox.endpoint,
+      credentials: fx.sandbox.credentials,
+      maxAttempts: 1,
+    });
+    try {
+      const s = await cp.startSession({ target: fx.instanceId });
+      await cp.terminateSession(s.sessionId);
+      expect(cp.lazyClientsMade).toEqual([]); // a session by instance id needs SSM only
+      const [a, b] = await Promise.all([cp.ec2Client(), cp.ec2Client()]);
+      expect(a).toBe(b); // one client, however many callers wait for it
+      expect((await cp.listInstances()).length).toBeGreaterThan(0);
+      expect((await cp.getCallerIdentity()).arn).toContain('arn:aws:');
+      expect(cp.lazyClientsMade).toEqual(['EC2', 'STS']);
+    } finally {
+      cp.dispose();
+    }
+    expect(cp.lazyClientsMade).toEqual([]);
+    // Asked for after dispose: a clear error, and no client left behind.
+    await expect(cp.kmsClient()).rejects.toThrow(/closed before KMS was first used/);
+    expect(cp.lazyClientsMade).toEqual([]);
+  });
+
   it('names expired credentials and says what to do', async () => {
     fx.sandbox.credentialStore.addTemporary({
       accessKeyId: 'ASIASANDBOXEXPIRED01',

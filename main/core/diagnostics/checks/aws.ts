@@ -9,14 +9,14 @@ import {
   TerminateSessionCommand,
   type InstanceInformation,
 } from '@aws-sdk/client-ssm';
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { Instance } from '@aws-sdk/client-ec2';
 import { classifyAwsError, quote, type ClassifiedError } from '../aws-errors.js';
 import { AGENT_FEATURES, RECOMMENDED_AGENT_VERSION, parseAgentVersion, supports } from '../agent-version.js';
 import type { CredentialSource } from '../credential-source.js';
 import { formatMs, formatSpan } from '../format.js';
 import type { CheckResult, CheckSpec } from '../types.js';
 import { CHECK_IDS, abortable, hostOf, maskKey, type RunEnv } from './env.js';
+import { loadEc2Sdk, loadStsSdk } from '../../ssm/control-plane.js';
 
 export interface CredentialsData {
   arn: string;
@@ -140,7 +140,8 @@ export function credentialsCheck(env: RunEnv): CheckSpec<CredentialsData> {
     title: 'Credentials valid',
     timeoutFix: `STS (${hostOf(env.stsEndpoint)}) did not answer in time, or the credentials provider (SSO, credential_process, an MFA prompt) is waiting: see "SSM endpoint reachable" and "Proxy settings", then run again.`,
     async run(ctx) {
-      const cfgCreds = (env.cp.sts.config as { credentials?: unknown }).credentials;
+      const sts = await env.cp.stsClient();
+      const cfgCreds = (sts.config as { credentials?: unknown }).credentials;
       let keyId: string | undefined;
       let expiration: Date | undefined;
       let temporary = false;
@@ -213,7 +214,8 @@ export function credentialsCheck(env: RunEnv): CheckSpec<CredentialsData> {
       ctx.step(`waiting for STS GetCallerIdentity at ${hostOf(env.stsEndpoint)}`);
       const t0 = performance.now();
       try {
-        const out = await env.cp.sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal });
+        const { GetCallerIdentityCommand } = await loadStsSdk();
+        const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal });
         const ms = performance.now() - t0;
         const arn = out.Arn ?? '';
         const account = out.Account ?? '';
@@ -263,7 +265,11 @@ export function instanceCheck(env: RunEnv): CheckSpec<InstanceData> {
       if (!INSTANCE_ID_RE.test(id)) {
         ctx.step(`looking up the instance named "${id}" with EC2 DescribeInstances`);
         try {
-          const out = await env.cp.ec2.send(
+          const [{ DescribeInstancesCommand }, ec2Client] = await Promise.all([
+            loadEc2Sdk(),
+            env.cp.ec2Client(),
+          ]);
+          const out = await ec2Client.send(
             new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: [id] }] }),
             { abortSignal: signal },
           );
@@ -328,7 +334,11 @@ export function instanceCheck(env: RunEnv): CheckSpec<InstanceData> {
       if (!online && !ec2 && id.startsWith('i-')) {
         ctx.step(`waiting for EC2 DescribeInstances for ${id}`);
         try {
-          const out = await env.cp.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }), {
+          const [{ DescribeInstancesCommand }, ec2Client] = await Promise.all([
+            loadEc2Sdk(),
+            env.cp.ec2Client(),
+          ]);
+          const out = await ec2Client.send(new DescribeInstancesCommand({ InstanceIds: [id] }), {
             abortSignal: signal,
           });
           ec2 = (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])[0];

@@ -3,7 +3,7 @@
  * names, 64 bytes, with the encryption context the agent decrypts it with
  * (src/encryption/kmsservice.go and ProcessKMSEncryptionHandshakeAction in the reference plugin).
  */
-import { GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { DATA_KEY_BYTES } from './session-cipher.js';
 import { KmsError, describeKmsError } from './kms-errors.js';
 
@@ -30,7 +30,8 @@ export function sessionEncryptionContext(sessionId: string, targetId: string): E
 /** Data keys from KMS through an SDK client (the control plane's, with its credentials, endpoint, proxy and retries). */
 export class KmsDataKeyProvider implements DataKeyProvider {
   constructor(
-    private readonly client: KMSClient,
+    /** The client, made (and its SDK module loaded) on first use. */
+    private readonly client: () => Promise<KMSClient>,
     /** For messages: the region the client calls. */
     private readonly region: string,
   ) {}
@@ -38,7 +39,11 @@ export class KmsDataKeyProvider implements DataKeyProvider {
   async generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey> {
     let out;
     try {
-      out = await this.client.send(
+      const [{ GenerateDataKeyCommand }, client] = await Promise.all([
+        import('@aws-sdk/client-kms'),
+        this.client(),
+      ]);
+      out = await client.send(
         new GenerateDataKeyCommand({
           KeyId: keyId,
           NumberOfBytes: DATA_KEY_BYTES,
