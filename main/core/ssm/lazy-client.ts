@@ -37,3 +37,15 @@ export class LazyClient<C extends { destroy(): void }> {
     this.made = undefined;
   }
 }
+
+/**
+ * A CommonJS module's exports from a dynamic `import()`, whoever loaded it: Node (and tsx) give
+ * the named exports on the namespace, the CLI's ESM bundle (esbuild) only a `default` holding
+ * `module.exports`. `probe` is an export the module must have.
+ */
+export function cjsExports<T extends object>(namespace: T, probe: keyof T): T {
+  if (probe in namespace) return namespace;
+  const inner = (namespace as { default?: T }).default;
+  if (inner && probe in inner) return inner;
+  throw new Error(`The module loaded has no ${String(probe)} export (a broken install or bundle)`);
+}

@@ -5,6 +5,7 @@
  */
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { DATA_KEY_BYTES } from './session-cipher.js';
+import { cjsExports } from '../lazy-client.js';
 import { KmsError, describeKmsError } from './kms-errors.js';
 
 export type EncryptionContext = Record<string, string>;
@@ -40,7 +41,7 @@ export class KmsDataKeyProvider implements DataKeyProvider {
     let out;
     try {
       const [{ GenerateDataKeyCommand }, client] = await Promise.all([
-        import('@aws-sdk/client-kms'),
+        import('@aws-sdk/client-kms').then((ns) => cjsExports(ns, 'GenerateDataKeyCommand')),
         this.client(),
       ]);
       out = await client.send(
