@@ -27,7 +27,9 @@
  * over CDP) during each measured render-throughput run and writes <dir>/ui-render-<n>.cpuprofile
  * (summarise with bench/lib/cpuprofile-summary.ts). BENCH_UI_TRACE=<dir> records a Chromium
  * trace of the page (tasks, frames, messages) for the same runs and for xterm alone (summarise
- * with bench/lib/trace-summary.ts). BENCH_UI_ONLY=throughput skips the responsiveness part.
+ * with bench/lib/trace-summary.ts), and of the page during each phase's interactions
+ * (ui-input-<phase>.json). BENCH_UI_ONLY=throughput skips the responsiveness part,
+ * BENCH_UI_ONLY=responsiveness the render throughput.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -648,11 +650,13 @@ interface PhaseResult {
   outputMBps: number;
 }
 
-async function phase(ui: UiHarness, watch: OutputWatch, quick: boolean): Promise<PhaseResult> {
+async function phase(ui: UiHarness, watch: OutputWatch, quick: boolean, name: string): Promise<PhaseResult> {
   const total0 = watch.total;
   const t0 = performance.now();
   const lag = await lagProbe(ui.page, quick ? 2_500 : 8_000);
+  await startPageTrace(ui, ui.page, `ui-input-${name}`);
   const input = await interactions(ui.page, quick ? 15 : 50);
+  await stopPageTrace(ui);
   const outputMBps = (watch.total - total0) / MB / ((performance.now() - t0) / 1000);
   return { lag, input, outputMBps };
 }
@@ -685,10 +689,10 @@ async function busyBench(ui: UiHarness, watch: OutputWatch, quick: boolean): Pro
     writeFileSync(stopFile, '');
     await sleep(1_000);
   };
-  const run = async (lines: number): Promise<PhaseResult> => {
+  const run = async (lines: number, name: string): Promise<PhaseResult> => {
     const stopFile = await startLoops(lines);
     await sleep(1_000);
-    const result = await phase(ui, watch, quick);
+    const result = await phase(ui, watch, quick, name);
     await stopLoops(stopFile);
     return result;
   };
@@ -714,11 +718,11 @@ async function busyBench(ui: UiHarness, watch: OutputWatch, quick: boolean): Pro
       });
     for (const sessionId of ids) await watch.waitFor(sessionId, (t) => t.includes('FILLED-9'), 60_000);
     await sleep(1_000);
-    idle = await phase(ui, watch, quick);
+    idle = await phase(ui, watch, quick, 'idle');
     debug('idle phase done');
-    moderate = quick ? undefined : await run(20);
+    moderate = quick ? undefined : await run(20, 'moderate');
     if (moderate) debug('moderate phase done');
-    busy = await run(250);
+    busy = await run(250, 'busy');
     debug('busy phase done');
   } finally {
     rmSync(stopDir, { recursive: true, force: true });
@@ -865,9 +869,10 @@ export async function runUiBench(opts: { quick: boolean }): Promise<UiFigure[]> 
     await allowNamedFunctions(ui.page);
     await ui.page.locator('[data-testid="instance-row"]').first().waitFor({ timeout: 30_000 });
     debug('started');
-    const figures = await throughputBench(ui, watch, opts.quick);
+    const only = process.env.BENCH_UI_ONLY;
+    const figures = only === 'responsiveness' ? [] : await throughputBench(ui, watch, opts.quick);
     debug('throughput done');
-    if (process.env.BENCH_UI_ONLY !== 'throughput') figures.push(...(await busyBench(ui, watch, opts.quick)));
+    if (only !== 'throughput') figures.push(...(await busyBench(ui, watch, opts.quick)));
     debug('busy bench done');
     if (ui.problems.length) process.stderr.write(`ui bench: page problems:\n  ${ui.problems.join('\n  ')}\n`);
     process.stdout.write(

@@ -20,6 +20,7 @@ import {
 } from '../helpers/resources-fixtures.js';
 import { resetSessionsMock } from '../helpers/sessions-mock.js';
 import { plots } from '../helpers/uplot-mock.js';
+import { stubIntersectionObserver } from '../helpers/intersection-observer.js';
 
 vi.mock('../../../renderer/bridge/index.js', async () =>
   (await import('../helpers/fake-bridge.js')).bridgeModule(),
@@ -55,6 +56,7 @@ async function start(snap = snapshot()): Promise<void> {
 }
 
 beforeEach(() => {
+  stubIntersectionObserver(); // every chart is in sight
   bridge = resetFakeBridge();
   setActivePinia(createPinia());
   plots.length = 0;
@@ -75,6 +77,46 @@ describe('PerformanceView: connections', () => {
     expect(w.findAll('[data-testid="performance-card"]')).toHaveLength(0);
   });
 
+  it("builds a session's charts only once its card comes near the viewport, and keeps them", async () => {
+    await start();
+    const sessions = Array.from({ length: 6 }, (_, i) => session({ instanceName: `web-${i}` }));
+    // Only the first two session cards are in sight (the combined card's charts are too).
+    const inSight = new Set(['all', sessions[0]!.id, sessions[1]!.id]);
+    const io = stubIntersectionObserver((el) =>
+      inSight.has(el.closest('[data-testid="performance-card"]')?.getAttribute('data-session-id') ?? ''),
+    );
+    resetSessionsMock(sessions);
+    const w = mount(PerformanceView);
+    await flush(); // the observer reported; the charts render on the next tick
+    const cards = w.findAll('[data-testid="performance-card"]');
+    expect(cards).toHaveLength(7);
+    const charts = (i: number) => cards[i]!.findAll('[data-testid="line-chart"]').length;
+    expect(cards.map((_, i) => charts(i))).toEqual([2, 2, 2, 0, 0, 0, 0]);
+    // A card waiting for its charts holds their place.
+    const waiting = cards[3]!.find('[data-testid="when-visible"]');
+    expect(waiting.attributes('data-shown')).toBe('false');
+    expect((waiting.element as HTMLElement).style.minHeight).toBe('330px');
+    // Scrolled to: built, and the observer lets go of it.
+    inSight.add(sessions[2]!.id);
+    io.update();
+    await flush();
+    expect(cards.map((_, i) => charts(i))).toEqual([2, 2, 2, 2, 0, 0, 0]);
+    const waitingBoxes = () =>
+      io
+        .observed()
+        .filter((el) => el.getAttribute('data-testid') === 'when-visible' && w.element.contains(el));
+    expect(waitingBoxes()).toHaveLength(3); // the three cards still out of sight
+    // Out of sight again: kept.
+    inSight.delete(sessions[2]!.id);
+    io.update();
+    await flush();
+    expect(charts(3)).toBe(2);
+    const ours = io.observed().filter((el) => w.element.contains(el));
+    expect(ours.length).toBeGreaterThan(3); // the waiting boxes and the charts' own
+    w.unmount();
+    expect(io.observed().filter((el) => ours.includes(el))).toHaveLength(0); // all let go
+  });
+
   it('has a combined card and one per open session, with p95, retransmissions and reconnects', async () => {
     await start();
     const a = session({ instanceName: 'web-1' });
@@ -82,6 +124,7 @@ describe('PerformanceView: connections', () => {
     const closed = session({ instanceName: 'old', state: 'closed' });
     resetSessionsMock([a, b, closed]);
     const w = mount(PerformanceView);
+    await flush();
     const cards = w.findAll('[data-testid="performance-card"]');
     expect(cards.map((c) => c.attributes('data-session-id'))).toEqual(['all', a.id, b.id]);
     expect(cards[1]!.findAll('[data-testid="line-chart"]')).toHaveLength(2);
