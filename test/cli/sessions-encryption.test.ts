@@ -1,7 +1,8 @@
 /**
  * The CLI says when a session is KMS-encrypted: `connect` prints one stderr line naming the key
  * (interactive sessions; stdout untouched), records it in the history, and `sessions` shows the
- * key in its KMS KEY column for the sessions this machine opened encrypted ("-" for the others).
+ * key in its KMS KEY column (and as KmsKey with --json) for the sessions this machine opened
+ * encrypted ("-" for the others).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -96,6 +97,18 @@ describe('KMS encryption in the CLI', () => {
     const row = (id: string) => lines.find((l) => l.startsWith(id)) ?? `no row for ${id}`;
     expect(row(secure.sessionId).slice(column).split(/\s+/)[0]).toBe(DEFAULT_KMS_ALIAS);
     expect(row(plain.sessionId).slice(column).split(/\s+/)[0]).toBe('-');
+
+    // The same in JSON: DescribeSessions' objects, with KmsKey on the encrypted one only.
+    const j = await runCliProcess(['sessions', '--history', '--json', '--endpoint', fx.sandbox.endpoint], {
+      HOME: dir,
+      ...env(),
+    });
+    expect(j.code).toBe(0);
+    const listed = JSON.parse(j.stdout) as Array<{ SessionId: string; Target: string; KmsKey?: string }>;
+    const byId = new Map(listed.map((s) => [s.SessionId, s]));
+    expect(byId.get(secure.sessionId)).toMatchObject({ Target: fx.instanceId, KmsKey: DEFAULT_KMS_ALIAS });
+    expect(byId.get(plain.sessionId)).toMatchObject({ Target: plainInstance });
+    expect(byId.get(plain.sessionId)).not.toHaveProperty('KmsKey');
   }, 90_000);
 
   it('shows "-" for every session when there is no history to look in', async () => {

@@ -31,7 +31,8 @@ export function registerSessionsCommands(program: Command): void {
       .addHelpText(
         'after',
         '\nKMS KEY: the key of a KMS-encrypted session this machine opened (app, web mode or connect),\n' +
-          'as its session history recorded it; "-" for the others (DescribeSessions does not say).',
+          'as its session history recorded it; "-" for the others (DescribeSessions does not say).\n' +
+          'With --json, such sessions carry it as "KmsKey".',
       ),
   ).action(async (opts: SessionsOptions) => {
     process.exitCode = await runSessions(opts);
@@ -97,8 +98,15 @@ export function runSessions(opts: SessionsOptions): Promise<number> {
       opts.history ? 'History' : 'Active',
       opts.target ? [{ key: 'Target', value: opts.target }] : [],
     );
-    if (opts.json) process.stdout.write(JSON.stringify(sessions, null, 2) + '\n');
-    else if (sessions.length === 0)
+    if (opts.json) {
+      // DescribeSessions' objects as AWS returns them, plus KmsKey for those this machine opened encrypted.
+      const keys = encryptionFromHistory(opts, sessions, logger);
+      const out = sessions.map((s) => {
+        const key = s.SessionId ? keys.get(s.SessionId) : undefined;
+        return key ? { ...s, KmsKey: key } : s;
+      });
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    } else if (sessions.length === 0)
       process.stderr.write(`no ${opts.history ? 'ended' : 'active'} sessions\n`);
     else process.stdout.write(formatSessions(sessions, encryptionFromHistory(opts, sessions, logger)) + '\n');
     return 0;
