@@ -183,8 +183,12 @@ describe.skipIf(!haveChromium)('the workspace in Chromium (web mode)', () => {
     // Some traffic, so the throughput lines move.
     await page.locator(`[data-testid="tab"][data-session-id="${second}"]`).click();
     await typeInto(page, second, 'for i in $(seq 1 20); do seq 1 2000; sleep 0.1; done\n');
+    // A card's charts are built once it comes near the viewport: scrolled to, the last one has them.
+    await cards.last().scrollIntoViewIfNeeded();
+    await expect.poll(() => cards.last().getByTestId('line-chart').count()).toBe(2);
     const charts = page.getByTestId('line-chart');
     await expect.poll(() => charts.count()).toBeGreaterThanOrEqual(6);
+    await cards.first().scrollIntoViewIfNeeded();
     const history = async (): Promise<number> =>
       (await ui.workspace.handlers['metrics.history'](undefined)).sessions.reduce(
         (n, s) => n + s.samples.length,
