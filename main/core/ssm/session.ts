@@ -329,7 +329,10 @@ export class SsmSession implements Disposable {
         }
         this.reconnects++;
         this.setState('open');
-        this._onConnection.fire({ kind: 'reconnected', detail: `reconnected after ${attempt} attempt(s)` });
+        this._onConnection.fire({
+          kind: 'reconnected',
+          detail: `after ${attempt} ${attempt === 1 ? 'attempt' : 'attempts'}`,
+        });
         return;
       } catch (err) {
         lastError = err as Error;

@@ -1443,7 +1443,7 @@ function describeConnection(kind: string, detail: string): string {
     case 'token-expired':
       return 'The session token expired; getting a new one (ResumeSession).';
     case 'reconnected':
-      return `Reconnected (${detail}).`;
+      return `Reconnected ${detail}.`;
     case 'ended-elsewhere':
       return `The session was ended elsewhere: ${detail}`;
     default:
