@@ -93,14 +93,30 @@ async function ingestThroughStore(
   }
 }
 
-/** Rows/s of raw prepared inserts into the same schema, 1000 rows per transaction. */
-function ingestRaw(rows: number): number {
+/**
+ * Rows/s of raw prepared inserts into the same schema, 1000 rows per transaction: into a database
+ * file as the store's (WAL, synchronous NORMAL), or into an in-memory database (SQLite alone, no
+ * file I/O: the ceiling).
+ */
+function ingestRaw(rows: number, where: 'file' | 'memory'): number {
   const tmp = tempFile();
   openHistoryStore({ file: tmp.file, cleanupIntervalHours: 0, closeOnExit: false }).close();
-  const db = new Database(tmp.file);
+  let db = new Database(tmp.file);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    if (where === 'memory') {
+      // The store's schema (tables and indexes, as its migrations made them), in memory.
+      const schema = db
+        .prepare(
+          `SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid`,
+        )
+        .all() as Array<{ sql: string }>;
+      db.close();
+      db = new Database(':memory:');
+      for (const { sql } of schema) db.exec(sql);
+    } else {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
     const insert = db.prepare(
       `INSERT INTO metrics (session_seq, t, latency_p50, latency_p99, in_bps, out_bps, cpu_percent, memory_bytes)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -197,12 +213,14 @@ export async function runStoreBench(options: { quick: boolean }): Promise<StoreF
   const runs = options.quick ? 2 : 3;
   const ours: number[] = [];
   const raw: number[] = [];
+  const memory: number[] = [];
   let dropped = 0;
   for (let i = 0; i < runs; i++) {
     const r = await ingestThroughStore(rows);
     ours.push(r.rowsPerSec);
     dropped += r.dropped;
-    raw.push(ingestRaw(rows));
+    raw.push(ingestRaw(rows, 'file'));
+    memory.push(ingestRaw(rows, 'memory'));
   }
   if (dropped) process.stderr.write(`store bench: the queue dropped ${dropped} samples during ingest\n`);
   const cpu = await cpuAtBusySessions(options.quick ? 5 : 20);
@@ -222,6 +240,18 @@ export async function runStoreBench(options: { quick: boolean }): Promise<StoreF
       summary: summarize(raw),
     },
     { name: '  store ingest / raw inserts', unit: 'ratio', better: 'higher', summary: summarize(ratio) },
+    {
+      name: '  baseline: the same inserts into an in-memory SQLite database (no file I/O)',
+      unit: 'rows/s',
+      better: 'higher',
+      summary: summarize(memory),
+    },
+    {
+      name: '  store ingest / in-memory inserts',
+      unit: 'ratio',
+      better: 'higher',
+      summary: summarize(ours.map((r, i) => r / memory[i]!)),
+    },
     {
       name: 'history store CPU at 20 busy sessions (store calls + flushes)',
       unit: '% core',
