@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 import type { Plugin } from 'vite';
+import { asciiOnly } from './build/ascii-only.mjs';
 
 const root = import.meta.dirname;
 const at = (...parts: string[]): string => resolve(root, ...parts);
@@ -34,8 +35,23 @@ function devCspPlugin(): Plugin {
   };
 }
 
+/**
+ * Main and preload bundles ASCII-only, as the CLI's (build/ascii-only.mjs): one non-ASCII
+ * character in a comment makes V8 hold the whole source as a two-byte string.
+ */
+function asciiOnlyPlugin(): Plugin {
+  return {
+    name: 'ec2-connect:ascii-only',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const file of Object.values(bundle)) if (file.type === 'chunk') file.code = asciiOnly(file.code);
+    },
+  };
+}
+
 export default defineConfig({
   main: {
+    plugins: [asciiOnlyPlugin()],
     build: {
       outDir: at('out/main'),
       externalizeDeps: { include: NATIVE },
@@ -44,6 +60,7 @@ export default defineConfig({
     },
   },
   preload: {
+    plugins: [asciiOnlyPlugin()],
     build: {
       outDir: at('out/preload'),
       externalizeDeps: false,
