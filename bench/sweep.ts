@@ -1,6 +1,6 @@
 /**
- * The concurrency sweep: grow to 1, 10, 50, 100 and 200 open shell sessions (through the session
- * manager, against the sandbox in the peer process) and at each step record
+ * The concurrency sweep: grow to 1, 10, 20, 50, 100 and 200 open shell sessions (through the
+ * session manager, against the sandbox in the peer process) and at each step record
  *   - success rate: sessions that opened and answered every command of the load below;
  *   - open time (StartSession to handshake) of the sessions opened to reach the step, 20 in
  *     flight, while the earlier ones stay open;
@@ -26,7 +26,7 @@ import {
   type SessionsPeer,
 } from './sessions.js';
 
-export const SWEEP_STEPS = [1, 10, 50, 100, 200] as const;
+export const SWEEP_STEPS = [1, 10, 20, 50, 100, 200] as const;
 
 export interface SweepStep {
   sessions: number;

@@ -39,6 +39,8 @@ export interface LineChartOptions {
 export const SERIES_COLORS = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#9a6700'] as const;
 
 const TEXT = '#1f2328';
+/** Width of a character of a 10 px tick label (digits of a sans-serif font), for spacing labels. */
+const TICK_CHAR_PX = 5.6;
 const MUTED = '#59636e';
 const GRID = '#d1d9e0';
 const BACKGROUND = '#ffffff';
@@ -126,11 +128,20 @@ function panelSvg(
       `<text x="${fixed(x0 - 6)}" y="${fixed(y + 3.5)}" text-anchor="end" font-size="10" fill="${MUTED}">${escapeXml(formatTick(t))}</text>`,
     );
   }
+  // Every tick gets its mark; a label that would touch the one before it (1, 10 and 20 on a
+  // 0-200 axis) is left out.
+  let labelRight = Number.NEGATIVE_INFINITY;
   for (const t of xTicks) {
     const x = sx(t);
     out.push(
       `<line x1="${fixed(x)}" y1="${fixed(y0 + plotH)}" x2="${fixed(x)}" y2="${fixed(y0 + plotH + 4)}" stroke="${MUTED}" stroke-width="1"/>`,
-      `<text x="${fixed(x)}" y="${fixed(y0 + plotH + 15)}" text-anchor="middle" font-size="10" fill="${MUTED}">${escapeXml(formatTick(t))}</text>`,
+    );
+    const label = formatTick(t);
+    const half = (label.length * TICK_CHAR_PX) / 2;
+    if (x - half < labelRight + 3) continue;
+    labelRight = x + half;
+    out.push(
+      `<text x="${fixed(x)}" y="${fixed(y0 + plotH + 15)}" text-anchor="middle" font-size="10" fill="${MUTED}">${escapeXml(label)}</text>`,
     );
   }
   out.push(

@@ -126,6 +126,20 @@ describe('renderLineChart', () => {
     expect(svg).toMatch(/<rect [^>]*fill="#ffffff"/);
   });
 
+  it('leaves out a tick label that would touch the one before it, never the tick mark', () => {
+    const xTicks = [1, 10, 20, 50, 100, 200];
+    const svg = renderLineChart({ ...options(), xTicks });
+    checkWellFormed(svg);
+    // 1, 10 and 20 sit within 25 px of each other on a 0-200 axis 256 px long: 20 would touch 10.
+    for (const tick of ['1', '10', '50', '100', '200']) expect(svg).toContain(`>${tick}</text>`);
+    expect(svg).not.toContain('>20</text>');
+    const marks = [...svg.matchAll(/<line [^>]*y2="[^"]*"[^>]*stroke-width="1"\/>/g)].filter((m) => {
+      const a = attrs(m[0]);
+      return a.x1 === a.x2 && Number(a.y2) - Number(a.y1) === 4;
+    });
+    expect(marks).toHaveLength(xTicks.length * 2); // every tick, in both panels
+  });
+
   it('puts every point inside its panel and in order along x', () => {
     const o = options();
     const svg = renderLineChart(o);
