@@ -12,6 +12,7 @@
 import { ControlPlane } from '../main/core/ssm/control-plane.js';
 import { SsmSession } from '../main/core/ssm/session.js';
 import { summarize } from './lib/stats.js';
+import { echoInterleaved, type EchoTarget } from './lib/echo.js';
 import { admin, type SessionsFigure, type SessionsPeer } from './sessions.js';
 
 export interface FaultsPeer extends SessionsPeer {
@@ -27,33 +28,18 @@ function wait(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** One keystroke round trip: write 'x', resolve when an 'x' comes back; rejects after 30 s. */
-function echoOnce(session: SsmSession): Promise<number> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      d.dispose();
-      reject(new Error('no echo within 30 s: the shell or the faulty link stopped answering'));
-    }, 30_000);
-    const d = session.onOutput((b) => {
-      if (!b.includes(0x78)) return;
-      clearTimeout(timer);
-      d.dispose();
-      resolve(performance.now() - t0);
-    });
-    session.write('x');
-  });
-}
-
 /** `n` keystroke round trips in rounds of 10, clearing the line (Ctrl-U) between rounds. */
 async function echoSamples(session: SsmSession, n: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let done = 0; done < n; done += 10) {
-    for (let i = 0; i < Math.min(10, n - done); i++) samples.push(await echoOnce(session));
-    session.write(Buffer.from([0x15]));
-    await wait(20);
-  }
-  return samples;
+  const target: EchoTarget = {
+    write: (b) => session.write(b),
+    subscribe: (fn) => {
+      const d = session.onOutput(fn);
+      return () => d.dispose();
+    },
+    samples: [],
+  };
+  await echoInterleaved([target], n);
+  return target.samples;
 }
 
 /**

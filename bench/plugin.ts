@@ -20,6 +20,7 @@ import { SsmSession } from '../main/core/ssm/session.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { catThroughput } from './lib/throughput.js';
 import { ec2ConnectLaunch, processKb } from './lib/launch.js';
+import { echoInterleaved, type EchoTarget } from './lib/echo.js';
 
 export interface PluginPeer {
   endpoint: string;
@@ -135,35 +136,6 @@ class InProcessClient implements Terminal {
   subscribe(fn: Listener): () => void {
     const d = this.session.onOutput(fn);
     return () => d.dispose();
-  }
-}
-
-interface EchoTarget {
-  terminal: Terminal;
-  samples: number[];
-}
-
-async function echoOnce(t: EchoTarget): Promise<void> {
-  let unsub: () => void = () => {};
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    unsub = t.terminal.subscribe((b) => {
-      if (b.includes(0x78)) resolve();
-    });
-    t.terminal.write('x');
-  });
-  t.samples.push(performance.now() - t0);
-  unsub();
-}
-
-/** Rounds of 10 keystrokes on each target in turn, the line cleared (Ctrl-U) after each round. */
-async function echoInterleaved(targets: EchoTarget[], n: number): Promise<void> {
-  for (let done = 0; done < n; done += 10) {
-    for (const t of targets) {
-      for (let i = 0; i < 10; i++) await echoOnce(t);
-      t.terminal.write('\x15');
-    }
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -285,8 +257,13 @@ export async function runPluginBench(
       waitForOutput(conn, PROMPT, 'the prompt in ec2-connect connect'),
     ]);
     await new Promise((r) => setTimeout(r, 300));
-    const echoPlugin: EchoTarget = { terminal: plugin, samples: [] };
-    const echoCli: EchoTarget = { terminal: conn, samples: [] };
+    const echoTarget = (terminal: Terminal): EchoTarget => ({
+      write: (b) => terminal.write(b),
+      subscribe: (fn) => terminal.subscribe(fn),
+      samples: [],
+    });
+    const echoPlugin = echoTarget(plugin);
+    const echoCli = echoTarget(conn);
     await echoInterleaved([echoCli, echoPlugin], nEcho);
 
     const tp = { plugin: [] as number[], cli: [] as number[] };

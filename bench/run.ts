@@ -54,6 +54,7 @@ import { runPluginBench } from './plugin.js';
 import { runCliBench } from './cli.js';
 import { findPlugin, pluginCandidates } from './lib/launch.js';
 import { benchVersions } from './lib/versions.js';
+import { echoInterleaved, type EchoTarget } from './lib/echo.js';
 import {
   chooseBaseline,
   compareWithBaseline,
@@ -158,40 +159,6 @@ function rawOpen(url: string): Promise<{ ws: WebSocket; firstMs: number }> {
 
 function waitQuiet(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-interface EchoTarget {
-  write: (b: Buffer) => void;
-  subscribe: (fn: (b: Buffer) => void) => () => void;
-  samples: number[];
-}
-
-/** One echo round trip: write 'x', wait for an 'x' in the output. */
-async function echoOnce(t: EchoTarget): Promise<void> {
-  let unsub: () => void = () => {};
-  const t0 = performance.now();
-  await new Promise<void>((r) => {
-    unsub = t.subscribe((b) => {
-      if (b.includes(0x78)) r();
-    });
-    t.write(Buffer.from('x'));
-  });
-  t.samples.push(performance.now() - t0);
-  unsub();
-}
-
-/**
- * Echo round trips on several streams, interleaved in rounds of 10 keystrokes so that
- * machine noise falls on all of them alike; the line is cleared (Ctrl-U) between rounds.
- */
-async function echoInterleaved(targets: EchoTarget[], n: number): Promise<void> {
-  for (let done = 0; done < n; done += 10) {
-    for (const t of targets) {
-      for (let i = 0; i < 10; i++) await echoOnce(t);
-      t.write(Buffer.from([0x15]));
-    }
-    await waitQuiet(20);
-  }
 }
 
 async function main(): Promise<void> {

@@ -39,6 +39,24 @@ export function memoryNow(): { rss: number; heap: number } {
   return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
 }
 
+/**
+ * Open and end one session so module loading and connection set-up are not counted per
+ * session; then the memory to count from.
+ */
+export async function warmUp(
+  manager: SessionManager,
+  peer: SessionsPeer,
+): Promise<{ rss: number; heap: number }> {
+  const warm = await manager.open({
+    profile: 'sandbox',
+    region: peer.region,
+    target: peer.onlineInstanceIds[0]!,
+  });
+  await manager.terminate(warm.id);
+  await settle();
+  return memoryNow();
+}
+
 /** A call to the sandbox's admin API (faults, dropped or silent sockets). */
 export async function admin(peer: SessionsPeer, path: string, body: unknown): Promise<void> {
   const res = await fetch(`${peer.endpoint}/__sandbox${path}`, {
@@ -126,15 +144,7 @@ export async function runSessionsBench(peer: SessionsPeer, count: number): Promi
   const figures: SessionsFigure[] = [];
   try {
     const idleCpu = cpuPercentOver;
-    // Warm up one session so module and connection set-up are not counted as per-session memory.
-    const warm = await manager.open({
-      profile: 'sandbox',
-      region: peer.region,
-      target: peer.onlineInstanceIds[0]!,
-    });
-    await manager.terminate(warm.id);
-    await settle();
-    const before = memoryNow();
+    const before = await warmUp(manager, peer);
     const idleEmpty = await idleCpu(5_000);
 
     // ---- 200 at once: open (20 in flight), then each echoes input and prints output ----------

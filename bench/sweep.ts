@@ -22,6 +22,7 @@ import {
   cpuPercentOver,
   memoryNow,
   settle,
+  warmUp,
   type SessionsFigure,
   type SessionsPeer,
 } from './sessions.js';
@@ -224,15 +225,7 @@ export async function runSweepBench(
   const steps: SweepStep[] = [];
   const open: ManagedSessionInfo[] = [];
   try {
-    // Warm up one session so module and connection set-up are not counted per session.
-    const warm = await manager.open({
-      profile: 'sandbox',
-      region: peer.region,
-      target: peer.onlineInstanceIds[0]!,
-    });
-    await manager.terminate(warm.id);
-    await settle();
-    const before = memoryNow();
+    const before = await warmUp(manager, peer);
     let tried = 0;
     for (const n of stepsWanted) {
       const add = await openMany(manager, peer, tried, n - tried);
