@@ -8,7 +8,6 @@
  * lost session exits 255 saying what was kept; Windows instances get a plain shell; the sandbox
  * leaves no tmux or screen behind. Then the tries themselves (main/cli/reattach.ts) in-process.
  */
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,30 +21,11 @@ import {
 import type { SsmSession } from '../../main/core/ssm/session.js';
 import { runCliProcess } from '../helpers/cli.js';
 import { startFixture, type Fixture } from '../helpers/sandbox.js';
+import { haveTool, processesNamed } from '../helpers/processes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = ['--import', 'tsx', 'main/cli/bin.ts'];
 const WEB1 = 'i-0b5bb7865829a72f8';
-
-function haveTool(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Processes whose command line mentions `name` (tmux and screen servers keep the session name in theirs). */
-function processesNamed(name: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', name], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.trim() && !l.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
 
 /** A clean environment: the test's data folder, no history, fast reconnects (500 ms apart). */
 function cliEnv(extra: Record<string, string> = {}): Record<string, string> {

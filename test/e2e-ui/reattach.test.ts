@@ -4,35 +4,15 @@
  * and the shell working again; the same with persistence off (a fresh shell below the old
  * screen, also after a reload of the window) and with auto re-attach. Screenshots: test/artifacts/ui/reattach*.png.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, bufferText, startUi, typeInto, waitForText, type UiHarness } from './harness.js';
+import { haveTool, processesNamed } from '../helpers/processes.js';
 
 const haveChromium = existsSync(CHROMIUM);
 
-function haveTmux(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Processes whose command line mentions `name` (a tmux server keeps its session's name there). */
-function processesNamed(name: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', name], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.trim() && !l.includes('pgrep'));
-  } catch {
-    return [];
-  }
-}
-
-describe.skipIf(!haveChromium || !haveTmux())('re-attach after a long drop, in Chromium', () => {
+describe.skipIf(!haveChromium || !haveTool('tmux'))('re-attach after a long drop, in Chromium', () => {
   let ui: UiHarness;
   let page: Page;
   const tmuxNames: string[] = [];

@@ -4,7 +4,6 @@
  * reattachable, sessions.reattach and the session.reattached event, the history's link between
  * the two sessions, closing a lost tab, and the automatic re-attach with its notices.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,15 +13,7 @@ import { Workspace, type WorkspaceOptions } from '../../../main/core/workspace/w
 import { openHistoryStore } from '../../../main/core/store/index.js';
 import { canStartSession } from '../../../main/sandbox/fleet.js';
 import { Recorder } from '../../helpers/workspace-recorder.js';
-
-function haveTmux(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { haveTool } from '../../helpers/processes.js';
 
 let home: string;
 const workspaces: Workspace[] = [];
@@ -72,7 +63,7 @@ function waitText(rec: Recorder, id: string, needle: string, from = 0): Promise<
   return rec.until(`${needle} in ${id}`, () => rec.text(id).slice(from).includes(needle) && rec.text(id));
 }
 
-describe.skipIf(!haveTmux())('persistent sessions in the workspace', () => {
+describe.skipIf(!haveTool('tmux'))('persistent sessions in the workspace', () => {
   it('reports a lost tmux session as reattachable, re-attaches it, and links the two in the history', async () => {
     const { ws, rec, instanceId } = await start({ 'session.persistence': 'tmux' });
     const h = ws.handlers;

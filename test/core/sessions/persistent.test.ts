@@ -26,28 +26,9 @@ import {
 } from '../../../main/core/sessions/persistent.js';
 import { startFixture, type Fixture } from '../../helpers/sandbox.js';
 import { until } from '../../helpers/workspace-recorder.js';
+import { haveTool, processesNamed } from '../../helpers/processes.js';
 
 const FAST_RECONNECT = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 100, jitter: 0 };
-
-/** Processes whose command line mentions `name` (tmux and screen servers keep the session name in theirs). */
-function processesNamed(name: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', name], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.trim() && !l.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-function haveTool(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('names and commands', () => {
   it('makes names of "ec2c-" and 8 lower-case letters or digits, and refuses anything else', () => {
