@@ -27,21 +27,7 @@ import { CredentialError } from '../credentials/types.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
 import { networkFrom, type Network, type NetworkOptions } from '../net/network.js';
 import { KmsDataKeyProvider, type DataKeyProvider } from './kms/data-key-provider.js';
-import { LazyClient, cjsExports } from './lazy-client.js';
-
-/**
- * The SDK modules of EC2, STS and KMS, loaded when first needed (see LazyClient): a session to a
- * known instance id needs none of them. SSM's is loaded with this module.
- */
-export async function loadEc2Sdk(): Promise<typeof import('@aws-sdk/client-ec2')> {
-  return cjsExports(await import('@aws-sdk/client-ec2'), 'EC2Client');
-}
-export async function loadStsSdk(): Promise<typeof import('@aws-sdk/client-sts')> {
-  return cjsExports(await import('@aws-sdk/client-sts'), 'STSClient');
-}
-export async function loadKmsSdk(): Promise<typeof import('@aws-sdk/client-kms')> {
-  return cjsExports(await import('@aws-sdk/client-kms'), 'KMSClient');
-}
+import { LazyClient, loadEc2Sdk, loadKmsSdk, loadStsSdk } from './lazy-client.js';
 
 export interface ControlPlaneOptions {
   region: string;

@@ -49,3 +49,17 @@ export function cjsExports<T extends object>(namespace: T, probe: keyof T): T {
   if (inner && probe in inner) return inner;
   throw new Error(`The module loaded has no ${String(probe)} export (a broken install or bundle)`);
 }
+
+/**
+ * The SDK modules of EC2, STS and KMS, loaded when first needed (see LazyClient): a session to a
+ * known instance id needs none of them.
+ */
+export async function loadEc2Sdk(): Promise<typeof import('@aws-sdk/client-ec2')> {
+  return cjsExports(await import('@aws-sdk/client-ec2'), 'EC2Client');
+}
+export async function loadStsSdk(): Promise<typeof import('@aws-sdk/client-sts')> {
+  return cjsExports(await import('@aws-sdk/client-sts'), 'STSClient');
+}
+export async function loadKmsSdk(): Promise<typeof import('@aws-sdk/client-kms')> {
+  return cjsExports(await import('@aws-sdk/client-kms'), 'KMSClient');
+}

@@ -9,14 +9,18 @@ import {
   TerminateSessionCommand,
   type InstanceInformation,
 } from '@aws-sdk/client-ssm';
-import type { Instance } from '@aws-sdk/client-ec2';
+import type {
+  DescribeInstancesCommandInput,
+  DescribeInstancesCommandOutput,
+  Instance,
+} from '@aws-sdk/client-ec2';
 import { classifyAwsError, quote, type ClassifiedError } from '../aws-errors.js';
 import { AGENT_FEATURES, RECOMMENDED_AGENT_VERSION, parseAgentVersion, supports } from '../agent-version.js';
 import type { CredentialSource } from '../credential-source.js';
 import { formatMs, formatSpan } from '../format.js';
 import type { CheckResult, CheckSpec } from '../types.js';
 import { CHECK_IDS, abortable, hostOf, maskKey, type RunEnv } from './env.js';
-import { loadEc2Sdk, loadStsSdk } from '../../ssm/control-plane.js';
+import { loadEc2Sdk, loadStsSdk } from '../../ssm/lazy-client.js';
 
 export interface CredentialsData {
   arn: string;
@@ -248,6 +252,16 @@ function agentPathFix(region: string, suffix: string): string {
   return `let it reach ssm.${region}.${suffix}, ssmmessages.${region}.${suffix} and ec2messages.${region}.${suffix} on port 443 (through a NAT gateway, or VPC interface endpoints for all three with private DNS on)`;
 }
 
+/** EC2 DescribeInstances as it answers (errors unclassified, for the check to name), abortable. */
+async function describeInstances(
+  env: RunEnv,
+  input: DescribeInstancesCommandInput,
+  signal: AbortSignal,
+): Promise<DescribeInstancesCommandOutput> {
+  const [{ DescribeInstancesCommand }, ec2] = await Promise.all([loadEc2Sdk(), env.cp.ec2Client()]);
+  return ec2.send(new DescribeInstancesCommand(input), { abortSignal: signal });
+}
+
 export function instanceCheck(env: RunEnv): CheckSpec<InstanceData> {
   const suffix = env.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   return {
@@ -265,14 +279,7 @@ export function instanceCheck(env: RunEnv): CheckSpec<InstanceData> {
       if (!INSTANCE_ID_RE.test(id)) {
         ctx.step(`looking up the instance named "${id}" with EC2 DescribeInstances`);
         try {
-          const [{ DescribeInstancesCommand }, ec2Client] = await Promise.all([
-            loadEc2Sdk(),
-            env.cp.ec2Client(),
-          ]);
-          const out = await ec2Client.send(
-            new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: [id] }] }),
-            { abortSignal: signal },
-          );
+          const out = await describeInstances(env, { Filters: [{ Name: 'tag:Name', Values: [id] }] }, signal);
           const all = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
           const live = all.filter((i) => i.State?.Name !== 'terminated');
           const matches = live.length ? live : all;
@@ -334,13 +341,7 @@ export function instanceCheck(env: RunEnv): CheckSpec<InstanceData> {
       if (!online && !ec2 && id.startsWith('i-')) {
         ctx.step(`waiting for EC2 DescribeInstances for ${id}`);
         try {
-          const [{ DescribeInstancesCommand }, ec2Client] = await Promise.all([
-            loadEc2Sdk(),
-            env.cp.ec2Client(),
-          ]);
-          const out = await ec2Client.send(new DescribeInstancesCommand({ InstanceIds: [id] }), {
-            abortSignal: signal,
-          });
+          const out = await describeInstances(env, { InstanceIds: [id] }, signal);
           ec2 = (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])[0];
         } catch (err) {
           const c = classifyAwsError(err);

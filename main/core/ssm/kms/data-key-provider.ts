@@ -5,7 +5,7 @@
  */
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { DATA_KEY_BYTES } from './session-cipher.js';
-import { cjsExports } from '../lazy-client.js';
+import { loadKmsSdk } from '../lazy-client.js';
 import { KmsError, describeKmsError } from './kms-errors.js';
 
 export type EncryptionContext = Record<string, string>;
@@ -40,10 +40,7 @@ export class KmsDataKeyProvider implements DataKeyProvider {
   async generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey> {
     let out;
     try {
-      const [{ GenerateDataKeyCommand }, client] = await Promise.all([
-        import('@aws-sdk/client-kms').then((ns) => cjsExports(ns, 'GenerateDataKeyCommand')),
-        this.client(),
-      ]);
+      const [{ GenerateDataKeyCommand }, client] = await Promise.all([loadKmsSdk(), this.client()]);
       out = await client.send(
         new GenerateDataKeyCommand({
           KeyId: keyId,
