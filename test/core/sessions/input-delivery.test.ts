@@ -103,12 +103,15 @@ describe('terminal input through the session manager', () => {
       await expect.poll(s.out, { timeout: 10_000 }).toContain('READY');
       const progress: PasteProgress[] = [];
       const q = queueFor(m, s.id, progress);
+      // Input the sandbox's agent has taken in (in order) and written to the shell.
+      const agentIn = () => fx.sandbox.dataChannel.session(m.get(s.id)!.awsSessionId)!.stats.payloadBytesIn;
+      const beforePaste = agentIn();
       q.pushPaste('p'.repeat(total));
       await expect
         .poll(() => progress.at(-1)?.sentBytes ?? 0, { timeout: 10_000 })
         .toBeGreaterThan(256 * 1024);
       const cancelled = q.cancelPaste()!;
-      const atCancel = (await stat(file)).size;
+      const atAgentAtCancel = agentIn() - beforePaste;
       expect(cancelled.state).toBe('cancelled');
       expect(cancelled.sentBytes).toBeLessThan(total);
       await q.idle();
@@ -116,8 +119,10 @@ describe('terminal input through the session manager', () => {
       await expect.poll(async () => (await stat(file)).size, { timeout: 10_000 }).toBe(cancelled.sentBytes);
       await new Promise((r) => setTimeout(r, 300));
       expect((await stat(file)).size).toBe(cancelled.sentBytes);
-      // At most the paste window (plus what the shell had not written to the file yet) came after the cancel.
-      expect(cancelled.sentBytes - atCancel).toBeLessThanOrEqual(PASTE_WINDOW * MAX_WRITE_CHARS + 64 * 1024);
+      // What came after the cancel is at most the paste window: the pieces in flight, not yet at
+      // the agent. (Measured at the agent, not in the file: the agent acknowledges input on
+      // receipt, so how far the shell lags behind it depends on the machine's load.)
+      expect(cancelled.sentBytes - atAgentAtCancel).toBeLessThanOrEqual(PASTE_WINDOW * MAX_WRITE_CHARS);
       expect(m.get(s.id)!.bytesOut).toBeLessThan(total / 2);
     } finally {
       fx.sandbox.faults.reset();
