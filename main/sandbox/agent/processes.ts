@@ -27,6 +27,13 @@ export interface SpawnSpec {
   rows: number;
 }
 
+/**
+ * How long a killed PTY process has to exit after SIGHUP before it gets SIGKILL: a shell that
+ * ignores SIGHUP (`trap '' HUP`), or one blocked writing to a PTY whose output was paused, would
+ * otherwise outlive its session.
+ */
+export const KILL_GRACE_MS = 1_000;
+
 export function spawnPty(spec: SpawnSpec): SessionProcess {
   const p = pty.spawn(spec.file, spec.args, {
     name: 'xterm-256color',
@@ -35,6 +42,12 @@ export function spawnPty(spec: SpawnSpec): SessionProcess {
     cwd: spec.cwd,
     env: spec.env,
     encoding: null,
+  });
+  let exited = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  p.onExit(() => {
+    exited = true;
+    clearTimeout(killTimer);
   });
   return {
     pid: p.pid,
@@ -49,11 +62,22 @@ export function spawnPty(spec: SpawnSpec): SessionProcess {
     pause: () => p.pause(),
     resume: () => p.resume(),
     kill: () => {
+      if (exited || killTimer) return;
       try {
+        p.resume(); // let output a blocked writer is waiting on drain, so it can act on the signal
         p.kill();
       } catch {
         // already gone
       }
+      killTimer = setTimeout(() => {
+        if (exited) return;
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }, KILL_GRACE_MS);
+      killTimer.unref();
     },
   };
 }
